@@ -1,0 +1,1 @@
+"""The cohort-harness command line, HTTP clients, worlds, conformance suite and benchmarks."""

@@ -1,0 +1,297 @@
+"""What both mock apps share: fault injection, the journal, JSON error replies and the common
+control plane (health, reset, state, clock, journal, faults).
+
+A vendor package builds its Flask app with :func:`create_mock_app`, handing over its store (the
+domain state) and a function that shapes an error body the way that vendor does.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from .clock import Clock, ClockError, to_iso
+from .faults import FaultError, FaultRegistry, parse_rule
+from .journal import Journal, body_for_journal, redact
+from .ratelimit import RateLimiter
+
+CONTROL_PREFIX = "/_harness"
+ErrorBody = Callable[[int, str], Any]
+
+
+class Store(Protocol):
+    """The domain state of one mock (plain Python, no Flask)."""
+
+    def reset(self) -> None: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+    def load(self, data: dict[str, Any]) -> None: ...
+
+
+class ApiError(Exception):
+    """An error reply with an exact status and body (the vendor's, or the control plane's)."""
+
+    def __init__(self, status: int, body: Any, headers: dict[str, str] | None = None):
+        super().__init__(status, body)
+        self.status = status
+        self.body = body
+        self.headers = headers or {}
+
+
+def control_error(status: int, message: str) -> ApiError:
+    """Control-plane errors are ``{"error": message}``."""
+    return ApiError(status, {"error": message})
+
+
+@dataclass
+class MockContext:
+    """Everything the request layer of one mock app needs; kept in ``app.extensions['harness']``."""
+
+    service: str
+    store: Store
+    clock: Clock
+    error_body: ErrorBody
+    journal: Journal = field(default_factory=Journal)
+    faults: FaultRegistry = field(default_factory=FaultRegistry)
+    limiter: RateLimiter | None = None
+
+    def __post_init__(self) -> None:
+        if self.limiter is None:
+            self.limiter = RateLimiter(self.clock)
+
+
+def mock_context() -> MockContext:
+    return current_app.extensions["harness"]
+
+
+def json_reply(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    response = Response(json.dumps(body, separators=(",", ":")), status=status, mimetype="application/json")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def read_json(error: Callable[[], ApiError] | None = None) -> Any:
+    """The request body parsed as JSON, or the given error (default: control-plane 400)."""
+    raw = request.get_data(cache=True)
+    try:
+        return json.loads(raw) if raw else None
+    except (ValueError, UnicodeDecodeError):
+        raise (error() if error else control_error(400, "request body must be valid JSON")) from None
+
+
+def read_json_object(error: Callable[[], ApiError] | None = None) -> dict[str, Any]:
+    """Like :func:`read_json` but the body must be a JSON object."""
+    body = read_json(error)
+    if not isinstance(body, dict):
+        raise error() if error else control_error(400, "request body must be a JSON object")
+    return body
+
+
+def create_mock_app(ctx: MockContext, config: dict[str, Any] | None = None) -> Flask:
+    """A Flask app with the shared request pipeline and the common control plane registered."""
+    app = Flask(f"mocks.{ctx.service}")
+    app.config.update(MAX_CONTENT_LENGTH=64 * 1024 * 1024, JSON_SORT_KEYS=False)
+    app.config.update(config or {})
+    app.extensions["harness"] = ctx
+    app.before_request(_inject_fault)
+    app.after_request(_record_in_journal)
+    app.register_error_handler(ApiError, _api_error_reply)
+    app.register_error_handler(HTTPException, _http_error_reply)
+    app.register_error_handler(Exception, _unexpected_error_reply)
+    app.register_blueprint(_common_control_blueprint())
+    return app
+
+
+# -- request pipeline -------------------------------------------------------------------------------
+def _is_control(path: str) -> bool:
+    return path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")
+
+
+def _inject_fault() -> Response | None:
+    g.started = time.perf_counter()
+    if _is_control(request.path):
+        return None
+    rule = mock_context().faults.take(request.method, request.path)
+    if rule is None:
+        return None
+    if rule.delay_ms:
+        time.sleep(rule.delay_ms / 1000)
+    if rule.drop_connection:
+        _drop_connection()
+        g.dropped = True
+        return Response(status=500)
+    if rule.status is None:
+        return None
+    body = rule.body if rule.body is not None else mock_context().error_body(rule.status, "injected fault")
+    response = Response(body if isinstance(body, str) else json.dumps(body), status=rule.status,
+                        mimetype="text/plain" if isinstance(body, str) else "application/json")
+    for name, value in rule.headers.items():
+        response.headers[name] = value
+    return response
+
+
+def _drop_connection() -> None:
+    """Close the client's socket without replying (the client sees a dropped connection)."""
+    import socket
+
+    sock = request.environ.get("werkzeug.socket")
+    if sock is None:
+        return
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def _record_in_journal(response: Response) -> Response:
+    if _is_control(request.path):
+        return response
+    ctx = mock_context()
+    if not ctx.journal.enabled:
+        return response
+    response_body: Any = None
+    if not response.is_streamed:
+        response_body = body_for_journal(response.get_data(), response.mimetype or "")
+    headers = {k.lower(): v for k, v in request.headers.items() if k.lower() in ("content-type", "content-encoding")}
+    ctx.journal.record({
+        "method": request.method,
+        "path": request.path,
+        "query": redact(request.args.to_dict()),
+        "headers": headers,
+        "status": "dropped" if g.get("dropped") else response.status_code,
+        "request": body_for_journal(request.get_data(cache=True), request.mimetype or ""),
+        "response": response_body,
+        "at": to_iso(ctx.clock.now()),
+        "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 3),
+    })
+    return response
+
+
+def _api_error_reply(error: ApiError) -> Response:
+    return json_reply(error.body, error.status, error.headers)
+
+
+def _http_error_reply(error: HTTPException) -> Response:
+    status = error.code or 500
+    if _is_control(request.path):
+        return json_reply({"error": _http_message(error)}, status)
+    return json_reply(mock_context().error_body(status, _http_message(error)), status)
+
+
+def _http_message(error: HTTPException) -> str:
+    if error.code == 404:
+        return f"no such endpoint: {request.method} {request.path}"
+    if error.code == 405:
+        return f"method {request.method} is not allowed on {request.path}"
+    if error.code == 413:
+        return "request body too large"
+    return error.description or error.name
+
+
+def _unexpected_error_reply(error: Exception) -> Response:
+    """A bug in the mock, never a user's mistake: still a JSON reply, and logged."""
+    current_app.logger.exception("unexpected error in mock")
+    return json_reply(mock_context().error_body(500, f"internal mock error: {type(error).__name__}"), 500)
+
+
+# -- common control plane ---------------------------------------------------------------------------
+def _common_control_blueprint() -> Blueprint:
+    bp = Blueprint("common_control", __name__, url_prefix=CONTROL_PREFIX)
+
+    @bp.get("/health")
+    def health() -> Response:
+        ctx = mock_context()
+        return json_reply({"status": "ok", "service": ctx.service, "now": to_iso(ctx.clock.now())})
+
+    @bp.post("/reset")
+    def reset() -> Response:
+        ctx = mock_context()
+        ctx.store.reset()
+        ctx.journal.clear()
+        ctx.faults.remove(None)
+        ctx.limiter.reset()
+        return json_reply({"status": "reset"})
+
+    @bp.get("/state")
+    def dump_state() -> Response:
+        ctx = mock_context()
+        return json_reply({"service": ctx.service, "clock": ctx.clock.to_dict(), "store": ctx.store.to_dict()})
+
+    @bp.put("/state")
+    def load_state() -> Response:
+        ctx = mock_context()
+        body = read_json_object()
+        if body.get("service") not in (None, ctx.service):
+            raise control_error(400, f"state belongs to service {body.get('service')!r}, not {ctx.service!r}")
+        store = body.get("store")
+        if not isinstance(store, dict):
+            raise control_error(400, "'store' must be a JSON object (a dump from GET /_harness/state)")
+        try:
+            ctx.store.load(store)
+            if isinstance(body.get("clock"), dict):
+                ctx.clock.load(body["clock"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise control_error(400, f"invalid state: {exc}") from None
+        return json_reply({"status": "loaded"})
+
+    @bp.get("/clock")
+    def get_clock() -> Response:
+        ctx = mock_context()
+        return json_reply({"now": to_iso(ctx.clock.now()), "mode": ctx.clock.mode})
+
+    @bp.post("/clock")
+    def move_clock() -> Response:
+        ctx = mock_context()
+        body = read_json_object()
+        if ("advance" in body) == ("set" in body):
+            raise control_error(400, "give exactly one of 'advance' (e.g. \"15m\") or 'set' (ISO-8601)")
+        try:
+            fired = ctx.clock.advance(body["advance"]) if "advance" in body else ctx.clock.set(body["set"])
+        except ClockError as exc:
+            raise control_error(400, str(exc)) from None
+        return json_reply({"now": to_iso(ctx.clock.now()), "fired": fired})
+
+    @bp.get("/journal")
+    def get_journal() -> Response:
+        limit = request.args.get("limit")
+        if limit is not None and (not limit.isdigit() or int(limit) < 1):
+            raise control_error(400, "'limit' must be a positive integer")
+        entries = mock_context().journal.entries(request.args.get("path"), request.args.get("method"),
+                                                 int(limit) if limit else None)
+        return json_reply({"entries": entries})
+
+    @bp.delete("/journal")
+    def clear_journal() -> Response:
+        mock_context().journal.clear()
+        return json_reply({"status": "cleared"})
+
+    @bp.get("/faults")
+    def list_faults() -> Response:
+        return json_reply({"faults": mock_context().faults.list()})
+
+    @bp.post("/faults")
+    def add_fault() -> Response:
+        try:
+            rule = parse_rule(read_json())
+        except FaultError as exc:
+            raise control_error(400, str(exc)) from None
+        mock_context().faults.add(rule)
+        return json_reply({"fault_id": rule.fault_id}, 201)
+
+    @bp.delete("/faults")
+    def clear_faults() -> Response:
+        return json_reply({"removed": mock_context().faults.remove(None)})
+
+    @bp.delete("/faults/<fault_id>")
+    def delete_fault(fault_id: str) -> Response:
+        if not mock_context().faults.remove(fault_id):
+            raise control_error(404, f"no fault rule {fault_id!r}")
+        return json_reply({"removed": 1})
+
+    return bp

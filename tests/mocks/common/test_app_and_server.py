@@ -1,0 +1,100 @@
+"""The shared pipeline over real HTTP: faults, journal redaction, control plane and fast stop."""
+import time
+
+import pytest
+import requests
+from flask import Response
+
+from mocks.common import Clock, MockContext, ServerThread, create_mock_app, json_reply, read_json_object
+from mocks.common.server import PortInUseError
+
+
+class TinyStore:
+    def __init__(self):
+        self.items = []
+
+    def reset(self):
+        self.items.clear()
+
+    def to_dict(self):
+        return {"items": list(self.items)}
+
+    def load(self, data):
+        self.items = list(data["items"])
+
+
+@pytest.fixture()
+def server():
+    store = TinyStore()
+    ctx = MockContext(service="tiny", store=store, clock=Clock(),
+                      error_body=lambda status, message: {"message": message})
+    app = create_mock_app(ctx)
+
+    @app.post("/items")
+    def add_item() -> Response:
+        body = read_json_object()
+        store.items.append(body.get("name"))
+        return json_reply({"message": "success"}, 201)
+
+    with ServerThread(app) as srv:
+        yield srv
+
+
+def test_health_and_unknown_paths_are_json(server):
+    assert requests.get(server.url + "/_harness/health").json()["status"] == "ok"
+    reply = requests.get(server.url + "/nope")
+    assert reply.status_code == 404 and reply.json() == {"message": "no such endpoint: GET /nope"}
+    reply = requests.get(server.url + "/items")
+    assert reply.status_code == 405
+
+
+def test_journal_redacts_secrets(server):
+    requests.post(server.url + "/items", json={"name": "a", "client_secret": "s3cr3t", "partner_api_key": "k"})
+    entries = requests.get(server.url + "/_harness/journal").json()["entries"]
+    assert entries[-1]["request"] == {"name": "a", "client_secret": "***", "partner_api_key": "***"}
+    assert "s3cr3t" not in str(entries)
+
+
+def test_fault_status_times_then_normal(server):
+    fault = {"path": "/items", "status": 429, "headers": {"Retry-After": "3"}, "times": 2}
+    assert requests.post(server.url + "/_harness/faults", json=fault).status_code == 201
+    statuses = [requests.post(server.url + "/items", json={"name": "x"}) for _ in range(3)]
+    assert [r.status_code for r in statuses] == [429, 429, 201]
+    assert statuses[0].headers["Retry-After"] == "3"
+
+
+def test_fault_drop_connection(server):
+    requests.post(server.url + "/_harness/faults", json={"path": "/items", "drop_connection": True, "times": 1})
+    with pytest.raises(requests.ConnectionError):
+        requests.post(server.url + "/items", json={"name": "x"})
+    assert requests.post(server.url + "/items", json={"name": "x"}).status_code == 201
+
+
+def test_bad_fault_rule_is_400(server):
+    reply = requests.post(server.url + "/_harness/faults", json={"path": "items", "status": 500})
+    assert reply.status_code == 400 and "path" in reply.json()["error"]
+
+
+def test_state_dump_and_load_round_trip(server):
+    requests.post(server.url + "/items", json={"name": "kept"})
+    state = requests.get(server.url + "/_harness/state").json()
+    requests.post(server.url + "/_harness/reset")
+    assert requests.get(server.url + "/_harness/state").json()["store"] == {"items": []}
+    assert requests.put(server.url + "/_harness/state", json=state).status_code == 200
+    assert requests.get(server.url + "/_harness/state").json()["store"] == {"items": ["kept"]}
+
+
+def test_clock_control(server):
+    reply = requests.post(server.url + "/_harness/clock", json={"advance": "15m"}).json()
+    assert reply["now"] == "2026-01-01T00:15:00Z" and reply["fired"] == []
+    assert requests.post(server.url + "/_harness/clock", json={"advance": "soon"}).status_code == 400
+
+
+def test_stops_well_under_a_second_and_reports_port_in_use():
+    ctx = MockContext(service="tiny", store=TinyStore(), clock=Clock(), error_body=lambda s, m: {"message": m})
+    server = ServerThread(create_mock_app(ctx)).start()
+    with pytest.raises(PortInUseError):
+        ServerThread(create_mock_app(ctx), port=server.port)
+    started = time.perf_counter()
+    server.stop()
+    assert time.perf_counter() - started < 0.5
