@@ -1,0 +1,137 @@
+"""Client of a Braze target: the Braze control plane of design.md plus the vendor endpoints a world
+loader and the conformance steps need (users REST API with a Bearer key, partner cohort endpoints)."""
+from __future__ import annotations
+
+from typing import Any
+
+from mocks.common.defaults import MIXPANEL_PARTNER
+
+from .base import HttpClient
+
+
+class BrazeClient(HttpClient):
+    """``BrazeClient("http://127.0.0.1:4010")``; ``ws`` arguments are workspace ids."""
+
+    service = "braze"
+
+    # -- partners, workspaces and keys (SEED-2) --------------------------------------------------
+    def partners(self) -> list[dict[str, Any]]:
+        """``[{"name": "mixpanel", "partner_api_key": ...}]``."""
+        return self.control("GET", "/partners")["partners"]
+
+    def partner_api_key(self, partner: str = MIXPANEL_PARTNER) -> str:
+        """The key Braze issued to ``partner`` (what the Mixpanel side sends as ``partner_api_key``)."""
+        for entry in self.partners():
+            if entry["name"] == partner:
+                return entry["partner_api_key"]
+        raise LookupError(f"Braze target at {self.base_url} knows no partner {partner!r}")
+
+    def create_workspace(self, name: str) -> dict[str, Any]:
+        """``{"workspace_id", "rest_api_key"}`` (the key has every permission)."""
+        return self.control("POST", "/workspaces", json={"name": name})
+
+    def create_rest_api_key(self, ws: str, permissions: list[str]) -> str:
+        return self.control("POST", f"/workspaces/{ws}/rest_api_keys", json={"permissions": permissions})["rest_api_key"]
+
+    def create_data_import_key(self, ws: str, partner: str = MIXPANEL_PARTNER) -> dict[str, Any]:
+        """``{"key", "partner", "rest_endpoint", "status": "active"}`` (SEED-2.1)."""
+        return self.control("POST", f"/workspaces/{ws}/data_import_keys", json={"partner": partner})
+
+    def list_data_import_keys(self, ws: str) -> list[dict[str, Any]]:
+        return self.control("GET", f"/workspaces/{ws}/data_import_keys")["keys"]
+
+    def invalidate_data_import_key(self, ws: str, key: str) -> Any:
+        """SEED-2.2: the key answers ``401 Invalid client secret`` from now on."""
+        return self.control("DELETE", f"/workspaces/{ws}/data_import_keys/{key}")
+
+    # -- users -----------------------------------------------------------------------------------
+    def sdk_create_user(self, ws: str, device_id: str, attributes: dict[str, Any] | None = None) -> str:
+        """An anonymous user on a device, as an SDK would create it; returns its ``braze_id``."""
+        body: dict[str, Any] = {"device_id": device_id}
+        if attributes is not None:
+            body["attributes"] = attributes
+        return self.control("POST", f"/workspaces/{ws}/sdk/users", json=body)["braze_id"]
+
+    def sdk_change_user(self, ws: str, device_id: str, external_id: str) -> dict[str, Any]:
+        """SDK ``changeUser``: ``{"braze_id", "outcome": "identified" or "merged"}``."""
+        return self.control("POST", f"/workspaces/{ws}/sdk/change_user",
+                            json={"device_id": device_id, "external_id": external_id})
+
+    def users(self, ws: str) -> list[dict[str, Any]]:
+        """``[{"braze_id", "external_id", "aliases", "device_ids"}]``."""
+        return self.control("GET", f"/workspaces/{ws}/users")["users"]
+
+    # -- partner cohorts (what the import produced) ----------------------------------------------
+    def cohorts(self, ws: str) -> list[dict[str, Any]]:
+        """``[{"partner", "cohort_id", "name", "created_at", "member_count"}]``."""
+        return self.control("GET", f"/workspaces/{ws}/cohorts")["cohorts"]
+
+    def cohort_members(self, ws: str, cohort_id: str, partner: str = MIXPANEL_PARTNER) -> list[dict[str, Any]]:
+        return self.control("GET", f"/workspaces/{ws}/cohorts/{partner}/{cohort_id}/members")["members"]
+
+    def match_log(self, ws: str, cohort_id: str, partner: str = MIXPANEL_PARTNER) -> list[dict[str, Any]]:
+        """``[{"identifier", "kind", "operation", "outcome", "braze_id"}]``, oldest first."""
+        return self.control("GET", f"/workspaces/{ws}/cohorts/{partner}/{cohort_id}/match_log")["entries"]
+
+    # -- segments and targeting (SEED-5) ---------------------------------------------------------
+    def create_segment(self, ws: str, name: str, cohort_id: str, operator: str = "includes_value") -> str:
+        """A segment with one ``Mixpanel_Cohorts`` filter; returns ``segment_id``."""
+        body = {"name": name, "filters": [{"type": "mixpanel_cohorts", "operator": operator, "cohort_id": cohort_id}]}
+        return self.control("POST", f"/workspaces/{ws}/segments", json=body)["segment_id"]
+
+    def segment_users(self, ws: str, segment_id: str) -> list[dict[str, Any]]:
+        return self.control("GET", f"/workspaces/{ws}/segments/{segment_id}/users")["users"]
+
+    def create_campaign(self, ws: str, name: str, segment_id: str) -> str:
+        return self.control("POST", f"/workspaces/{ws}/campaigns", json={"name": name, "segment_id": segment_id})["campaign_id"]
+
+    def create_canvas(self, ws: str, name: str, segment_id: str) -> str:
+        return self.control("POST", f"/workspaces/{ws}/canvases", json={"name": name, "segment_id": segment_id})["canvas_id"]
+
+    def campaign_audience(self, ws: str, campaign_id: str) -> dict[str, Any]:
+        """``{"users": [...], "count": n}``."""
+        return self.control("GET", f"/workspaces/{ws}/campaigns/{campaign_id}/audience")
+
+    def canvas_audience(self, ws: str, canvas_id: str) -> dict[str, Any]:
+        return self.control("GET", f"/workspaces/{ws}/canvases/{canvas_id}/audience")
+
+    def data_points(self, ws: str) -> dict[str, Any]:
+        """``{"total": n, "by_source": {"cohort_import:mixpanel": n, "users.track": n}}``."""
+        return self.control("GET", f"/workspaces/{ws}/data_points")
+
+    # -- vendor REST API (Bearer REST API key) ---------------------------------------------------
+    def rest(self, api_key: str, path: str, body: Any) -> dict[str, Any]:
+        """POST a Braze REST endpoint with ``Authorization: Bearer <api_key>``."""
+        return self.request("POST", path, json=body, headers={"Authorization": f"Bearer {api_key}"})
+
+    def users_track(self, api_key: str, attributes: list[dict[str, Any]] | None = None,
+                    events: list[dict[str, Any]] | None = None,
+                    purchases: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        body = {k: v for k, v in (("attributes", attributes), ("events", events), ("purchases", purchases))
+                if v is not None}
+        return self.rest(api_key, "/users/track", body)
+
+    def users_identify(self, api_key: str, aliases_to_identify: list[dict[str, Any]]) -> dict[str, Any]:
+        """``[{"external_id", "user_alias": {"alias_name", "alias_label"}}]``."""
+        return self.rest(api_key, "/users/identify", {"aliases_to_identify": aliases_to_identify})
+
+    def users_alias_new(self, api_key: str, user_aliases: list[dict[str, Any]]) -> dict[str, Any]:
+        """``[{"external_id"?, "alias_name", "alias_label"}]``; no external_id: an alias-only user."""
+        return self.rest(api_key, "/users/alias/new", {"user_aliases": user_aliases})
+
+    def users_export_ids(self, api_key: str, **query: Any) -> dict[str, Any]:
+        """``external_ids=[...]``, ``user_aliases=[...]``, ``device_id=...`` or ``braze_id=...``."""
+        return self.rest(api_key, "/users/export/ids", query)
+
+    # -- partner cohort endpoints (what Mixpanel calls; body credentials, no Authorization) -------
+    def partner_cohort_name(self, partner_api_key: str, client_secret: str, cohort_id: str, name: str,
+                            created_at: str, partner: str = MIXPANEL_PARTNER) -> dict[str, Any]:
+        body = {"partner_api_key": partner_api_key, "client_secret": client_secret, "cohort_id": cohort_id,
+                "name": name, "created_at": created_at}
+        return self.request("POST", f"/partners/{partner}/cohorts", json=body)
+
+    def partner_cohort_users(self, partner_api_key: str, client_secret: str, cohort_id: str,
+                             cohort_changes: list[dict[str, Any]], partner: str = MIXPANEL_PARTNER) -> dict[str, Any]:
+        body = {"partner_api_key": partner_api_key, "client_secret": client_secret, "cohort_id": cohort_id,
+                "cohort_changes": cohort_changes}
+        return self.request("POST", f"/partners/{partner}/cohorts/users", json=body)

@@ -1,0 +1,94 @@
+"""Both mocks in this process, on 127.0.0.1, each with its own clock (same mode, same start).
+
+The CLI (``serve``, ``run``, ``replay``) and the tests start them here and then talk to them over
+HTTP through :mod:`harness.clients`, exactly as they would talk to a vendor's servers.
+"""
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from typing import Any
+
+from mocks.common import Clock, ServerThread
+
+from .clients import Targets
+
+#: Real and scaled clocks move on their own: this often the Mixpanel side looks for due syncs.
+TICK_SECONDS = 1.0
+
+
+class EmbeddedMocks:
+    """``with EmbeddedMocks() as mocks: mocks.targets()...``; ports 0 pick free ports."""
+
+    def __init__(self, braze_port: int = 0, mixpanel_port: int = 0, clock_mode: str = "virtual",
+                 start: datetime | None = None, scale: float = 1.0, host: str = "127.0.0.1",
+                 braze_config: dict[str, Any] | None = None, mixpanel_config: dict[str, Any] | None = None):
+        from mocks.braze import create_app as create_braze_app
+        from mocks.mixpanel import create_app as create_mixpanel_app
+
+        self.braze_clock = Clock(clock_mode, start, scale)
+        self.mixpanel_clock = Clock(clock_mode, start, scale)
+        self._apps = (create_braze_app(braze_config, clock=self.braze_clock),
+                      create_mixpanel_app(mixpanel_config, clock=self.mixpanel_clock))
+        self._ports = (braze_port, mixpanel_port)
+        self._host = host
+        self.braze: ServerThread | None = None
+        self.mixpanel: ServerThread | None = None
+        self._ticking = threading.Event()
+        self._ticker: threading.Thread | None = None
+
+    @property
+    def braze_url(self) -> str:
+        return self._running(self.braze).url
+
+    @property
+    def mixpanel_url(self) -> str:
+        return self._running(self.mixpanel).url
+
+    def start(self) -> "EmbeddedMocks":
+        """Start Braze then Mixpanel; if Mixpanel cannot start (port in use), Braze is stopped again."""
+        self.braze = ServerThread(self._apps[0], self._host, self._ports[0]).start()
+        try:
+            self.mixpanel = ServerThread(self._apps[1], self._host, self._ports[1]).start()
+        except BaseException:
+            self.braze.stop()
+            self.braze = None
+            raise
+        if self.mixpanel_clock.mode != "virtual":
+            self._start_ticker()
+        return self
+
+    def targets(self, timeout: float = 60.0) -> Targets:
+        """HTTP clients of the two running mocks."""
+        return Targets.at(self.braze_url, self.mixpanel_url, timeout)
+
+    def stop(self) -> None:
+        self._ticking.set()
+        if self._ticker is not None:
+            self._ticker.join(timeout=2)
+        for server in (self.mixpanel, self.braze):
+            if server is not None:
+                server.stop()
+        self.braze = self.mixpanel = None
+
+    def __enter__(self) -> "EmbeddedMocks":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def _start_ticker(self) -> None:
+        """With a wall clock nobody moves time by hand, so due syncs are looked for every second."""
+        def tick() -> None:
+            while not self._ticking.wait(TICK_SECONDS):
+                self.braze_clock.run_due()
+                self.mixpanel_clock.run_due()
+
+        self._ticker = threading.Thread(target=tick, name="clock-ticker", daemon=True)
+        self._ticker.start()
+
+    @staticmethod
+    def _running(server: ServerThread | None) -> ServerThread:
+        if server is None:
+            raise RuntimeError("the embedded mocks are not running (call start() first)")
+        return server
