@@ -1,0 +1,314 @@
+"""The Braze connections and cohort exports of every project, and the sync scheduler.
+
+:class:`ExportRegistry` is a store component (``reset`` / ``to_dict`` / ``load``, attached to the
+Mixpanel store so reset and state dump cover it) and a clock scheduler (``next_due`` / ``run_due``):
+advancing the clock by an hour runs each dynamic export's four syncs, in order, each evaluated at its
+own instant. Syncs under one connection run one after another (a lock per connection), whether the
+clock, "run now", resume or a new export started them.
+
+Locks: a connection's lock may be taken before the registry lock, never after it.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+from typing import Any, Callable, Protocol
+
+from mocks.common.clock import Clock
+
+from .braze_partner_client import BrazePartnerClient, BrazeRefused, BrazeUnavailable
+from .sync import (ACTIVE, DYNAMIC, FINISHED, PAUSED, STOPPED, BrazeConnection, CohortExport,
+                   CohortProject, CohortSnapshot, SyncRecord)
+from .sync_runner import CohortSync, PartnerClient, SyncSettings
+
+ClientFactory = Callable[[BrazeConnection], PartnerClient]
+
+
+class ProjectDirectory(Protocol):
+    """The Mixpanel store as the sync sees it: ``project(pid)`` raises a KeyError for unknown ids."""
+
+    def project(self, project_id: Any) -> CohortProject: ...
+
+
+class ExportError(Exception):
+    """A control-plane refusal with its HTTP status and exact message."""
+
+    def __init__(self, status: int, message: str, **details: Any):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.details = details
+
+
+class ExportRegistry:
+    """Connections, exports and snapshots of all projects; runs the syncs."""
+
+    def __init__(self, projects: ProjectDirectory, clock: Clock, settings: SyncSettings | None = None,
+                 client_factory: ClientFactory | None = None, sleep: Callable[[float], None] | None = None):
+        self._projects = projects
+        self._clock = clock
+        self.settings = settings or SyncSettings()
+        self._sleep = sleep or (_no_sleep if clock.mode == "virtual" else time.sleep)
+        self._client_factory = client_factory or self._http_client
+        self._runner = CohortSync(self.settings)
+        self._lock = threading.RLock()
+        self._connection_locks: dict[int, threading.RLock] = {}
+        self._clients: dict[int, PartnerClient] = {}
+        self.reset()
+
+    # -- store component ---------------------------------------------------------------------------
+    def reset(self) -> None:
+        with self._lock:
+            for client in self._clients.values():
+                client.close()
+            self._clients = {}
+            self._connections: dict[int, BrazeConnection] = {}
+            self._exports: dict[int, CohortExport] = {}
+            self._snapshots: dict[tuple[int, str], CohortSnapshot] = {}
+            self._next_connection_id = 1
+            self._next_export_id = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        with self._lock:
+            return {"next_connection_id": self._next_connection_id, "next_export_id": self._next_export_id,
+                    "connections": [c.to_dict(reveal_secrets=True) for c in self._connections.values()],
+                    "exports": [e.to_dict() for e in self._exports.values()],
+                    "snapshots": [{"connection_id": conn, "cohort_id": cohort, **snap.to_dict()}
+                                  for (conn, cohort), snap in self._snapshots.items()]}
+
+    def load(self, data: dict[str, Any]) -> None:
+        connections = [BrazeConnection.from_dict(c) for c in data.get("connections", [])]
+        exports = [CohortExport.from_dict(e) for e in data.get("exports", [])]
+        snapshots = {(s["connection_id"], str(s["cohort_id"])): CohortSnapshot.from_dict(s)
+                     for s in data.get("snapshots", [])}
+        with self._lock:
+            self.reset()
+            self._connections = {c.connection_id: c for c in connections}
+            self._exports = {e.export_id: e for e in exports}
+            self._snapshots = snapshots
+            self._next_connection_id = data.get("next_connection_id", max(self._connections, default=0) + 1)
+            self._next_export_id = data.get("next_export_id", max(self._exports, default=0) + 1)
+
+    # -- connections (SEED-3) ----------------------------------------------------------------------
+    def add_connection(self, project_id: Any, fields: dict[str, Any]) -> BrazeConnection:
+        """Save a connection once Braze accepts its credentials; nothing is saved otherwise."""
+        self._projects.project(project_id)
+        candidate = BrazeConnection(connection_id=0, project_id=project_id, created_at=self._clock.now(), **fields)
+        _check_alias_mapping(candidate)
+        client = self._checked_client(candidate)
+        with self._lock:
+            candidate.connection_id = self._next_connection_id
+            self._next_connection_id += 1
+            self._connections[candidate.connection_id] = candidate
+            self._clients[candidate.connection_id] = client
+        return candidate
+
+    def connections(self, project_id: Any) -> list[BrazeConnection]:
+        self._projects.project(project_id)
+        with self._lock:
+            return [c for c in self._connections.values() if c.project_id == project_id]
+
+    def connection(self, project_id: Any, connection_id: Any) -> BrazeConnection:
+        return self._owned(self._connections, "connection", project_id, connection_id)
+
+    def update_connection(self, project_id: Any, connection_id: Any, changes: dict[str, Any]) -> BrazeConnection:
+        """Change a connection; new credentials are checked first and refused ones change nothing.
+        Paused exports stay paused until resumed (so the user decides when to catch up)."""
+        connection = self.connection(project_id, connection_id)
+        with self._connection_lock(connection.connection_id):
+            candidate = BrazeConnection.from_dict({**connection.to_dict(reveal_secrets=True), **changes})
+            _check_alias_mapping(candidate)
+            if any(getattr(candidate, name) != getattr(connection, name) for name in BrazeConnection.CREDENTIALS):
+                new_client = self._checked_client(candidate)
+                with self._lock:
+                    self._client(connection).close()
+                    self._clients[connection.connection_id] = new_client
+            for name in BrazeConnection.EDITABLE:
+                setattr(connection, name, getattr(candidate, name))
+        return connection
+
+    # -- exports (SEED-4) --------------------------------------------------------------------------
+    def create_export(self, project_id: Any, cohort_id: Any, connection_id: Any, mode: str,
+                      interval: Any = None) -> tuple[CohortExport, SyncRecord]:
+        """Create an export and run its first sync at once (HOUSE-8: T0)."""
+        project = self._projects.project(project_id)
+        connection = self.connection(project_id, connection_id)
+        try:
+            cohort_id = project.cohort(cohort_id).cohort_id
+        except KeyError:
+            raise ExportError(404, f"no cohort {cohort_id} in project {project_id}") from None
+        with self._lock:
+            if mode == DYNAMIC:
+                self._check_dynamic_limits(project_id, cohort_id, connection.connection_id)
+            export = CohortExport(self._next_export_id, project_id, cohort_id, connection.connection_id, mode,
+                                  interval or self.settings.interval, self._clock.now())
+            self._next_export_id += 1
+            self._exports[export.export_id] = export
+        return export, self._sync(export, export.created_at, "create")
+
+    def exports(self, project_id: Any) -> list[CohortExport]:
+        self._projects.project(project_id)
+        with self._lock:
+            return [e for e in self._exports.values() if e.project_id == project_id]
+
+    def export(self, project_id: Any, export_id: Any) -> CohortExport:
+        return self._owned(self._exports, "export", project_id, export_id)
+
+    def snapshot_of(self, export: CohortExport) -> CohortSnapshot | None:
+        return self._snapshots.get((export.connection_id, str(export.cohort_id)))
+
+    def stop(self, project_id: Any, export_id: Any) -> CohortExport:
+        export = self.export(project_id, export_id)
+        with self._connection_lock(export.connection_id):
+            if export.status not in (ACTIVE, PAUSED):
+                raise ExportError(400, f"export {export.export_id} is already {export.status}")
+            export.status, export.next_sync_at = STOPPED, None
+        return export
+
+    def resume(self, project_id: Any, export_id: Any) -> tuple[CohortExport, SyncRecord]:
+        """Reactivate a paused or stopped export and sync it at once; the schedule grid continues."""
+        export = self.export(project_id, export_id)
+        with self._connection_lock(export.connection_id):
+            if export.status == ACTIVE:
+                raise ExportError(400, f"export {export.export_id} is already active")
+            if export.status == FINISHED:
+                raise _finished_error(export)
+            if export.mode == DYNAMIC and export.status == STOPPED:
+                with self._lock:
+                    self._check_dynamic_limits(project_id, export.cohort_id, export.connection_id)
+            export.status, export.error = ACTIVE, None
+            return export, self._sync(export, self._clock.now(), "resume")
+
+    def run_now(self, project_id: Any, export_id: Any) -> tuple[CohortExport, SyncRecord]:
+        """"Run now": one sync at the current instant; the schedule is unchanged."""
+        export = self.export(project_id, export_id)
+        with self._connection_lock(export.connection_id):
+            if export.status == FINISHED:
+                raise _finished_error(export)
+            if export.status != ACTIVE:
+                raise ExportError(400, f"export {export.export_id} is {export.status}; resume it first")
+            return export, self._sync(export, self._clock.now(), "run")
+
+    # -- clock scheduler -------------------------------------------------------------------------------
+    def next_due(self) -> datetime | None:
+        with self._lock:
+            return min((e.next_sync_at for e in self._exports.values()
+                        if e.status == ACTIVE and e.next_sync_at is not None), default=None)
+
+    def run_due(self, at: datetime) -> list[dict[str, Any]]:
+        """Run every export due at or before ``at``, each at its own scheduled instant."""
+        with self._lock:
+            due = sorted((e for e in self._exports.values()
+                          if e.status == ACTIVE and e.next_sync_at is not None and e.next_sync_at <= at),
+                         key=lambda e: (e.next_sync_at, e.export_id))
+        fired = []
+        for export in due:
+            with self._connection_lock(export.connection_id):
+                scheduled = export.next_sync_at
+                if export.status != ACTIVE or scheduled is None or scheduled > at:
+                    continue  # stopped or run while we waited for the lock
+                record = self._sync(export, scheduled, "schedule")
+            fired.append({"service": "mixpanel", "job": "cohort_sync", "project_id": export.project_id,
+                          "export_id": export.export_id, "cohort_id": export.cohort_id,
+                          "connection_id": export.connection_id, **record.summary()})
+        return fired
+
+    # -- internals ---------------------------------------------------------------------------------------
+    def _sync(self, export: CohortExport, at: datetime, trigger: str) -> SyncRecord:
+        with self._connection_lock(export.connection_id):
+            connection = self._connections[export.connection_id]
+            key = (export.connection_id, str(export.cohort_id))
+            with self._lock:
+                snapshot = self._snapshots.setdefault(key, CohortSnapshot())
+            try:
+                project = self._projects.project(export.project_id)
+            except KeyError:
+                project = _MissingProject()
+            record = self._runner.run(export, connection, snapshot, project, self._client(connection), at,
+                                      self._clock.now(), trigger)
+            export.settle(record)
+            export.remember(record, self.settings.history_cap)
+            return record
+
+    def _owned(self, items: dict[int, Any], kind: str, project_id: Any, item_id: Any) -> Any:
+        """A connection or export of ``project_id`` (another project's ids are not found either)."""
+        self._projects.project(project_id)
+        found = items.get(_as_id(item_id))
+        if found is None or found.project_id != project_id:
+            raise ExportError(404, f"no {kind} {item_id} in project {project_id}")
+        return found
+
+    def _check_dynamic_limits(self, project_id: Any, cohort_id: Any, connection_id: int) -> None:
+        """HOUSE-10: at most 60 live dynamic exports per project; one per cohort and connection."""
+        live = [e for e in self._exports.values()
+                if e.project_id == project_id and e.mode == DYNAMIC and e.status in (ACTIVE, PAUSED)]
+        for other in live:
+            if other.cohort_id == cohort_id and other.connection_id == connection_id:
+                raise ExportError(400, f"cohort {cohort_id} already has a dynamic export to connection "
+                                       f"{connection_id} (export {other.export_id}); stop it first")
+        if len(live) >= self.settings.max_dynamic_exports:
+            raise ExportError(400, f"project {project_id} already has {len(live)} dynamic exports, the most "
+                                   f"allowed; stop one before adding another")
+
+    def _checked_client(self, connection: BrazeConnection) -> PartnerClient:
+        """A client for ``connection`` once Braze has accepted an empty users call with its keys."""
+        client = self._client_factory(connection)
+        try:
+            client.check_credentials()
+        except BrazeRefused as exc:
+            client.close()
+            raise ExportError(400, exc.message, braze_status=exc.status) from None
+        except BrazeUnavailable as exc:
+            client.close()
+            raise ExportError(502, f"could not reach Braze at {connection.rest_endpoint}: {exc.message}") from None
+        return client
+
+    def _client(self, connection: BrazeConnection) -> PartnerClient:
+        with self._lock:
+            client = self._clients.get(connection.connection_id)
+            if client is None:  # after a state load
+                client = self._clients[connection.connection_id] = self._client_factory(connection)
+            return client
+
+    def _http_client(self, connection: BrazeConnection) -> PartnerClient:
+        return BrazePartnerClient(connection.rest_endpoint, connection.partner_api_key,
+                                  connection.data_import_key, timeout=self.settings.timeout_s,
+                                  retry=self.settings.retry, sleep=self._sleep, now=self._clock.now)
+
+    def _connection_lock(self, connection_id: int) -> threading.RLock:
+        with self._lock:
+            return self._connection_locks.setdefault(connection_id, threading.RLock())
+
+
+class _MissingProject:
+    """Stands in for a project that was deleted: every cohort is gone, so the export pauses."""
+
+    def cohort(self, cohort_id: Any) -> Any:
+        raise KeyError(cohort_id)
+
+    cohort_members = profile_properties = cohort
+
+
+def _check_alias_mapping(connection: BrazeConnection) -> None:
+    if bool(connection.alias_label) != bool(connection.alias_property):
+        raise ExportError(400, "'alias_label' and 'alias_property' go together: give both or neither")
+
+
+def _finished_error(export: CohortExport) -> ExportError:
+    return ExportError(400, f"export {export.export_id} is a finished one-time export; "
+                            f"create a new export to sync the cohort again")
+
+
+def _as_id(value: Any) -> int | None:
+    """Ids arrive as path strings or JSON numbers."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def _no_sleep(seconds: float) -> None:
+    """A virtual clock never waits for real: the wait is recorded in the sync instead."""
+

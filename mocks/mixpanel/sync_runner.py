@@ -1,0 +1,128 @@
+"""Running one sync of an export: evaluate, resolve, diff, send in batches, record.
+
+The runner is plain Python: it is handed the project (membership and profiles), the connection,
+the snapshot and a partner client, so unit tests drive it with fakes and no HTTP.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from mocks.common.clock import parse_duration, to_iso
+
+from .braze_partner_client import BrazeCallError, BrazeRefused, CallReport, RetryPolicy
+from .sync import (FAILED, MAX_IDENTIFIERS_PER_REQUEST, PAUSED, BrazeConnection, CohortExport,
+                   CohortProject, CohortSnapshot, ExportableMembers, SyncPlan, SyncRecord, cohort_changes)
+
+
+class PartnerClient(Protocol):
+    """What the runner needs from :class:`~mocks.mixpanel.braze_partner_client.BrazePartnerClient`."""
+
+    def name_cohort(self, cohort_id: str, name: str, created_at: str) -> CallReport: ...
+
+    def change_users(self, cohort_id: str, cohort_changes: list[dict[str, Any]]) -> CallReport: ...
+
+    def check_credentials(self) -> CallReport: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    """Every knob of the sync, with the documented defaults (HOUSE-7 to HOUSE-10).
+
+    ``from_config`` reads the Mixpanel app's ``EXPORTS`` config, e.g.
+    ``{"interval": "1m", "max_cohort_members": 5000, "timeout_s": [1, 5], "retry_base_delay_s": 0.5}``."""
+
+    interval: timedelta = timedelta(minutes=15)
+    snapshot_max_age: timedelta = timedelta(days=3)
+    max_dynamic_exports: int = 60
+    max_cohort_members: int = 10_000_000
+    batch_size: int = MAX_IDENTIFIERS_PER_REQUEST
+    operations_cap: int = 1000
+    history_cap: int = 2000
+    timeout_s: tuple[float, float] = (3.05, 30.0)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+    DURATIONS = ("interval", "snapshot_max_age")
+    RETRY_KEYS = {"max_retries": "max_retries", "retry_base_delay_s": "base_delay_s", "retry_budget_s": "budget_s"}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any] | None) -> "SyncSettings":
+        config = dict(config or {})
+        retry = RetryPolicy(**{name: config.pop(key) for key, name in cls.RETRY_KEYS.items() if key in config})
+        known = {f.name for f in fields(cls)} - {"retry"}
+        unknown = set(config) - known
+        if unknown:
+            raise ValueError(f"unknown EXPORTS settings: {', '.join(sorted(unknown))}")
+        for name in cls.DURATIONS:
+            if isinstance(config.get(name), str):
+                config[name] = parse_duration(config[name])
+        if "timeout_s" in config:
+            value = config["timeout_s"]
+            config["timeout_s"] = (float(value), float(value)) if isinstance(value, (int, float)) else tuple(value)
+        return cls(retry=retry, **config)
+
+
+class CohortSync:
+    """Runs syncs with one set of settings; ``run`` never raises for Braze's failures, it records them."""
+
+    def __init__(self, settings: SyncSettings):
+        self.settings = settings
+
+    def run(self, export: CohortExport, connection: BrazeConnection, snapshot: CohortSnapshot,
+            project: CohortProject, client: PartnerClient, at: datetime, ran_at: datetime,
+            trigger: str) -> SyncRecord:
+        """One sync of ``export`` with membership evaluated at ``at`` (its scheduled instant)."""
+        record = SyncRecord(scheduled_at=at, ran_at=ran_at, trigger=trigger)
+        try:
+            cohort = project.cohort(export.cohort_id)
+            members = project.cohort_members(export.cohort_id, at)
+        except KeyError:
+            return _refused(record, f"cohort {export.cohort_id} no longer exists in project {export.project_id}")
+        if len(members) > self.settings.max_cohort_members:
+            return _refused(record, f"cohort {export.cohort_id} has {len(members):,} members; at most "
+                                    f"{self.settings.max_cohort_members:,} can be exported to Braze")
+        current = ExportableMembers.resolve(members, connection, project.profile_properties)
+        if export.needs_full_sync or snapshot.is_stale(at, self.settings.snapshot_max_age):
+            snapshot.restart(at)
+            export.needs_full_sync = False
+            record.kind = "full"
+        plan = SyncPlan.diff(current, snapshot)
+        record.describe_plan(current, plan, self.settings.operations_cap)
+        try:
+            self._send(str(export.cohort_id), cohort, plan, snapshot, client, record)
+        except BrazeCallError as exc:
+            record.result = PAUSED if isinstance(exc, BrazeRefused) else FAILED
+            record.error = exc.message
+            _count(record, exc.report)
+            return record
+        snapshot.complete(at)
+        return record
+
+    def _send(self, braze_cohort_id: str, cohort: Any, plan: SyncPlan, snapshot: CohortSnapshot,
+              client: PartnerClient, record: SyncRecord) -> None:
+        """The name first when Braze does not have the current one, then the batches; each
+        acknowledged call is written into the snapshot before the next one goes out."""
+        if snapshot.name_sent != cohort.name:
+            _count(record, client.name_cohort(braze_cohort_id, cohort.name, to_iso(cohort.created_at)))
+            snapshot.name_sent = cohort.name
+            record.name_sent = True
+        for batch in plan.batches(self.settings.batch_size):
+            _count(record, client.change_users(braze_cohort_id, cohort_changes(batch)))
+            snapshot.acknowledge(batch)
+            record.count_sent(batch)
+
+
+def _count(record: SyncRecord, report: CallReport) -> None:
+    record.requests += report.requests
+    record.retries.extend(attempt.to_dict() for attempt in report.attempts)
+
+
+def _refused(record: SyncRecord, message: str) -> SyncRecord:
+    """A sync that cannot run until someone acts: the export pauses with ``message``."""
+    record.result = PAUSED
+    record.error = message
+    return record
+

@@ -1,0 +1,128 @@
+"""Fakes shared by the sync unit tests (no tests here): a Mixpanel project whose membership is a
+function of the instant, and a Braze partner API that keeps cohort membership by identifier and can
+be told to fail on given calls."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+from mocks.common.clock import DEFAULT_START
+from mocks.mixpanel.braze_partner_client import BrazeCallError, CallReport
+
+Membership = set[str] | Callable[[datetime], set[str]]
+
+
+class UnknownProject(KeyError):
+    """What the real store raises for an unknown project id."""
+
+
+@dataclass
+class FakeCohort:
+    cohort_id: int
+    name: str
+    description: str = ""
+    created_at: datetime = DEFAULT_START
+
+
+@dataclass
+class FakeProject:
+    cohorts: dict[int, FakeCohort] = field(default_factory=dict)
+    membership: dict[int, Membership] = field(default_factory=dict)
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    evaluated_at: list[datetime] = field(default_factory=list)
+
+    def add_cohort(self, cohort_id: int, name: str, members: Membership) -> FakeCohort:
+        self.cohorts[cohort_id] = FakeCohort(cohort_id, name)
+        self.membership[cohort_id] = members
+        return self.cohorts[cohort_id]
+
+    def add_users(self, *external_ids: str) -> set[str]:
+        """Profiles ``d-<x>`` carrying ``$braze_external_id = <x>``; returns their distinct ids."""
+        for external_id in external_ids:
+            self.profiles[f"d-{external_id}"] = {"$braze_external_id": external_id}
+        return {f"d-{x}" for x in external_ids}
+
+    def cohort(self, cohort_id: Any) -> FakeCohort:
+        return self.cohorts[cohort_id]
+
+    def cohort_members(self, cohort_id: Any, at: datetime) -> set[str]:
+        self.evaluated_at.append(at)
+        members = self.membership[cohort_id]
+        return set(members(at) if callable(members) else members)
+
+    def profile_properties(self, distinct_id: str) -> dict[str, Any]:
+        return self.profiles.get(distinct_id, {})
+
+
+@dataclass
+class FakeDirectory:
+    projects: dict[int, FakeProject] = field(default_factory=dict)
+
+    def project(self, project_id: Any) -> FakeProject:
+        if project_id not in self.projects:
+            raise UnknownProject(project_id)
+        return self.projects[project_id]
+
+
+def identifier_key(change_object: dict[str, Any]) -> list[tuple[str, str]]:
+    keys = [("user_id", x) for x in change_object.get("user_ids", [])]
+    keys += [("device_id", x) for x in change_object.get("device_ids", [])]
+    keys += [("alias", f"{a['alias_label']}:{a['alias_name']}") for a in change_object.get("aliases", [])]
+    return keys
+
+
+@dataclass
+class FakeBraze:
+    """The partner API of one workspace, in memory. ``fail_next(exc, ...)`` makes the next calls
+    raise (``None`` in the list lets one through)."""
+
+    members: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+    calls: list[tuple[str, Any]] = field(default_factory=list)
+    failures: list[BrazeCallError | None] = field(default_factory=list)
+    closed: bool = False
+
+    def fail_next(self, *failures: BrazeCallError | None) -> None:
+        self.failures.extend(failures)
+
+    def _take_failure(self) -> None:
+        if self.failures:
+            failure = self.failures.pop(0)
+            if failure is not None:
+                raise failure
+
+    def name_cohort(self, cohort_id: str, name: str, created_at: str) -> CallReport:
+        self.calls.append(("name", (cohort_id, name)))
+        self._take_failure()
+        self.names[cohort_id] = name
+        return CallReport(requests=1)
+
+    def change_users(self, cohort_id: str, cohort_changes: list[dict[str, Any]]) -> CallReport:
+        self.calls.append(("users", (cohort_id, cohort_changes)))
+        self._take_failure()
+        members = self.members.setdefault(cohort_id, set())
+        for change in cohort_changes:
+            keys = identifier_key(change)
+            if change.get("should_remove"):
+                members.difference_update(keys)
+            else:
+                members.update(keys)
+        return CallReport(requests=1)
+
+    def check_credentials(self) -> CallReport:
+        return self.change_users("connection-check", [])
+
+    def close(self) -> None:
+        self.closed = True
+
+    def user_calls(self, cohort_id: str | None = None) -> list[list[dict[str, Any]]]:
+        return [changes for kind, (cid, changes) in
+                ((k, v) for k, v in self.calls if k == "users") if cohort_id in (None, cid)]
+
+    def identifiers_sent(self, cohort_id: str) -> list[int]:
+        """Identifiers per users request (the 1,000 limit counts them all)."""
+        return [sum(len(identifier_key(c)) for c in changes) for changes in self.user_calls(cohort_id)]
+
+    def external_ids(self, cohort_id: str) -> set[str]:
+        return {value for kind, value in self.members.get(cohort_id, set()) if kind == "user_id"}

@@ -1,0 +1,299 @@
+"""The export registry on a virtual clock: schedule, limits, stop/resume/run, connections, state."""
+import threading
+from datetime import timedelta
+
+import pytest
+
+from mocks.common.clock import DEFAULT_START, Clock
+from mocks.mixpanel.braze_partner_client import BrazeRefused, BrazeUnavailable, CallReport
+from mocks.mixpanel.sync_registry import ExportError, ExportRegistry
+from mocks.mixpanel.sync_runner import SyncSettings
+
+from .test_sync_fakes import FakeBraze, FakeDirectory, FakeProject, UnknownProject
+
+T0 = DEFAULT_START
+PID, COHORT = 1, 7
+KEY = {"data_import_key": "key-abcdefgh", "rest_endpoint": "http://braze.test"}
+
+
+class World:
+    """A registry over one fake project, every connection talking to one fake Braze per key."""
+
+    def __init__(self, **settings):
+        self.clock = Clock()
+        self.project = FakeProject()
+        self.project.add_cohort(COHORT, "Buyers", set())
+        self.braze: dict[str, FakeBraze] = {}
+        self.registry = ExportRegistry(FakeDirectory({PID: self.project}), self.clock, SyncSettings(**settings),
+                                       client_factory=self.client_for)
+        self.clock.add_scheduler(self.registry)
+
+    def client_for(self, connection):
+        return self.braze.setdefault(connection.data_import_key, FakeBraze())
+
+    def connect(self, key="key-abcdefgh"):
+        return self.registry.add_connection(PID, {**KEY, "data_import_key": key}).connection_id
+
+    def members(self, *external_ids):
+        self.project.membership[COHORT] = self.project.add_users(*external_ids)
+
+    def in_braze(self, key="key-abcdefgh"):
+        return self.braze[key].external_ids(str(COHORT))
+
+
+@pytest.fixture()
+def world():
+    return World()
+
+
+def test_a_dynamic_export_syncs_at_creation_then_every_interval_each_at_its_own_instant(world):
+    world.members("a")
+    export, first = world.registry.create_export(PID, COHORT, world.connect(), "dynamic")
+    assert (first.scheduled_at, first.trigger, export.next_sync_at) == (T0, "create", T0 + timedelta(minutes=15))
+    fired = world.clock.advance("1h")
+    assert [f["scheduled_at"] for f in fired] == ["2026-01-01T00:15:00Z", "2026-01-01T00:30:00Z",
+                                                  "2026-01-01T00:45:00Z", "2026-01-01T01:00:00Z"]
+    assert world.project.evaluated_at == [T0 + timedelta(minutes=m) for m in (0, 15, 30, 45, 60)]
+    assert fired[0]["job"] == "cohort_sync" and fired[0]["export_id"] == export.export_id
+    assert export.next_sync_at == T0 + timedelta(minutes=75) and export.sync_count == 5
+
+
+def test_the_interval_is_configurable_per_registry_and_per_export():
+    world = World(interval=timedelta(minutes=5))
+    conn = world.connect()
+    world.registry.create_export(PID, COHORT, conn, "dynamic")
+    world.project.add_cohort(8, "Other", set())
+    world.registry.create_export(PID, 8, conn, "dynamic", interval=timedelta(minutes=30))
+    assert len(world.clock.advance("30m")) == 6 + 1
+
+
+def test_syncs_of_several_exports_run_in_order_of_their_instants(world):
+    conn = world.connect()
+    world.registry.create_export(PID, COHORT, conn, "dynamic")
+    world.clock.advance("5m")
+    world.project.add_cohort(8, "Other", set())
+    world.registry.create_export(PID, 8, conn, "dynamic")
+    fired = world.clock.advance("30m")
+    assert [(f["cohort_id"], f["scheduled_at"][11:16]) for f in fired] == [
+        (7, "00:15"), (8, "00:20"), (7, "00:30"), (8, "00:35")]
+
+
+def test_a_one_time_export_finishes_and_never_syncs_again(world):
+    world.members("a", "b")
+    export, _ = world.registry.create_export(PID, COHORT, world.connect(), "one_time")
+    world.members("a", "b", "c")
+    assert world.clock.advance("2h") == []
+    assert (export.status, export.next_sync_at, export.sync_count) == ("finished", None, 1)
+    assert world.in_braze() == {"a", "b"}
+
+
+def test_a_second_one_time_export_brings_braze_to_that_moment(world):
+    """HOUSE-11: adds and removes against what the first export left in Braze."""
+    conn = world.connect()
+    world.members("a", "b")
+    world.registry.create_export(PID, COHORT, conn, "one_time")
+    world.clock.advance("1h")
+    world.members("b", "c")
+    _, record = world.registry.create_export(PID, COHORT, conn, "one_time")
+    assert (record.added, record.removed) == (2, 1)
+    assert world.in_braze() == {"b", "c"}
+
+
+def test_a_failed_one_time_export_retries_at_the_next_slot(world):
+    world.members("a")
+    conn = world.connect()
+    world.braze["key-abcdefgh"].fail_next(BrazeUnavailable("busy", CallReport(requests=6)))
+    export, record = world.registry.create_export(PID, COHORT, conn, "one_time")
+    assert (record.result, export.status) == ("failed", "active")
+    fired = world.clock.advance("1h")
+    assert [f["result"] for f in fired] == ["success"] and export.status == "finished"
+    assert world.in_braze() == {"a"}
+
+
+def test_at_most_60_live_dynamic_exports_per_project():
+    world = World(max_dynamic_exports=3)
+    conn = world.connect()
+    for cohort in range(3):
+        world.project.add_cohort(100 + cohort, f"c{cohort}", set())
+        world.registry.create_export(PID, 100 + cohort, conn, "dynamic")
+    with pytest.raises(ExportError) as refused:
+        world.registry.create_export(PID, COHORT, conn, "dynamic")
+    assert (refused.value.status, refused.value.message) == (
+        400, "project 1 already has 3 dynamic exports, the most allowed; stop one before adding another")
+    world.registry.create_export(PID, COHORT, conn, "one_time")  # one-time exports are not limited
+    world.registry.stop(PID, 1)
+    world.registry.create_export(PID, COHORT, conn, "dynamic")
+    with pytest.raises(ExportError, match="already has 3 dynamic exports"):
+        world.registry.resume(PID, 1)
+
+
+def test_one_dynamic_export_per_cohort_and_connection(world):
+    conn = world.connect()
+    world.registry.create_export(PID, COHORT, conn, "dynamic")
+    with pytest.raises(ExportError) as refused:
+        world.registry.create_export(PID, COHORT, conn, "dynamic")
+    assert refused.value.message == "cohort 7 already has a dynamic export to connection 1 (export 1); stop it first"
+
+
+@pytest.mark.parametrize("call, args, status, message", [
+    ("create_export", (PID, 99, 1, "dynamic"), 404, "no cohort 99 in project 1"),
+    ("create_export", (PID, COHORT, 5, "dynamic"), 404, "no connection 5 in project 1"),
+    ("export", (PID, 42), 404, "no export 42 in project 1"),
+    ("export", (PID, "x"), 404, "no export x in project 1"),
+    ("update_connection", (PID, 9, {}), 404, "no connection 9 in project 1"),
+])
+def test_unknown_references_are_404(world, call, args, status, message):
+    world.connect()
+    with pytest.raises(ExportError) as refused:
+        getattr(world.registry, call)(*args)
+    assert (refused.value.status, refused.value.message) == (status, message)
+
+
+def test_unknown_project_raises_the_stores_key_error(world):
+    with pytest.raises(UnknownProject):
+        world.registry.exports(2)
+
+
+def test_stop_resume_and_run_now_state_machine(world):
+    world.members("a")
+    export, _ = world.registry.create_export(PID, COHORT, world.connect(), "dynamic")
+    world.registry.stop(PID, export.export_id)
+    assert (export.status, export.next_sync_at) == ("stopped", None)
+    assert world.clock.advance("1h") == []
+    for call, message in (("stop", "export 1 is already stopped"), ("run_now", "export 1 is stopped; resume it first")):
+        with pytest.raises(ExportError, match=message):
+            getattr(world.registry, call)(PID, 1)
+    world.members("a", "b")
+    _, record = world.registry.resume(PID, 1)
+    assert (record.trigger, record.added, export.status) == ("resume", 1, "active")
+    assert export.next_sync_at == T0 + timedelta(minutes=75)  # the grid of T0 + k x 15m continues
+    with pytest.raises(ExportError, match="export 1 is already active"):
+        world.registry.resume(PID, 1)
+    world.clock.advance("10m")
+    world.members("a", "b", "c")
+    _, record = world.registry.run_now(PID, 1)
+    assert (record.trigger, record.scheduled_at, record.added) == ("run", T0 + timedelta(minutes=70), 1)
+    assert export.next_sync_at == T0 + timedelta(minutes=75)
+    assert world.in_braze() == {"a", "b", "c"}
+
+
+def test_finished_exports_cannot_run_or_resume(world):
+    world.registry.create_export(PID, COHORT, world.connect(), "one_time")
+    expected = "export 1 is a finished one-time export; create a new export to sync the cohort again"
+    for call in ("run_now", "resume"):
+        with pytest.raises(ExportError) as refused:
+            getattr(world.registry, call)(PID, 1)
+        assert refused.value.message == expected
+    with pytest.raises(ExportError, match="export 1 is already finished"):
+        world.registry.stop(PID, 1)
+
+
+def test_a_refused_key_pauses_then_a_new_key_and_resume_catch_up(world):
+    world.members("a")
+    conn = world.connect()
+    export, _ = world.registry.create_export(PID, COHORT, conn, "dynamic")
+    world.braze["key-abcdefgh"].fail_next(BrazeRefused(401, "Invalid client secret", CallReport(requests=1)))
+    world.members("a", "b")
+    fired = world.clock.advance("1h")
+    assert [f["result"] for f in fired] == ["paused"]
+    assert (export.status, export.error, export.next_sync_at) == ("paused", "Invalid client secret", None)
+    world.braze["key-new-12345"] = world.braze["key-abcdefgh"]  # a new key for the same workspace
+    world.registry.update_connection(PID, conn, {"data_import_key": "key-new-12345"})
+    _, record = world.registry.resume(PID, 1)
+    assert (record.result, record.added, export.status, export.error) == ("success", 1, "active", None)
+    assert world.in_braze() == {"a", "b"}
+
+
+def test_a_connection_is_saved_only_when_braze_accepts_its_key(world):
+    world.braze["bad-key-0000"] = FakeBraze(failures=[BrazeRefused(401, "Invalid client secret", CallReport(1))])
+    with pytest.raises(ExportError) as refused:
+        world.connect("bad-key-0000")
+    assert (refused.value.status, refused.value.message, refused.value.details) == (
+        400, "Invalid client secret", {"braze_status": 401})
+    assert world.registry.connections(PID) == [] and world.braze["bad-key-0000"].closed
+    world.braze["down-key-000"] = FakeBraze(failures=[BrazeUnavailable("connection failed", CallReport(6))])
+    with pytest.raises(ExportError) as unreachable:
+        world.connect("down-key-000")
+    assert (unreachable.value.status, unreachable.value.message) == (
+        502, "could not reach Braze at http://braze.test: connection failed")
+
+
+def test_a_refused_new_key_leaves_the_connection_unchanged(world):
+    conn = world.connect()
+    world.braze["bad-key-0000"] = FakeBraze(failures=[BrazeRefused(401, "Invalid client secret", CallReport(1))])
+    with pytest.raises(ExportError, match="Invalid client secret"):
+        world.registry.update_connection(PID, conn, {"data_import_key": "bad-key-0000", "name": "renamed"})
+    saved = world.registry.connection(PID, conn)
+    assert (saved.data_import_key, saved.name) == ("key-abcdefgh", "")
+    world.registry.update_connection(PID, conn, {"name": "Production"})  # no credential change: no check
+    assert saved.name == "Production" and len(world.braze["key-abcdefgh"].calls) == 1
+
+
+def test_alias_mapping_needs_label_and_property(world):
+    with pytest.raises(ExportError, match="'alias_label' and 'alias_property' go together: give both or neither"):
+        world.registry.add_connection(PID, {**KEY, "alias_label": "mp"})
+
+
+def test_state_round_trips_and_the_loaded_registry_keeps_syncing(world):
+    world.members("a", "b")
+    world.registry.create_export(PID, COHORT, world.connect(), "dynamic")
+    world.clock.advance("15m")
+    state = world.registry.to_dict()
+    clone = World()
+    clone.braze = world.braze
+    clone.clock.set(world.clock.now())
+    clone.registry.load(state)
+    assert clone.registry.to_dict() == state
+    clone.members("b", "c")
+    fired = clone.clock.advance("15m")
+    assert [(f["added"], f["removed"], f["kind"]) for f in fired] == [(1, 1, "diff")]
+    assert clone.in_braze() == {"b", "c"}
+
+
+def test_reset_forgets_everything_and_closes_clients(world):
+    world.registry.create_export(PID, COHORT, world.connect(), "dynamic")
+    world.registry.reset()
+    assert world.registry.next_due() is None and world.braze["key-abcdefgh"].closed
+    assert world.registry.to_dict()["connections"] == []
+
+
+class BlockingBraze(FakeBraze):
+    """Holds the first users call until released, to show a second sync waits for it."""
+
+    def __init__(self):
+        super().__init__()
+        self.inside = threading.Event()
+        self.release = threading.Event()
+        self.concurrent = 0
+        self.max_concurrent = 0
+
+    def change_users(self, cohort_id, cohort_changes):
+        self.concurrent += 1
+        self.max_concurrent = max(self.max_concurrent, self.concurrent)
+        self.inside.set()
+        self.release.wait(5)
+        self.concurrent -= 1
+        return super().change_users(cohort_id, cohort_changes)
+
+
+def test_syncs_under_one_connection_run_one_after_another(world):
+    conn = world.connect()
+    world.project.add_cohort(8, "Other", set())
+    world.members("a")
+    world.project.membership[8] = {"d-a"}
+    world.registry.create_export(PID, COHORT, conn, "dynamic")
+    world.registry.create_export(PID, 8, conn, "dynamic")
+    braze = world.braze["key-abcdefgh"] = BlockingBraze()
+    world.registry._clients[conn] = braze
+    runs = [threading.Thread(target=world.registry.run_now, args=(PID, eid)) for eid in (1, 2)]
+    world.members("a", "b")
+    world.project.membership[8] = {"d-a", "d-b"}
+    runs[0].start()
+    assert braze.inside.wait(5)
+    runs[1].start()
+    runs[1].join(0.2)
+    assert runs[1].is_alive() and braze.max_concurrent == 1
+    braze.release.set()
+    for run in runs:
+        run.join(5)
+    assert braze.max_concurrent == 1 and len(braze.user_calls()) == 2
