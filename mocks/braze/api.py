@@ -1,0 +1,286 @@
+"""Braze's own endpoints, with the real paths, bodies, limits and messages (reference braze.md).
+
+- Partner cohort import (``/partners/<partner>/cohorts`` and ``.../cohorts/users``): credentials in the
+  body, checked in HOUSE-2's order: body is a JSON object, partner key, client secret, fields, size.
+- The users REST endpoints and the list endpoints: ``Authorization: Bearer <REST API key>``, a
+  permission per endpoint, ``x-ratelimit-*`` headers on every authenticated reply, 429 past the limit.
+
+Errors are ``{"message": <text>}``. Rate-limit windows are measured on the mock's clock.
+"""
+from __future__ import annotations
+
+import functools
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+from flask import Blueprint, Response, request
+
+from mocks.common.app import ApiError, json_reply, mock_context, read_json_object
+from mocks.common.clock import ClockError, parse_instant
+
+from . import user_requests
+from .schema_check import body_check
+from .store import BrazeStore, Workspace
+
+MAX_COHORT_IDENTIFIERS = 1000
+NOT_A_JSON_OBJECT = "Request body must be a JSON object"
+INVALID_PARTNER_KEY = "Invalid Partner API key"
+INVALID_CLIENT_SECRET = "Invalid client secret"
+PARTNER_NOT_ENABLED = "Partner not enabled for client with client secret: {secret}"
+UNAUTHORIZED_ACCESS = "Unauthorized access"
+RESOURCE_LOCKED = "Resource locked"
+TOO_MANY_IDENTIFIERS = "Only 1,000 `user_ids`, `device_ids`, and `aliases` are allowed per request"
+INVALID_CREATED_AT = "`created_at` must be a valid time as an ISO-8601 string"
+INVALID_API_KEY = "Invalid API key: {key}"
+MISSING_PERMISSION = "This API key does not have the permission {permission!r}"
+RATE_LIMITED = "Rate limit exceeded: {limit} requests per {window} seconds"
+LIST_PAGE_SIZE = 100
+SUCCESS = {"message": "success"}
+
+
+def braze_error(status: int, message: str, headers: dict[str, str] | None = None) -> ApiError:
+    """Braze's error shape: ``{"message": <text>}``."""
+    return ApiError(status, {"message": message}, headers)
+
+
+def braze_error_body(status: int, message: str) -> dict[str, str]:
+    """The error body the shared pipeline uses for 404, 405, 413 and injected faults."""
+    return {"message": message}
+
+
+def _store() -> BrazeStore:
+    return mock_context().store  # type: ignore[return-value]
+
+
+def _read_body() -> dict[str, Any]:
+    return read_json_object(lambda: braze_error(400, NOT_A_JSON_OBJECT))
+
+
+def _check_body(schema: str, body: dict[str, Any]) -> None:
+    failure = body_check(schema).first_failure(body)
+    if failure is not None:
+        raise braze_error(400, failure.text())
+
+
+@contextmanager
+def _replies_with(headers: dict[str, str]) -> Iterator[None]:
+    """Error replies raised inside carry ``headers`` too (the rate-limit headers)."""
+    try:
+        yield
+    except ApiError as error:
+        error.headers = {**headers, **error.headers}
+        raise
+
+
+def _rate_limit(bucket: str, workspace: Workspace) -> dict[str, str]:
+    """Count one call in the workspace's window for ``bucket``; the reply headers, or 429."""
+    limit, window = _store().config.rate_limits[bucket]
+    decision = mock_context().limiter.hit(f"{bucket}:{workspace.workspace_id}", limit, window)
+    headers = decision.headers()
+    if not decision.allowed:
+        retry_after = max(1, decision.reset_epoch - int(mock_context().clock.timestamp()))
+        raise braze_error(429, RATE_LIMITED.format(limit=limit, window=window),
+                          {**headers, "retry-after": str(retry_after)})
+    return headers
+
+
+# -- partner cohort import ------------------------------------------------------------------------
+def _authorize_partner(partner: str, body: dict[str, Any]) -> Workspace:
+    """Partner key, then client secret (a data import key of this partner that is still active)."""
+    store = _store()
+    expected = store.partners.get(partner)
+    if expected is None:
+        raise braze_error(401, UNAUTHORIZED_ACCESS)
+    if body.get("partner_api_key") != expected:
+        raise braze_error(401, INVALID_PARTNER_KEY)
+    secret = body.get("client_secret")
+    found = store.resolve_import_key(secret) if isinstance(secret, str) else None
+    if found is None:
+        raise braze_error(401, INVALID_CLIENT_SECRET)
+    workspace, key = found
+    if key.partner != partner:
+        raise braze_error(401, PARTNER_NOT_ENABLED.format(secret=secret))
+    return workspace
+
+
+def _check_created_at(body: dict[str, Any]) -> None:
+    try:
+        parse_instant(body["created_at"])
+    except ClockError:
+        raise braze_error(400, INVALID_CREATED_AT) from None
+
+
+def _check_size(body: dict[str, Any]) -> None:
+    """At most 1,000 identifiers over user_ids, device_ids and aliases of all change objects."""
+    count = sum(len(c.get("user_ids") or ()) + len(c.get("device_ids") or ()) + len(c.get("aliases") or ())
+                for c in body["cohort_changes"])
+    if count > MAX_COHORT_IDENTIFIERS:
+        raise braze_error(400, TOO_MANY_IDENTIFIERS)
+
+
+def _accept_partner_call(partner: str, schema: str,
+                         check: Callable[[dict[str, Any]], None]) -> tuple[Workspace, dict[str, Any], dict[str, str]]:
+    """Every check of a partner call in HOUSE-2's order, then the cohort lock (423).
+    Returns the workspace, the body and the rate-limit headers of the reply."""
+    body = _read_body()
+    workspace = _authorize_partner(partner, body)
+    headers = _rate_limit("partner", workspace)
+    with _replies_with(headers):
+        _check_body(schema, body)
+        check(body)
+        if workspace.cohorts.is_locked(partner, body["cohort_id"]):
+            raise braze_error(423, RESOURCE_LOCKED)
+    return workspace, body, headers
+
+
+def partner_blueprint() -> Blueprint:
+    bp = Blueprint("braze_partners", __name__)
+
+    @bp.post("/partners/<partner>/cohorts")
+    def cohort_name(partner: str) -> Response:
+        with _store().lock:
+            workspace, body, headers = _accept_partner_call(partner, "partner_cohort_name", _check_created_at)
+            workspace.name_cohort(partner, body["cohort_id"], body["name"], body["created_at"])
+        return json_reply(SUCCESS, 201, headers)
+
+    @bp.post("/partners/<partner>/cohorts/users")
+    def cohort_users(partner: str) -> Response:
+        with _store().lock:
+            workspace, body, headers = _accept_partner_call(partner, "partner_cohort_users", _check_size)
+            workspace.apply_cohort_changes(partner, body["cohort_id"], body["cohort_changes"])
+        return json_reply(SUCCESS, 201, headers)
+
+    return bp
+
+
+# -- REST API (Bearer keys) -----------------------------------------------------------------------
+RestView = Callable[[Workspace], tuple[dict[str, Any], int]]
+
+
+def _authenticate(permission: str) -> Workspace:
+    header = request.headers.get("Authorization", "")
+    scheme, _, key = header.partition(" ")
+    key = key.strip() if scheme.lower() == "bearer" else ""
+    found = _store().resolve_rest_key(key) if key else None
+    if found is None:
+        raise braze_error(401, INVALID_API_KEY.format(key=key))
+    workspace, api_key = found
+    if not api_key.allows(permission):
+        raise braze_error(403, MISSING_PERMISSION.format(permission=permission))
+    return workspace
+
+
+def _rest_endpoint(bp: Blueprint, rule: str, permission: str, bucket: str,
+                   method: str = "POST") -> Callable[[RestView], RestView]:
+    """Register a REST view ``view(workspace) -> (body, status)`` behind auth and rate limits."""
+    def register(view: RestView) -> RestView:
+        @bp.route(rule, methods=[method], endpoint=view.__name__)
+        @functools.wraps(view)
+        def handler() -> Response:
+            with _store().lock:
+                workspace = _authenticate(permission)
+                headers = _rate_limit(bucket, workspace)
+                with _replies_with(headers):
+                    body, status = view(workspace)
+            return json_reply(body, status, headers)
+
+        return view
+
+    return register
+
+
+def _checked_body(schema: str) -> dict[str, Any]:
+    body = _read_body()
+    _check_body(schema, body)
+    return body
+
+
+def _with_errors(reply: dict[str, Any], outcome: user_requests.Outcome) -> dict[str, Any]:
+    if outcome.errors:
+        reply["errors"] = outcome.errors
+    return reply
+
+
+def _aliases_reply(outcome: user_requests.Outcome, array: str) -> tuple[dict[str, Any], int]:
+    """The reply of /users/identify and /users/alias/new: how many objects of ``array`` went through."""
+    return _with_errors({"aliases_processed": outcome.processed.get(array, 0), "message": "success"}, outcome), 201
+
+
+def _page_of(items: list[Any]) -> list[Any]:
+    """``?page=`` (0-based, 100 per page) and ``?sort_direction=asc|desc`` (by creation time)."""
+    page = request.args.get("page", "0")
+    if not page.isdigit():
+        raise braze_error(400, "'page' must be a non-negative integer")
+    direction = request.args.get("sort_direction", "asc")
+    if direction not in ("asc", "desc"):
+        raise braze_error(400, "'sort_direction' must be 'asc' or 'desc'")
+    ordered = items[::-1] if direction == "desc" else items
+    start = int(page) * LIST_PAGE_SIZE
+    return ordered[start:start + LIST_PAGE_SIZE]
+
+
+def rest_blueprint() -> Blueprint:
+    bp = Blueprint("braze_rest", __name__)
+
+    @_rest_endpoint(bp, "/users/track", "users.track", "users.track")
+    def users_track(workspace: Workspace) -> tuple[dict[str, Any], int]:
+        body = _checked_body("users_track")
+        outcome = workspace.track(body)
+        reply: dict[str, Any] = {"message": "success"}
+        for array in ("attributes", "events", "purchases"):
+            if array in body:
+                reply[f"{array}_processed"] = outcome.processed.get(array, 0)
+        return _with_errors(reply, outcome), 201
+
+    @_rest_endpoint(bp, "/users/identify", "users.identify", "users.identity")
+    def users_identify(workspace: Workspace) -> tuple[dict[str, Any], int]:
+        body = _checked_body("users_identify")
+        return _aliases_reply(user_requests.identify(workspace.directory, body["aliases_to_identify"]),
+                              "aliases_to_identify")
+
+    @_rest_endpoint(bp, "/users/alias/new", "users.alias.new", "users.identity")
+    def users_alias_new(workspace: Workspace) -> tuple[dict[str, Any], int]:
+        body = _checked_body("users_alias_new")
+        return _aliases_reply(user_requests.new_aliases(workspace.directory, body["user_aliases"]), "user_aliases")
+
+    @_rest_endpoint(bp, "/users/export/ids", "users.export.ids", "users.export.ids")
+    def users_export_ids(workspace: Workspace) -> tuple[dict[str, Any], int]:
+        return user_requests.export_ids(workspace.directory, _checked_body("users_export_ids")), 201
+
+    @_rest_endpoint(bp, "/users/delete", "users.delete", "users.identity")
+    def users_delete(workspace: Workspace) -> tuple[dict[str, Any], int]:
+        body = _checked_body("users_delete")
+        try:
+            deleted = user_requests.delete(workspace.directory, body)
+        except user_requests.RequestRejected as exc:
+            raise braze_error(400, str(exc)) from None
+        return {"deleted": deleted, "message": "success"}, 201
+
+    @_rest_endpoint(bp, "/users/merge", "users.merge", "users.identity")
+    def users_merge(workspace: Workspace) -> tuple[dict[str, Any], int]:
+        body = _checked_body("users_merge")
+        try:
+            user_requests.merge(workspace.directory, body["merge_updates"])
+        except user_requests.RequestRejected as exc:
+            raise braze_error(400, str(exc)) from None
+        return dict(SUCCESS), 202
+
+    @_rest_endpoint(bp, "/segments/list", "segments.list", "default", method="GET")
+    def segments_list(workspace: Workspace) -> tuple[dict[str, Any], int]:
+        segments = [{"id": s.segment_id, "name": s.name, "analytics_tracking_enabled": False, "tags": []}
+                    for s in _page_of(list(workspace.segments.values()))]
+        return {"message": "success", "segments": segments}, 200
+
+    @_rest_endpoint(bp, "/campaigns/list", "campaigns.list", "default", method="GET")
+    def campaigns_list(workspace: Workspace) -> tuple[dict[str, Any], int]:
+        campaigns = [{"id": t.target_id, "last_edited": t.created_at, "name": t.name, "is_api_campaign": False,
+                      "tags": t.tags} for t in _page_of(list(workspace.targets["campaign"].values()))]
+        return {"message": "success", "campaigns": campaigns}, 200
+
+    @_rest_endpoint(bp, "/canvas/list", "canvas.list", "default", method="GET")
+    def canvas_list(workspace: Workspace) -> tuple[dict[str, Any], int]:
+        canvases = [{"id": t.target_id, "last_edited": t.created_at, "name": t.name, "tags": t.tags}
+                    for t in _page_of(list(workspace.targets["canvas"].values()))]
+        return {"canvases": canvases, "message": "success"}, 200
+
+    return bp

@@ -1,0 +1,271 @@
+"""What the users REST endpoints do to the profiles of a workspace, without HTTP.
+
+Bodies arrive here already checked against their schemas (``schemas/users_*.json``); what is left are
+the per-object rules Braze reports as non-fatal ``errors`` while still processing the other objects.
+A non-fatal error is ``{"type": <message>, "input_array": <array>, "index": <position>}``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from mocks.common.clock import ClockError, parse_instant
+
+from .errors import ConflictError
+from .identity import Activity, BrazeUser, UserDirectory, iso_of
+
+USER_KEYS = ("external_id", "user_alias", "braze_id")
+META_KEYS = frozenset(USER_KEYS) | {"_update_existing_only", "push_token_import"}
+#: Profile fields Braze exports at the top level; every other attribute is a custom attribute.
+STANDARD_ATTRIBUTES = frozenset({"first_name", "last_name", "email", "phone", "gender", "dob", "country",
+                                 "home_city", "language", "time_zone", "email_subscribe", "push_subscribe"})
+MAX_DELETE_IDS = 50
+TOO_MANY_DELETE_IDS = "The max number of ids per request was exceeded"
+
+
+class RequestRejected(ValueError):
+    """A fatal error of a users request (the whole request is refused, status 400)."""
+
+
+@dataclass
+class Outcome:
+    """Counts per input array, the non-fatal errors, and the data points the request incurred."""
+
+    processed: dict[str, int] = field(default_factory=dict)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    data_points: int = 0
+
+    def fail(self, array: str, index: int, message: str) -> None:
+        self.errors.append({"type": message, "input_array": array, "index": index})
+
+    def done(self, array: str) -> None:
+        self.processed[array] = self.processed.get(array, 0) + 1
+
+
+def _alias_of(value: Any) -> tuple[str, str] | None:
+    """``(label, name)`` of a user alias object, or None when it is not one."""
+    if isinstance(value, dict) and isinstance(value.get("alias_name"), str) and isinstance(value.get("alias_label"), str):
+        return value["alias_label"], value["alias_name"]
+    return None
+
+
+def _target(directory: UserDirectory, obj: dict[str, Any]) -> tuple[BrazeUser | None, str | None]:
+    """The profile an object of ``/users/track`` names, created when Braze would create it;
+    ``(None, error)`` otherwise."""
+    given = [key for key in USER_KEYS if key in obj]
+    if not given:
+        return None, "'external_id' or 'braze_id' or 'user_alias' is required"
+    if len(given) > 1:
+        return None, "only one of 'external_id', 'braze_id' or 'user_alias' may name the user"
+    update_only = obj.get("_update_existing_only")
+    if "external_id" in obj:
+        external_id = obj["external_id"]
+        if not isinstance(external_id, str) or not external_id:
+            return None, "'external_id' must be a non-empty string"
+        user = directory.by_external(external_id)
+        if user is None and update_only is True:
+            return None, f"no user with external_id {external_id!r} and '_update_existing_only' is true"
+        return user or directory.create(external_id=external_id), None
+    if "user_alias" in obj:
+        alias = _alias_of(obj["user_alias"])
+        if alias is None:
+            return None, "'user_alias' must be an object with string 'alias_name' and 'alias_label'"
+        user = directory.by_alias_of(*alias)
+        if user is None and update_only is not False:
+            return None, "no user with this alias; set '_update_existing_only' to false to create an alias-only user"
+        return user or directory.create(aliases=[alias]), None
+    user = directory.get(obj["braze_id"]) if isinstance(obj["braze_id"], str) else None
+    return (user, None) if user is not None else (None, f"no user with braze_id {obj['braze_id']!r}")
+
+
+def _instant(value: Any) -> float | None:
+    try:
+        return parse_instant(value).timestamp()
+    except ClockError:
+        return None
+
+
+def _event_problem(obj: dict[str, Any]) -> str | None:
+    if not isinstance(obj.get("name"), str) or not obj["name"]:
+        return "event 'name' must be a non-empty string"
+    if _instant(obj.get("time")) is None:
+        return "event 'time' must be an ISO-8601 string"
+    return None
+
+
+def _purchase_problem(obj: dict[str, Any]) -> str | None:
+    if not isinstance(obj.get("product_id"), str) or not obj["product_id"]:
+        return "purchase 'product_id' must be a non-empty string"
+    if not isinstance(obj.get("currency"), str) or len(obj["currency"]) != 3:
+        return "purchase 'currency' must be a three-letter ISO-4217 code"
+    if isinstance(obj.get("price"), bool) or not isinstance(obj.get("price"), (int, float)):
+        return "purchase 'price' must be a number"
+    if _instant(obj.get("time")) is None:
+        return "purchase 'time' must be an ISO-8601 string"
+    return None
+
+
+def track(directory: UserDirectory, body: dict[str, Any]) -> Outcome:
+    """``/users/track``: attributes, then events, then purchases; one data point per attribute set,
+    per event and per purchase, whether or not a value changed."""
+    outcome = Outcome()
+    for index, obj in enumerate(body.get("attributes") or []):
+        user, problem = _target(directory, obj)
+        if user is None:
+            outcome.fail("attributes", index, problem or "unknown user")
+            continue
+        for name, value in obj.items():
+            if name in META_KEYS:
+                continue
+            if value is None:
+                user.attributes.pop(name, None)
+            else:
+                user.attributes[name] = value
+            outcome.data_points += 1
+        outcome.done("attributes")
+    for array, problem_of, key in (("events", _event_problem, "name"), ("purchases", _purchase_problem, "product_id")):
+        for index, obj in enumerate(body.get(array) or []):
+            problem = problem_of(obj)
+            user = None
+            if problem is None:
+                user, problem = _target(directory, obj)
+            if user is None:
+                outcome.fail(array, index, problem or "unknown user")
+                continue
+            user.record_activity(array, obj[key], _instant(obj["time"]))  # type: ignore[arg-type]
+            outcome.data_points += 1
+            outcome.done(array)
+    return outcome
+
+
+def identify(directory: UserDirectory, items: list[dict[str, Any]]) -> Outcome:
+    """``/users/identify``: each alias-only (or anonymous) profile gets the external_id, or is merged
+    into the existing user with that external_id."""
+    outcome = Outcome()
+    for index, item in enumerate(items):
+        alias = _alias_of(item["user_alias"])
+        user = directory.by_alias_of(*alias) if alias else None
+        if user is None:
+            outcome.fail("aliases_to_identify", index, "no user with this alias")
+            continue
+        try:
+            directory.identify(user, item["external_id"])
+        except ConflictError as exc:
+            outcome.fail("aliases_to_identify", index, str(exc))
+            continue
+        outcome.done("aliases_to_identify")
+    return outcome
+
+
+def new_aliases(directory: UserDirectory, items: list[dict[str, Any]]) -> Outcome:
+    """``/users/alias/new``: an alias for an identified user, or a new alias-only user."""
+    outcome = Outcome()
+    for index, item in enumerate(items):
+        alias = (item["alias_label"], item["alias_name"])
+        try:
+            if "external_id" in item:
+                user = directory.by_external(item["external_id"])
+                if user is None:
+                    outcome.fail("user_aliases", index, f"no user with external_id {item['external_id']!r}")
+                    continue
+                directory.add_alias(user, *alias)
+            else:
+                directory.create(aliases=[alias])
+        except ConflictError as exc:
+            outcome.fail("user_aliases", index, str(exc))
+            continue
+        outcome.done("user_aliases")
+    return outcome
+
+
+def _activity_list(table: dict[str, Activity] | None) -> list[dict[str, Any]]:
+    return [{"name": name, "first": iso_of(a.first), "last": iso_of(a.last), "count": a.count}
+            for name, a in (table or {}).items()]
+
+
+def export_object(user: BrazeUser, fields: list[str] | None = None) -> dict[str, Any]:
+    """A user as ``/users/export/ids`` shows it (absent fields are left out, as Braze does)."""
+    data: dict[str, Any] = {"created_at": iso_of(user.created_at), "braze_id": user.braze_id}
+    if user.external_id is not None:
+        data["external_id"] = user.external_id
+    if user.aliases:
+        data["user_aliases"] = user.alias_list()
+    if user.device_ids:
+        data["devices"] = [{"device_id": device_id} for device_id in user.device_ids]
+    data.update({k: v for k, v in user.attributes.items() if k in STANDARD_ATTRIBUTES})
+    custom = {k: v for k, v in user.attributes.items() if k not in STANDARD_ATTRIBUTES}
+    if custom:
+        data["custom_attributes"] = custom
+    if user.events:
+        data["custom_events"] = _activity_list(user.events)
+    if user.purchases:
+        data["purchases"] = _activity_list(user.purchases)
+    if fields is not None:
+        data = {k: v for k, v in data.items() if k in fields}
+    return data
+
+
+def export_ids(directory: UserDirectory, body: dict[str, Any]) -> dict[str, Any]:
+    """``/users/export/ids``: the named users, in the order asked, each once."""
+    found: dict[str, BrazeUser] = {}
+    invalid: list[str] = []
+    for external_id in body.get("external_ids") or []:
+        user = directory.by_external(external_id)
+        if user is None:
+            invalid.append(external_id)
+        else:
+            found.setdefault(user.braze_id, user)
+    lookups = [directory.by_alias_of(*_alias_of(a)) for a in body.get("user_aliases") or []]  # type: ignore[misc]
+    if "device_id" in body:
+        lookups.append(directory.by_device_id(body["device_id"]))
+    if "braze_id" in body:
+        lookups.append(directory.get(body["braze_id"]))
+    for user in lookups:
+        if user is not None:
+            found.setdefault(user.braze_id, user)
+    reply: dict[str, Any] = {"users": [export_object(u, body.get("fields_to_export")) for u in found.values()]}
+    if invalid:
+        reply["invalid_user_ids"] = invalid
+    reply["message"] = "success"
+    return reply
+
+
+def delete(directory: UserDirectory, body: dict[str, Any]) -> int:
+    """``/users/delete``: how many profiles were deleted (unknown identifiers are skipped)."""
+    external_ids, aliases, braze_ids = (body.get(k) or [] for k in ("external_ids", "user_aliases", "braze_ids"))
+    if len(external_ids) + len(aliases) + len(braze_ids) > MAX_DELETE_IDS:
+        raise RequestRejected(TOO_MANY_DELETE_IDS)
+    users = [directory.by_external(e) for e in external_ids]
+    users += [directory.by_alias_of(*_alias_of(a)) for a in aliases]  # type: ignore[misc]
+    users += [directory.get(b) for b in braze_ids]
+    unique = {u.braze_id: u for u in users if u is not None}
+    for user in unique.values():
+        directory.delete(user)
+    return len(unique)
+
+
+def _identifier_type(identifier: dict[str, Any]) -> str:
+    return "external_id" if "external_id" in identifier else "user_alias"
+
+
+def _user_named_by(directory: UserDirectory, identifier: dict[str, Any]) -> BrazeUser | None:
+    if "external_id" in identifier:
+        return directory.by_external(identifier["external_id"])
+    return directory.by_alias_of(*_alias_of(identifier["user_alias"]))  # type: ignore[misc]
+
+
+def merge(directory: UserDirectory, updates: list[dict[str, Any]]) -> int:
+    """``/users/merge``: every update is checked first (fatal errors refuse the whole request), then
+    each ``identifier_to_merge`` user is folded into its ``identifier_to_keep`` user. Unknown users
+    are skipped silently: the real endpoint is asynchronous and answers 202 before looking."""
+    for update in updates:
+        if _identifier_type(update["identifier_to_merge"]) != _identifier_type(update["identifier_to_keep"]):
+            raise RequestRejected("identifiers must be objects of the same type")
+    merged = 0
+    for update in updates:
+        source = _user_named_by(directory, update["identifier_to_merge"])
+        target = _user_named_by(directory, update["identifier_to_keep"])
+        if source is not None and target is not None and source is not target:
+            directory.merge(source, target)
+            merged += 1
+    return merged
