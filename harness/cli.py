@@ -1,0 +1,509 @@
+"""``cohort-harness``: start the mocks, run the Mixpanel -> Braze cohort import over HTTP, and make,
+check and replay fixture worlds.
+
+Every command prints for people by default and one JSON document with ``--json``. A user's mistake
+is one line on stderr and a non-zero exit, never a traceback (see EXIT CODES in ``--help``).
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import click
+
+from harness.clients import HarnessHTTPError, TargetUnreachable, Targets
+from harness.worlds import (Reporter, WorldError, WorldRun, diff_checkpoints, expectation_from, expected_outcome,
+                            generate_world, read_world, resolve_world, validate_world)
+from harness.worlds.files import bundled_worlds, dumps_world, write_world
+from mocks.common.clock import ClockError, parse_duration, parse_instant, to_iso
+from mocks.common.server import PortInUseError
+
+DEFAULT_BRAZE_PORT = 8710
+DEFAULT_MIXPANEL_PORT = 8720
+DEFAULT_BRAZE_URL = f"http://127.0.0.1:{DEFAULT_BRAZE_PORT}"
+DEFAULT_MIXPANEL_URL = f"http://127.0.0.1:{DEFAULT_MIXPANEL_PORT}"
+PROGRESS_AT_LEAST = 500  # items: smaller loads finish before a bar is worth drawing
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_REFUSED, EXIT_INTERNAL = 0, 1, 2, 3, 4, 5
+EXIT_CODES = f"""EXIT CODES: {EXIT_OK} success; {EXIT_FAILED} a verdict, replay or validation failed;
+{EXIT_USAGE} usage or input error (bad option, missing or invalid world, port in use);
+{EXIT_UNREACHABLE} a target is unreachable; {EXIT_REFUSED} a target answered a call with an error;
+{EXIT_INTERNAL} internal error (set COHORT_HARNESS_DEBUG=1 for the traceback)."""
+
+
+class HarnessCliError(click.ClickException):
+    """One line on stderr and a chosen exit code."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class HarnessGroup(click.Group):
+    """Turns the harness's own errors into one-line messages with documented exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
+            raise
+        except WorldError as exc:
+            raise HarnessCliError(str(exc), EXIT_USAGE) from None
+        except TargetUnreachable as exc:
+            raise HarnessCliError(f"{exc} (is the target running? `cohort-harness serve` starts both mocks)",
+                                  EXIT_UNREACHABLE) from None
+        except HarnessHTTPError as exc:
+            raise HarnessCliError(f"{exc.method} {exc.url} answered {exc.status}: {exc.message}", EXIT_REFUSED) from None
+        except PortInUseError as exc:
+            raise HarnessCliError(f"{exc.strerror}; choose another with --braze-port / --mixpanel-port "
+                                  "(0 picks a free one)", EXIT_USAGE) from None
+        except ClockError as exc:
+            raise HarnessCliError(str(exc), EXIT_USAGE) from None
+        except Exception as exc:  # a bug of the harness, still one line
+            if os.environ.get("COHORT_HARNESS_DEBUG"):
+                raise
+            raise HarnessCliError(f"internal error: {type(exc).__name__}: {exc}", EXIT_INTERNAL) from None
+
+
+@click.group(cls=HarnessGroup, epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="cohort-harness")
+def main() -> None:
+    """Local simulation and conformance harness for the Mixpanel -> Braze cohort import.
+
+    \b
+    Quick start:
+      cohort-harness run                     the demo world on embedded mocks
+      cohort-harness serve                   both mocks on fixed ports, until Ctrl-C
+      cohort-harness generate --seed 7 -o w.json && cohort-harness replay w.json
+    """
+
+
+# -- shared options ---------------------------------------------------------------------------------
+def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")(func)
+
+
+def target_options(default_braze: str | None, default_mixpanel: str | None) -> Callable[..., Any]:
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        func = click.option("--mixpanel-url", default=default_mixpanel, show_default=bool(default_mixpanel),
+                            help="Base URL of a running Mixpanel target.")(func)
+        return click.option("--braze-url", default=default_braze, show_default=bool(default_braze),
+                            help="Base URL of a running Braze target.")(func)
+    return decorate
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+
+
+def connect(braze_url: str, mixpanel_url: str) -> Targets:
+    """Clients of running targets, after a health check of both (TargetUnreachable names the dead one)."""
+    targets = Targets.at(braze_url, mixpanel_url)
+    targets.health()
+    return targets
+
+
+@contextmanager
+def embedded_targets(**options: Any) -> Iterator[Targets]:
+    from harness.embedded import EmbeddedMocks
+
+    with EmbeddedMocks(**options) as mocks:
+        targets = mocks.targets()
+        try:
+            yield targets
+        finally:
+            targets.close()
+
+
+# -- output of a run --------------------------------------------------------------------------------
+class ConsoleReporter(Reporter):
+    """Prints each step and each checkpoint as it happens; quiet with ``--json``."""
+
+    def __init__(self, quiet: bool = False):
+        self.quiet = quiet
+
+    def step(self, title: str, detail: str = "") -> None:
+        if not self.quiet:
+            click.echo(f"{click.style('==>', fg='cyan')} {title}" + (f": {detail}" if detail else ""))
+
+    def checkpoint(self, index: int, observed: dict[str, Any]) -> None:
+        if self.quiet:
+            return
+        unmatched = ", ".join(f"{n} {reason}" for reason, n in sorted(observed["unmatched"].items())) or "none"
+        results = ", ".join(r or "?" for r in observed["results"]) or "no sync due"
+        click.echo(f"    sync {index} [{observed['label']}] at {observed['at']}: {observed['syncs']} sync(s) ({results}); "
+                   f"+{observed['added']} added, -{observed['removed']} removed, {observed['skipped']} skipped "
+                   f"(no Braze id); unmatched: {unmatched}; Braze cohort {observed['cohort_name']!r} now "
+                   f"{len(observed['members'])} members; data points {observed['data_points']}; "
+                   f"export {observed['status']}" + (f" ({observed['error']})" if observed.get("error") else ""))
+
+    @contextmanager
+    def progress(self, label: str, total: int) -> Iterator[Callable[[int], None]]:
+        if self.quiet or total < PROGRESS_AT_LEAST:
+            yield lambda done: None
+            return
+        with click.progressbar(length=total, label=f"    {label}", file=sys.stderr) as bar:
+            yield bar.update
+
+
+def checkpoint_problems(world: dict[str, Any], observed: list[dict[str, Any]]) -> list[str]:
+    return diff_checkpoints(world["expected"]["syncs"], observed) if world.get("expected") else []
+
+
+# -- run --------------------------------------------------------------------------------------------
+@main.command()
+@click.argument("world", required=False)
+@target_options(None, None)
+@json_option
+def run(world: str | None, braze_url: str | None, mixpanel_url: str | None, as_json: bool) -> None:
+    """Run the whole import flow of a WORLD (a file, or a bundled world's name; default: the demo).
+
+    \b
+    The four steps of the seed, over HTTP:
+      1. create a Braze data import key and read the REST endpoint;
+      2. connect Mixpanel to Braze with them;
+      3. export the world's cohort (one-time or dynamic), then each of the world's steps:
+         its changes, then a clock advance that runs the syncs that fall due;
+      4. create a `Mixpanel_Cohorts includes` segment and a campaign targeting it.
+    Each step and sync is printed; the verdict compares the Braze segment with the world's expected
+    final members (computed from the rules when the world has no `expected`). Without URLs both mocks
+    run embedded on free ports.
+
+    \b
+    Examples:
+      cohort-harness run
+      cohort-harness run fixtures/retention_boundary.json --json
+      cohort-harness run my-world.json --braze-url http://127.0.0.1:8710 --mixpanel-url http://127.0.0.1:8720
+    """
+    source, data = resolve_world(world)
+    if bool(braze_url) != bool(mixpanel_url):
+        raise click.UsageError("give both --braze-url and --mixpanel-url, or neither (embedded mocks)")
+    expected = data.get("expected") or expected_outcome(data)
+    reporter = ConsoleReporter(quiet=as_json)
+    reporter.step(f"World {data['name']}", f"{source}; {data['flow']['mode'].replace('_', '-')} export, "
+                                           f"{len(data['flow'].get('steps', []))} step(s)")
+    if braze_url:
+        targets = connect(braze_url, mixpanel_url or "")
+        result = WorldRun(targets, data, reporter).run()
+    else:
+        with embedded_targets() as targets:
+            reporter.step("Embedded mocks", f"Braze {targets.braze.base_url}, Mixpanel {targets.mixpanel.base_url}")
+            result = WorldRun(targets, data, reporter).run()
+    want = sorted(expected["syncs"][-1]["members"])
+    missing = sorted(set(want) - set(result.segment_members))
+    extra = sorted(set(result.segment_members) - set(want))
+    passed = not missing and not extra and result.campaign_count == len(want)
+    notes = diff_checkpoints(expected["syncs"], result.checkpoints)
+    if as_json:
+        emit_json({"world": data["name"], "source": source, "passed": passed, "expected_members": want,
+                   "segment_members": result.segment_members, "missing": missing, "unexpected": extra,
+                   "campaign_audience": result.campaign_count, "checkpoint_differences": notes,
+                   "result": result.to_dict()})
+    else:
+        for note in notes:
+            click.echo(f"    note: {note}")
+        if passed:
+            click.secho(f"PASS: the Braze segment holds exactly the {len(want)} expected members "
+                        f"(campaign audience {result.campaign_count})", fg="green", bold=True)
+        else:
+            click.secho(f"FAIL: the Braze segment holds {len(result.segment_members)} users, expected {len(want)}"
+                        + (f"; missing {missing}" if missing else "") + (f"; unexpected {extra}" if extra else "")
+                        + (f"; campaign audience {result.campaign_count}" if result.campaign_count != len(want) else ""),
+                        fg="red", bold=True)
+    sys.exit(EXIT_OK if passed else EXIT_FAILED)
+
+
+# -- replay -----------------------------------------------------------------------------------------
+@main.command()
+@click.argument("worlds", nargs=-1, required=True)
+@click.option("--update", is_flag=True, help="Rewrite each world's `expected` with what was observed (review first).")
+@json_option
+def replay(worlds: tuple[str, ...], update: bool, as_json: bool) -> None:
+    """Replay WORLDS offline on embedded mocks and diff the outcome with each world's expected one,
+    sync by sync (members by handle, export status, adds, removes, data points, cohort name).
+
+    \b
+    Examples:
+      cohort-harness replay fixtures/*.json
+      cohort-harness replay my-world.json --update      # after reviewing a deliberate change
+    """
+    loaded = [resolve_world(name) for name in worlds]
+    if update and any(source.startswith("bundled:") for source, _ in loaded):
+        raise click.UsageError("--update rewrites files: give world files, not bundled names")
+    missing = [source for source, world in loaded if not world.get("expected") and not update]
+    if missing:
+        raise HarnessCliError(f"{missing[0]}: has no `expected` section; record one with --update after review",
+                              EXIT_USAGE)
+    reports, failed = [], 0
+    with embedded_targets() as targets:
+        for source, world in loaded:
+            targets.reset()
+            result = WorldRun(targets, world).run()
+            problems = [] if update else checkpoint_problems(world, result.checkpoints)
+            if update:
+                world["expected"] = expectation_from(result.checkpoints)
+                write_world(source, world)
+            failed += bool(problems)
+            reports.append({"world": world["name"], "source": source, "passed": not problems,
+                            "checkpoints": len(result.checkpoints), "differences": problems, "updated": update})
+            if not as_json:
+                verdict = "UPDATED" if update else ("PASS" if not problems else "FAIL")
+                colour = "green" if not problems else "red"
+                click.echo(f"{click.style(verdict, fg=colour, bold=True)} {source} ({world['name']}, "
+                           f"{len(result.checkpoints)} checkpoints)")
+                for line in problems:
+                    click.echo(f"    {line}")
+    if as_json:
+        emit_json({"passed": not failed, "worlds": reports})
+    elif len(reports) > 1:
+        click.echo(f"{len(reports) - failed} passed, {failed} failed")
+    sys.exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+# -- generate ---------------------------------------------------------------------------------------
+@main.command()
+@click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same world.")
+@click.option("--users", type=click.IntRange(1, 100_000), default=40, show_default=True, help="Mixpanel users.")
+@click.option("--events", type=click.IntRange(0, 1_000_000), default=200, show_default=True,
+              help="Events at load (changes between syncs add a few more).")
+@click.option("--steps", type=click.IntRange(0, 200), default=4, show_default=True,
+              help="Clock steps after the first sync (15m to 1h each).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write here instead of stdout.")
+def generate(seed: int, users: int, events: int, steps: int, output: str | None) -> None:
+    """Generate a realistic world with faker, deterministic by --seed, with its expected outcome.
+
+    \b
+    The mix: identified users, Mixpanel users unknown to Braze (some appear later), alias-only
+    users, anonymous device users, anonymous users identified later (new and existing external_id),
+    users without any Braze id; events before and after 2010-01-01 (some in milliseconds); a one-day
+    purchase window; churn between syncs (purchases, profile changes, sign-ups). The expectation is
+    computed from the rules, independently of the mocks.
+
+    \b
+    Example:
+      cohort-harness generate --seed 7 --users 200 --events 2000 -o world.json
+    """
+    world = generate_world(seed, users, events, steps)
+    if output:
+        write_world(output, world)
+        final = world["expected"]["syncs"][-1]
+        click.echo(f"wrote {output}: {users} users, {events} events, {steps} steps; "
+                   f"{len(final['members'])} expected members after the last sync", err=True)
+    else:
+        click.echo(dumps_world(world), nl=False)
+
+
+# -- validate ---------------------------------------------------------------------------------------
+@main.command()
+@click.argument("worlds", nargs=-1, required=True)
+@json_option
+def validate(worlds: tuple[str, ...], as_json: bool) -> None:
+    """Check WORLDS against the world JSON Schema (and the checks it cannot express); prints the
+    path and reason of each error. Exit 1 when any world is invalid or unreadable.
+
+    \b
+    Example:
+      cohort-harness validate fixtures/*.json
+    """
+    reports = []
+    for name in worlds:
+        try:
+            problems = validate_world(read_world_text(name))
+        except WorldError as exc:
+            problems = [str(exc).removeprefix(f"{name}: ")]
+        reports.append({"world": name, "valid": not problems, "errors": problems})
+        if not as_json:
+            if problems:
+                for problem in problems:
+                    click.echo(f"{name}: {problem}", err=True)
+            else:
+                click.echo(f"{name}: valid")
+    if as_json:
+        emit_json({"valid": all(r["valid"] for r in reports), "worlds": reports})
+    sys.exit(EXIT_OK if all(r["valid"] for r in reports) else EXIT_FAILED)
+
+
+def read_world_text(path: str) -> Any:
+    """The parsed JSON of a world file (validation is the caller's job)."""
+    try:
+        return read_world(path)
+    except WorldError as exc:
+        if exc.problems:  # parsed but invalid: report every problem, not just the first
+            return json.loads(Path(path).read_text(encoding="utf-8"))
+        raise
+
+
+@main.command("worlds")
+@json_option
+def list_worlds(as_json: bool) -> None:
+    """List the bundled worlds (names `run` and `replay` accept)."""
+    rows = []
+    for name, resource in sorted(bundled_worlds().items()):
+        world = json.loads(resource.read_text("utf-8"))
+        rows.append({"name": name, "description": world.get("description", ""), "rules": world.get("rules", [])})
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        click.echo(f"{row['name']:<24} {' '.join(row['rules'])}\n    {row['description']}")
+
+
+# -- serve ------------------------------------------------------------------------------------------
+@main.command()
+@click.option("--braze-port", type=click.IntRange(0, 65535), default=DEFAULT_BRAZE_PORT, show_default=True,
+              help="0 picks a free port.")
+@click.option("--mixpanel-port", type=click.IntRange(0, 65535), default=DEFAULT_MIXPANEL_PORT, show_default=True,
+              help="0 picks a free port.")
+@click.option("--clock", "clock_mode", type=click.Choice(["virtual", "real"]), default="virtual", show_default=True,
+              help="virtual: time moves only through `cohort-harness clock`; real: wall time, syncs every 15 real minutes.")
+@click.option("--start", help="Start instant of a virtual clock (ISO-8601; default 2026-01-01T00:00:00Z).")
+@click.option("--state-file", type=click.Path(dir_okay=False), help="Restore state from it on start; save on exit.")
+@json_option
+def serve(braze_port: int, mixpanel_port: int, clock_mode: str, start: str | None, state_file: str | None,
+          as_json: bool) -> None:
+    """Start both mocks on 127.0.0.1 until Ctrl-C, with a workspace and a ready data import key.
+
+    \b
+    Examples:
+      cohort-harness serve
+      cohort-harness serve --braze-port 0 --mixpanel-port 0 --json
+      cohort-harness serve --state-file state.json     # keeps everything across restarts
+    """
+    from harness.embedded import EmbeddedMocks
+
+    saved = _read_state_file(state_file)
+    mocks = EmbeddedMocks(braze_port, mixpanel_port, clock_mode, parse_instant(start) if start else None).start()
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        targets = mocks.targets()
+        if saved:
+            targets.braze.put_state(saved["braze"])
+            targets.mixpanel.put_state(saved["mixpanel"])
+            ready = saved["ready"]
+        else:
+            ready = _ready_workspace(targets)
+        summary = {"braze_url": mocks.braze_url, "mixpanel_url": mocks.mixpanel_url, "clock": clock_mode,
+                   "now": targets.now(), "restored_from": state_file if saved else None, **ready}
+        _print_serve_summary(summary, as_json)
+        while not stop.wait(0.2):
+            pass
+        if state_file:
+            Path(state_file).write_text(json.dumps({"braze": targets.braze.get_state(),
+                                                    "mixpanel": targets.mixpanel.get_state(), "ready": ready}),
+                                        encoding="utf-8")
+        targets.close()
+    finally:
+        mocks.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if not as_json:
+        click.echo("stopped" + (f"; state saved to {state_file}" if state_file else ""))
+
+
+def _read_state_file(state_file: str | None) -> dict[str, Any] | None:
+    if not state_file or not Path(state_file).exists():
+        return None
+    try:
+        saved = json.loads(Path(state_file).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise HarnessCliError(f"{state_file}: not a saved state ({exc})", EXIT_USAGE) from None
+    if not isinstance(saved, dict) or not {"braze", "mixpanel", "ready"} <= set(saved):
+        raise HarnessCliError(f"{state_file}: not a state file written by `cohort-harness serve`", EXIT_USAGE)
+    return saved
+
+
+def _ready_workspace(targets: Targets) -> dict[str, Any]:
+    """A workspace and a data import key, so a user can connect Mixpanel at once (SEED-2)."""
+    workspace = targets.braze.create_workspace("local")
+    key = targets.braze.create_data_import_key(workspace["workspace_id"])
+    return {"partner_api_key": targets.braze.partner_api_key(), "workspace_id": workspace["workspace_id"],
+            "rest_api_key": workspace["rest_api_key"], "data_import_key": key["key"],
+            "rest_endpoint": key["rest_endpoint"]}
+
+
+def _print_serve_summary(summary: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(summary))
+    else:
+        click.echo(f"Braze mock     {summary['braze_url']}   (default port {DEFAULT_BRAZE_PORT})\n"
+                   f"Mixpanel mock  {summary['mixpanel_url']}   (default port {DEFAULT_MIXPANEL_PORT})\n"
+                   f"Clock          {summary['clock']}, now {summary['now']}\n"
+                   f"Partner key    {summary['partner_api_key']}   (Braze's key for partner 'mixpanel')\n"
+                   f"Workspace      {summary['workspace_id']}   REST API key {summary['rest_api_key']}\n"
+                   f"Data import key {summary['data_import_key']}   REST endpoint {summary['rest_endpoint']}\n"
+                   + (f"Restored from  {summary['restored_from']}\n" if summary["restored_from"] else "")
+                   + "Move time with `cohort-harness clock advance 15m`. Ctrl-C stops.")
+    sys.stdout.flush()
+
+
+# -- clock ------------------------------------------------------------------------------------------
+@main.group()
+def clock() -> None:
+    """Read or move the clocks of running targets (Braze first, then Mixpanel, whose syncs then run)."""
+
+
+def _print_clock(targets: Targets, fired: list[dict[str, Any]] | None, as_json: bool) -> None:
+    now = {"braze": targets.braze.get_clock()["now"], "mixpanel": targets.mixpanel.get_clock()["now"]}
+    if as_json:
+        emit_json({"now": now, "fired": fired or []})
+        return
+    click.echo(f"Braze {now['braze']}  Mixpanel {now['mixpanel']}")
+    if fired is not None:
+        click.echo(f"{len(fired)} sync(s) ran")
+        for sync in fired:
+            click.echo("    " + ", ".join(f"{k}={v}" for k, v in sync.items() if not isinstance(v, (list, dict))))
+
+
+@clock.command("show")
+@target_options(DEFAULT_BRAZE_URL, DEFAULT_MIXPANEL_URL)
+@json_option
+def clock_show(braze_url: str, mixpanel_url: str, as_json: bool) -> None:
+    """Print both clocks."""
+    _print_clock(connect(braze_url, mixpanel_url), None, as_json)
+
+
+@clock.command("advance")
+@click.argument("duration")
+@target_options(DEFAULT_BRAZE_URL, DEFAULT_MIXPANEL_URL)
+@json_option
+def clock_advance(duration: str, braze_url: str, mixpanel_url: str, as_json: bool) -> None:
+    """Advance both clocks by DURATION (e.g. 15m, 1h, 2d) and list the syncs that ran.
+
+    \b
+    Example:
+      cohort-harness clock advance 15m
+    """
+    parse_duration(duration)  # a bad duration is a usage error before any call
+    targets = connect(braze_url, mixpanel_url)
+    _print_clock(targets, targets.advance(duration), as_json)
+
+
+@clock.command("set")
+@click.argument("instant")
+@target_options(DEFAULT_BRAZE_URL, DEFAULT_MIXPANEL_URL)
+@json_option
+def clock_set(instant: str, braze_url: str, mixpanel_url: str, as_json: bool) -> None:
+    """Set both clocks to INSTANT (ISO-8601); a forward jump runs the syncs that fall due.
+
+    \b
+    Example:
+      cohort-harness clock set 2026-01-02T09:00:00Z
+    """
+    iso = to_iso(parse_instant(instant))
+    targets = connect(braze_url, mixpanel_url)
+    _print_clock(targets, targets.set_clock(iso), as_json)
+
+
+# -- commands of other parts of the harness register here ------------------------------------------
+# e.g. main.add_command(conform) from harness.conformance, main.add_command(bench).
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""Reading and checking world files: JSON Schema first, then the consistency the schema cannot say.
+
+Every problem is reported as ``<where>: <reason>`` so ``cohort-harness validate`` can print one line
+per error and a user can fix the file without reading the schema.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+WORLD_FORMAT = "cohort-harness/world@1"
+DEMO_WORLD = "demo"
+DEFAULT_START = "2026-01-01T00:00:00Z"
+
+
+class WorldError(Exception):
+    """A world that cannot be used: unreadable, not JSON, or invalid (``problems`` lists each error)."""
+
+    def __init__(self, source: str, message: str, problems: list[str] | None = None):
+        super().__init__(f"{source}: {message}")
+        self.source = source
+        self.problems = problems or []
+
+
+@lru_cache(maxsize=1)
+def world_validator() -> Draft202012Validator:
+    schema = json.loads(resources.files("harness.worlds").joinpath("world.schema.json").read_text("utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def schema_text() -> str:
+    return resources.files("harness.worlds").joinpath("world.schema.json").read_text("utf-8")
+
+
+def json_path(parts: Any) -> str:
+    text = "$"
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text
+
+
+def _reason(error: ValidationError) -> str:
+    """oneOf errors name the branch that came closest instead of dumping the whole instance."""
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        best = min(error.context, key=lambda e: (-len(e.path), e.validator in ("not", "required")))
+        return f"{_short(error.message)} ({_short(best.message)})"
+    return _short(error.message)
+
+
+def _short(message: str) -> str:
+    return message if len(message) <= 160 else message[:157] + "..."
+
+
+def validate_world(world: Any) -> list[str]:
+    """All problems of a parsed world (empty when it is valid)."""
+    errors = sorted(world_validator().iter_errors(world), key=lambda e: list(map(str, e.absolute_path)))
+    problems = [f"{json_path(e.absolute_path)}: {_reason(e)}" for e in errors]
+    if problems:
+        return problems
+    return consistency_problems(world)
+
+
+def consistency_problems(world: dict[str, Any]) -> list[str]:
+    """What a valid-by-schema world can still get wrong."""
+    problems = []
+    steps = world["flow"].get("steps", [])
+    expected = world.get("expected")
+    if expected is not None and len(expected["syncs"]) != len(steps) + 1:
+        problems.append(f"$.expected.syncs: has {len(expected['syncs'])} checkpoints, the flow needs "
+                        f"{len(steps) + 1} (one after the first sync, one after each step)")
+    reconnects = [i for i, step in enumerate(steps) for change in step.get("changes", []) if "reconnect" in change]
+    if reconnects and not any("invalidate_key" in c for s in steps for c in s.get("changes", [])):
+        problems.append(f"$.flow.steps[{reconnects[0]}]: 'reconnect' needs an earlier 'invalidate_key'")
+    return problems
+
+
+def creation_phases(users: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], ...]:
+    """The order a world's Braze users are created in: identified users, then alias-only users, then
+    anonymous (device) users; each ``identified_as`` is applied afterwards, in list order. The loader
+    batches each phase, and the expected outcome follows the same order."""
+    return ([u for u in users if "external_id" in u], [u for u in users if "alias" in u],
+            [u for u in users if "device_id" in u])
+
+
+def read_world(path: str | Path) -> dict[str, Any]:
+    """Parse and validate a world file; :class:`WorldError` explains what is wrong."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise WorldError(source, "no such file") from None
+    except IsADirectoryError:
+        raise WorldError(source, "is a directory, not a world file") from None
+    except OSError as exc:
+        raise WorldError(source, f"cannot read it ({exc.strerror})") from None
+    return parse_world(text, source)
+
+
+def parse_world(text: str, source: str) -> dict[str, Any]:
+    try:
+        world = json.loads(text)
+    except ValueError as exc:
+        raise WorldError(source, f"not valid JSON ({exc})") from None
+    problems = validate_world(world)
+    if problems:
+        raise WorldError(source, f"{len(problems)} schema error(s); first: {problems[0]}", problems)
+    return world
+
+
+def bundled_worlds() -> dict[str, Any]:
+    """Name -> resource of every world shipped in ``harness.fixtures``."""
+    folder = resources.files("harness.fixtures")
+    return {entry.name[:-len(".json")]: entry for entry in folder.iterdir()
+            if entry.name.endswith(".json") and entry.is_file()}
+
+
+def resolve_world(name_or_path: str | None) -> tuple[str, dict[str, Any]]:
+    """A path, or the name of a bundled world (default: the demo); returns (source, world)."""
+    name = name_or_path or DEMO_WORLD
+    if Path(name).exists() or name.endswith(".json") or "/" in name:
+        return name, read_world(name)
+    shipped = bundled_worlds()
+    if name not in shipped:
+        raise WorldError(name, f"no such file, and no bundled world of that name (bundled: {', '.join(sorted(shipped))})")
+    return f"bundled:{name}", parse_world(shipped[name].read_text("utf-8"), f"bundled:{name}")
+
+
+def write_world(path: str | Path, world: dict[str, Any]) -> None:
+    Path(path).write_text(dumps_world(world), encoding="utf-8")
+
+
+def dumps_world(world: dict[str, Any]) -> str:
+    return json.dumps(world, indent=1, ensure_ascii=False) + "\n"

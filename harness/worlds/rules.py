@@ -1,0 +1,374 @@
+"""The expected outcome of a world, computed from the rules and the world's own data.
+
+This is deliberately an independent, small re-statement of the rules (SEED-1.2, SEED-6, HOUSE-4..9,
+HOUSE-11): it never imports the mocks, so a replay compares two separate readings of the spec. Where
+the spec is silent the choice is written in docs/worlds.md, and worlds avoid relying on it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable
+
+from mocks.common.clock import parse_duration, parse_instant, to_iso
+
+from .files import DEFAULT_START, creation_phases
+
+RETENTION_CUTOFF = datetime(2010, 1, 1, tzinfo=timezone.utc).timestamp()  # SEED-1.2 / HOUSE-5
+EARLIEST_ACCEPTED = datetime(1971, 1, 1, tzinfo=timezone.utc).timestamp()
+FUTURE_TOLERANCE = 3600.0
+MILLISECONDS_ABOVE = 1e11  # a time above this is in milliseconds
+SYNC_INTERVAL = timedelta(minutes=15)  # SEED-4.3 / HOUSE-8
+DEFAULT_USER_ID_PROPERTY = "$braze_external_id"
+ANONYMOUS_PREFIX = "$device:"  # a Mixpanel profile never identified
+
+Identifier = tuple[str, ...]  # ("user_ids", id) | ("aliases", label, name) | ("device_ids", id)
+
+
+def event_seconds(value: Any) -> float:
+    """An event time as /import reads it: seconds or milliseconds, or (in worlds) an ISO instant."""
+    if isinstance(value, str):
+        return parse_instant(value).timestamp()
+    return value / 1000.0 if value > MILLISECONDS_ABOVE else float(value)
+
+
+# -- Mixpanel ---------------------------------------------------------------------------------------
+@dataclass
+class MixpanelModel:
+    retention_days: int | None = None
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    events: list[tuple[str, float, str, dict[str, Any]]] = field(default_factory=list)
+    merged: dict[str, str] = field(default_factory=dict)  # "$device:<id>" -> user id
+    _seen: set[tuple[Any, ...]] = field(default_factory=set)
+
+    def import_events(self, events: Iterable[dict[str, Any]], now: float) -> None:
+        for event in events:
+            props = event["properties"]
+            seconds = event_seconds(props["time"])
+            if seconds < EARLIEST_ACCEPTED or seconds > now + FUTURE_TOLERANCE:
+                continue  # rejected by /import
+            seconds = min(seconds, now)
+            if seconds < RETENTION_CUTOFF:
+                continue  # removed during import (SEED-1.2)
+            key = (event["event"], seconds, props["distinct_id"], props.get("$insert_id"))
+            if props.get("$insert_id") and key in self._seen:
+                continue
+            self._seen.add(key)
+            self.events.append((event["event"], seconds, self._identify(props), props))
+
+    def _identify(self, props: dict[str, Any]) -> str:
+        """Simplified ID merge: ``$user_id`` wins, ``$device_id`` alone is ``$device:<id>``."""
+        user, device = props.get("$user_id"), props.get("$device_id")
+        if user and device:
+            self.merged.setdefault(f"$device:{device}", str(user))
+        if user:
+            return str(user)
+        if device:
+            return f"$device:{device}"
+        return str(props["distinct_id"])
+
+    def set_profiles(self, profiles: Iterable[dict[str, Any]]) -> None:
+        for profile in profiles:
+            self.profiles.setdefault(profile["distinct_id"], {}).update(profile["properties"])
+
+    def canonical(self, distinct_id: str) -> str:
+        return self.merged.get(distinct_id, distinct_id)
+
+    def members(self, definition: dict[str, Any], at: float) -> set[str]:
+        """The cohort evaluated at instant ``at`` (seconds)."""
+        oldest = at - self.retention_days * 86400 if self.retention_days else float("-inf")
+        by_user: dict[str, list[tuple[str, float, dict[str, Any]]]] = {}
+        for name, seconds, who, props in self.events:
+            if oldest <= seconds <= at:
+                by_user.setdefault(self.canonical(who), []).append((name, seconds, props))
+        universe = {self.canonical(d) for d in self.profiles} | set(by_user)
+        return self._evaluate(definition, at, universe, by_user)
+
+    def _evaluate(self, node: dict[str, Any], at: float, universe: set[str],
+                  by_user: dict[str, list[tuple[str, float, dict[str, Any]]]]) -> set[str]:
+        if "and" in node:
+            parts = [self._evaluate(n, at, universe, by_user) for n in node["and"]]
+            return set.intersection(*parts)
+        if "or" in node:
+            return set().union(*(self._evaluate(n, at, universe, by_user) for n in node["or"]))
+        if "not" in node:
+            return universe - self._evaluate(node["not"], at, universe, by_user)
+        if "distinct_ids" in node:
+            return {self.canonical(d) for d in node["distinct_ids"]}
+        if "property" in node:
+            return {d for d in universe if property_holds(node, self.profiles.get(d, {}))}
+        return {d for d in universe if event_count_holds(node, by_user.get(d, []), at)}
+
+    def identifier(self, distinct_id: str, connection: dict[str, Any]) -> Identifier | None:
+        """HOUSE-6: user id property, then alias mapping, then (anonymous ``$device:`` profiles only)
+        the device id property; None = skipped."""
+        profile = self.profiles.get(distinct_id, {})
+        value = profile.get(connection.get("user_id_property", DEFAULT_USER_ID_PROPERTY))
+        if _present(value):
+            return ("user_ids", str(value))
+        if connection.get("alias_label") and _present(profile.get(connection.get("alias_property", ""))):
+            return ("aliases", connection["alias_label"], str(profile[connection["alias_property"]]))
+        if (connection.get("device_id_property") and distinct_id.startswith(ANONYMOUS_PREFIX)
+                and _present(profile.get(connection["device_id_property"]))):
+            return ("device_ids", str(profile[connection["device_id_property"]]))
+        return None
+
+
+def _present(value: Any) -> bool:
+    """Usable as an identifier: a non-blank string or an integer."""
+    if isinstance(value, str):
+        return bool(value.strip())
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def property_holds(node: dict[str, Any], profile: dict[str, Any]) -> bool:
+    name = node["property"]
+    if "defined" in node and (name in profile) != node["defined"]:
+        return False
+    if name not in profile:
+        return "defined" in node and not node["defined"] and len(node) == 2
+    value = profile[name]
+    checks = {"equals": lambda x: value == x, "not_equals": lambda x: value != x,
+              "gt": lambda x: _number(value) and value > x, "gte": lambda x: _number(value) and value >= x,
+              "lt": lambda x: _number(value) and value < x, "lte": lambda x: _number(value) and value <= x}
+    return all(check(node[op]) for op, check in checks.items() if op in node)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def event_count_holds(node: dict[str, Any], events: list[tuple[str, float, dict[str, Any]]], at: float) -> bool:
+    low, high = float("-inf"), at
+    if "within_days" in node:
+        low = at - node["within_days"] * 86400
+    if "between" in node:
+        low = max(low, parse_instant(node["between"][0]).timestamp())
+        high = min(high, parse_instant(node["between"][1]).timestamp())
+    where = node.get("where", {})
+    count = sum(1 for name, seconds, props in events
+                if name == node["event"] and low <= seconds <= high
+                and all(props.get(k) == v for k, v in where.items()))
+    at_least = node.get("at_least", 0 if "at_most" in node else 1)
+    return count >= at_least and ("at_most" not in node or count <= node["at_most"])
+
+
+# -- Braze ------------------------------------------------------------------------------------------
+@dataclass
+class BrazeUser:
+    external_id: str | None = None
+    aliases: dict[str, str] = field(default_factory=dict)  # label -> name
+    devices: list[str] = field(default_factory=list)
+
+    def handle(self) -> str:
+        """How a member is named in expectations: external_id, alias:<label>:<name> or device:<id>."""
+        if self.external_id:
+            return self.external_id
+        if self.aliases:
+            label = sorted(self.aliases)[0]
+            return f"alias:{label}:{self.aliases[label]}"
+        return f"device:{self.devices[0]}" if self.devices else "?"
+
+
+class BrazeModel:
+    """Users and their identity history, one partner cohort, and its data points (HOUSE-4)."""
+
+    def __init__(self) -> None:
+        self.users: list[BrazeUser] = []
+        self.cohort: list[BrazeUser] = []  # members, in order of arrival
+        self.cohort_name: str | None = None
+        self.data_points = 0
+
+    def load_users(self, entries: list[dict[str, Any]]) -> None:
+        """Create users in the loader's phases (see :func:`creation_phases`), then identify them."""
+        identified, alias_only, anonymous = creation_phases(entries)
+        for entry in identified:
+            user = self._by_external_id(entry["external_id"]) or self._new(BrazeUser(entry["external_id"]))
+            for alias in entry.get("aliases", []):
+                if self._by_alias(alias["alias_label"], alias["alias_name"]) is None:
+                    user.aliases.setdefault(alias["alias_label"], alias["alias_name"])
+        for entry in alias_only:
+            alias = entry["alias"]
+            if self._by_alias(alias["alias_label"], alias["alias_name"]) is None:
+                self._new(BrazeUser(aliases={alias["alias_label"]: alias["alias_name"]}))
+        for entry in anonymous:
+            if not any(entry["device_id"] in u.devices for u in self.users):
+                self._new(BrazeUser(devices=[entry["device_id"]]))
+        for entry in entries:
+            if "identified_as" not in entry:
+                continue
+            if "device_id" in entry:
+                self.change_user(entry["device_id"], entry["identified_as"])
+            else:
+                alias = entry["alias"]
+                self.identify(self._by_alias(alias["alias_label"], alias["alias_name"]), entry["identified_as"])
+
+    def change_user(self, device_id: str, external_id: str) -> None:
+        anonymous = next((u for u in self.users if device_id in u.devices and not u.external_id), None)
+        if anonymous is not None:
+            self.identify(anonymous, external_id)
+
+    def identify(self, user: BrazeUser | None, external_id: str) -> None:
+        """Both cases of identification: a new external_id keeps the profile; an existing one absorbs it."""
+        if user is None or user.external_id:
+            return
+        target = self._by_external_id(external_id)
+        if target is None:
+            user.external_id = external_id
+            return
+        for label, name in user.aliases.items():
+            target.aliases.setdefault(label, name)
+        target.devices.extend(d for d in user.devices if d not in target.devices)
+        self.users.remove(user)
+        self.cohort = [u for u in self.cohort if u is not user]
+
+    def match(self, identifier: Identifier) -> tuple[BrazeUser | None, str]:
+        """SEED-6: the user an identifier names, or None and why."""
+        kind = identifier[0]
+        if kind == "user_ids":
+            user = self._by_external_id(identifier[1])
+        elif kind == "aliases":
+            user = self._by_alias(identifier[1], identifier[2])
+        else:
+            user = next((u for u in self.users if identifier[1] in u.devices), None)
+            if user is not None and user.external_id:
+                return None, "identified_device"  # SEED-6.3
+        return (user, "matched") if user else (None, "unknown")
+
+    def apply(self, identifier: Identifier, remove: bool) -> str:
+        user, outcome = self.match(identifier)
+        if user is None:
+            return outcome
+        self.data_points += 1
+        if remove:
+            self.cohort = [u for u in self.cohort if u is not user]
+        elif user not in self.cohort:
+            self.cohort.append(user)
+        return outcome
+
+    def members(self) -> list[str]:
+        return sorted(u.handle() for u in self.cohort)
+
+    def _new(self, user: BrazeUser) -> BrazeUser:
+        self.users.append(user)
+        return user
+
+    def _by_external_id(self, external_id: str) -> BrazeUser | None:
+        return next((u for u in self.users if u.external_id == external_id), None)
+
+    def _by_alias(self, label: str, name: str) -> BrazeUser | None:
+        return next((u for u in self.users if u.aliases.get(label) == name), None)
+
+
+# -- the flow ---------------------------------------------------------------------------------------
+@dataclass
+class SyncCounts:
+    added: int = 0
+    removed: int = 0
+    skipped: int = 0
+    syncs: int = 0
+    unmatched: dict[str, int] = field(default_factory=dict)
+
+
+class FlowModel:
+    """One export of the world's cohort to Braze, moved through the world's steps."""
+
+    def __init__(self, world: dict[str, Any]):
+        self.world = world
+        self.now = parse_instant(world.get("start", DEFAULT_START))
+        mixpanel = world["mixpanel"]
+        self.mixpanel = MixpanelModel(mixpanel.get("project", {}).get("retention_days"))
+        self.braze = BrazeModel()
+        self.connection = world.get("connection", {})
+        self.definition = mixpanel["cohort"]["definition"]
+        self.name = mixpanel["cohort"]["name"]
+        self.mode = world["flow"]["mode"]
+        self.status = "active"
+        self.snapshot: set[Identifier] | None = None
+        self.key_valid = True
+        self.next_sync: datetime | None = None
+        self.counts = SyncCounts()
+        self.braze.load_users(world.get("braze", {}).get("users", []))
+        self.mixpanel.import_events(mixpanel.get("events", []), self.now.timestamp())
+        self.mixpanel.set_profiles(mixpanel.get("profiles", []))
+
+    def checkpoints(self) -> list[dict[str, Any]]:
+        result = [self._export()]
+        for step in self.world["flow"].get("steps", []):
+            for change in step.get("changes", []):
+                self._apply(change)
+            result.append(self._advance(parse_duration(step["advance"])))
+        return result
+
+    def _export(self) -> dict[str, Any]:
+        self._sync(self.now)
+        if self.mode == "dynamic":
+            self.next_sync = self.now + SYNC_INTERVAL
+        elif self.status == "active":
+            self.status = "finished"
+        return self._checkpoint()
+
+    def _advance(self, delta: timedelta) -> dict[str, Any]:
+        target = self.now + delta
+        while self.mode == "dynamic" and self.next_sync is not None and self.next_sync <= target:
+            at, self.next_sync = self.next_sync, self.next_sync + SYNC_INTERVAL
+            if self.status == "active":
+                self._sync(at)
+        self.now = target
+        return self._checkpoint()
+
+    def _sync(self, at: datetime) -> None:
+        self.counts.syncs += 1
+        if not self.key_valid:
+            self.status = "paused"  # 401 Invalid client secret pauses the export (HOUSE-9)
+            return
+        members = self.mixpanel.members(self.definition, at.timestamp())
+        current: set[Identifier] = set()
+        for distinct_id in members:
+            identifier = self.mixpanel.identifier(distinct_id, self.connection)
+            if identifier is None:
+                self.counts.skipped += 1
+            else:
+                current.add(identifier)
+        self.braze.cohort_name = self.name
+        adds = current if self.snapshot is None else current - self.snapshot
+        removes = set() if self.snapshot is None else self.snapshot - current
+        for identifier, remove in [(i, False) for i in sorted(adds)] + [(i, True) for i in sorted(removes)]:
+            outcome = self.braze.apply(identifier, remove)
+            if outcome != "matched":
+                self.counts.unmatched[outcome] = self.counts.unmatched.get(outcome, 0) + 1
+        self.counts.added += len(adds)
+        self.counts.removed += len(removes)
+        self.snapshot = current
+
+    def _apply(self, change: dict[str, Any]) -> None:
+        (kind, value), = change.items()
+        if kind == "import_events":
+            self.mixpanel.import_events(value, self.now.timestamp())
+        elif kind == "set_profiles":
+            self.mixpanel.set_profiles(value)
+        elif kind == "add_braze_users":
+            self.braze.load_users(value)
+        elif kind == "change_user":
+            self.braze.change_user(value["device_id"], value["external_id"])
+        elif kind == "rename_cohort":
+            self.name = value
+        elif kind == "redefine_cohort":
+            self.definition = value
+        elif kind == "invalidate_key":
+            self.key_valid = False
+        elif kind == "reconnect":
+            self.key_valid = True
+            if self.status == "paused":
+                self.status = "active"
+
+    def _checkpoint(self) -> dict[str, Any]:
+        counts, self.counts = self.counts, SyncCounts()
+        return {"at": to_iso(self.now), "members": self.braze.members(), "status": self.status,
+                "added": counts.added, "removed": counts.removed, "data_points": self.braze.data_points,
+                "cohort_name": self.braze.cohort_name or self.name}
+
+
+def expected_outcome(world: dict[str, Any]) -> dict[str, Any]:
+    """``{"syncs": [checkpoint, ...]}`` as the world's ``expected`` section."""
+    return {"syncs": FlowModel(world).checkpoints()}
