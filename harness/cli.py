@@ -185,11 +185,11 @@ def run(world: str | None, braze_url: str | None, mixpanel_url: str | None, as_j
     if bool(braze_url) != bool(mixpanel_url):
         raise click.UsageError("give both --braze-url and --mixpanel-url, or neither (embedded mocks)")
     expected = data.get("expected") or expected_outcome(data)
+    targets = connect(braze_url, mixpanel_url or "") if braze_url else None
     reporter = ConsoleReporter(quiet=as_json)
     reporter.step(f"World {data['name']}", f"{source}; {data['flow']['mode'].replace('_', '-')} export, "
                                            f"{len(data['flow'].get('steps', []))} step(s)")
-    if braze_url:
-        targets = connect(braze_url, mixpanel_url or "")
+    if targets is not None:
         result = WorldRun(targets, data, reporter).run()
     else:
         with embedded_targets() as targets:

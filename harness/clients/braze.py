@@ -69,9 +69,24 @@ class BrazeClient(HttpClient):
     def cohort_members(self, ws: str, cohort_id: str, partner: str = MIXPANEL_PARTNER) -> list[dict[str, Any]]:
         return self.control("GET", f"/workspaces/{ws}/cohorts/{partner}/{cohort_id}/members")["members"]
 
-    def match_log(self, ws: str, cohort_id: str, partner: str = MIXPANEL_PARTNER) -> list[dict[str, Any]]:
-        """``[{"identifier", "kind", "operation", "outcome", "braze_id"}]``, oldest first."""
-        return self.control("GET", f"/workspaces/{ws}/cohorts/{partner}/{cohort_id}/match_log")["entries"]
+    def match_log(self, ws: str, cohort_id: str, partner: str = MIXPANEL_PARTNER, outcome: str | None = None,
+                  limit: int | None = None) -> list[dict[str, Any]]:
+        """``[{"identifier", "kind", "operation", "outcome", "braze_id"}]``, oldest first (a target may
+        keep only the newest entries; ``limit`` asks for the newest N)."""
+        params = {k: v for k, v in (("outcome", outcome), ("limit", limit)) if v is not None}
+        return self.control("GET", f"/workspaces/{ws}/cohorts/{partner}/{cohort_id}/match_log",
+                            params=params)["entries"]
+
+    def match_totals(self, ws: str, cohort_id: str, partner: str = MIXPANEL_PARTNER) -> dict[str, int]:
+        """Outcome -> count over every identifier ever logged (``matched``, ``unknown_user``,
+        ``device_of_identified_user``); counted from the entries when the target gives no totals."""
+        reply = self.control("GET", f"/workspaces/{ws}/cohorts/{partner}/{cohort_id}/match_log")
+        if isinstance(reply.get("by_outcome"), dict):
+            return reply["by_outcome"]
+        totals: dict[str, int] = {}
+        for entry in reply["entries"]:
+            totals[entry["outcome"]] = totals.get(entry["outcome"], 0) + 1
+        return totals
 
     # -- segments and targeting (SEED-5) ---------------------------------------------------------
     def create_segment(self, ws: str, name: str, cohort_id: str, operator: str = "includes_value") -> str:

@@ -47,10 +47,10 @@ def json_path(parts: Any) -> str:
 
 
 def _reason(error: ValidationError) -> str:
-    """oneOf errors name the branch that came closest instead of dumping the whole instance."""
-    if error.validator in ("oneOf", "anyOf") and error.context:
-        best = min(error.context, key=lambda e: (-len(e.path), e.validator in ("not", "required")))
-        return f"{_short(error.message)} ({_short(best.message)})"
+    """oneOf / anyOf errors say which forms are allowed instead of dumping the whole instance."""
+    if error.validator in ("oneOf", "anyOf"):
+        description = error.schema.get("description") if isinstance(error.schema, dict) else None
+        return "fits none of the allowed forms" + (f": {description}" if description else "")
     return _short(error.message)
 
 

@@ -101,7 +101,7 @@ class WorldRun:
         self._connection_id: Any = None
         self._imported_batches = 0
         self._syncs_seen = 0
-        self._match_log_seen = 0
+        self._match_totals: dict[str, int] = {}
 
     # -- the whole flow --------------------------------------------------------------------------
     def run(self) -> RunResult:
@@ -266,13 +266,10 @@ class WorldRun:
         self._syncs_seen = total
         cohort = self._braze_cohort()
         members = self.braze.cohort_members(ws, cohort["cohort_id"]) if cohort else []
-        unmatched: dict[str, int] = {}
-        if cohort:
-            log = self.braze.match_log(ws, cohort["cohort_id"])
-            for entry in log[self._match_log_seen:]:
-                if entry["outcome"] != "matched":
-                    unmatched[entry["outcome"]] = unmatched.get(entry["outcome"], 0) + 1
-            self._match_log_seen = len(log)
+        totals = self.braze.match_totals(ws, cohort["cohort_id"]) if cohort else {}
+        unmatched = {outcome: n - self._match_totals.get(outcome, 0) for outcome, n in totals.items()
+                     if outcome != "matched" and n != self._match_totals.get(outcome, 0)}
+        self._match_totals = totals
         points = self.braze.data_points(ws).get("by_source", {}).get(COHORT_IMPORT_SOURCE, 0)
         observed = {
             "at": self.targets.now(), "members": sorted(handle(u) for u in members), "status": export["status"],

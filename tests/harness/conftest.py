@@ -50,6 +50,18 @@ def recorder():
         yield rec
 
 
+@pytest.fixture(scope="session")
+def braze():
+    """A BrazeClient of the real Braze mock, started once (each test makes its own workspace)."""
+    from harness.clients import BrazeClient
+    from mocks.braze import create_app
+
+    with ServerThread(create_app()) as server:
+        client = BrazeClient(server.url)
+        yield client
+        client.close()
+
+
 def mocks_available() -> bool:
     try:
         from mocks.braze import create_app as braze_app  # noqa: F401

@@ -1,0 +1,176 @@
+"""The CLI through click's runner: help, exit codes, and a one-line error for every user mistake."""
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+from click.testing import CliRunner
+
+from harness.cli import main
+from harness.worlds import generate_world
+
+from .conftest import needs_mocks
+
+
+@pytest.fixture()
+def cli():
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(main, list(args), catch_exceptions=False)
+    return invoke
+
+
+@pytest.fixture()
+def closed_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def one_line_error(result, code: int, text: str) -> None:
+    assert result.exit_code == code, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and text in lines[0], result.output
+    assert "Traceback" not in result.output
+
+
+def test_help_lists_commands_and_exit_codes(cli):
+    result = cli("--help")
+    assert result.exit_code == 0
+    for command in ("run", "replay", "generate", "validate", "serve", "clock", "worlds"):
+        assert f"  {command} " in result.output
+    assert "EXIT CODES: 0 success; 1 a verdict" in result.output
+
+
+def test_run_with_a_missing_file(cli):
+    one_line_error(cli("run", "missing.json"), 2, "missing.json: no such file")
+
+
+def test_run_with_an_unknown_bundled_name(cli):
+    one_line_error(cli("run", "nope"), 2, "no such file, and no bundled world of that name")
+
+
+def test_run_with_a_world_that_breaks_the_schema(cli, tmp_path):
+    bad = tmp_path / "bad.json"
+    data = generate_world(1, 5, 5)
+    data["flow"]["mode"] = "hourly"
+    bad.write_text(json.dumps(data))
+    one_line_error(cli("run", str(bad)), 2, "1 schema error(s); first: $.flow.mode: 'hourly' is not one of")
+
+
+def test_run_against_an_unreachable_url(cli, closed_port):
+    url = f"http://127.0.0.1:{closed_port}"
+    one_line_error(cli("run", "demo", "--braze-url", url, "--mixpanel-url", url), 3,
+                   f"cannot reach {url}/_harness/health: connection refused")
+
+
+def test_run_needs_both_urls(cli):
+    result = cli("run", "--braze-url", "http://127.0.0.1:1")
+    assert result.exit_code == 2 and "give both --braze-url and --mixpanel-url" in result.output
+
+
+def test_clock_rejects_a_bad_duration_before_calling(cli):
+    one_line_error(cli("clock", "advance", "soon"), 2, "invalid duration 'soon'")
+
+
+def test_clock_against_unreachable_targets(cli, closed_port):
+    url = f"http://127.0.0.1:{closed_port}"
+    one_line_error(cli("clock", "advance", "15m", "--braze-url", url, "--mixpanel-url", url), 3, "cannot reach")
+
+
+def test_validate_reports_every_problem_with_its_path(cli, tmp_path):
+    data = generate_world(1, 5, 5)
+    data["flow"]["mode"] = "hourly"
+    data["flow"]["steps"][0]["advance"] = "soon"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data))
+    result = cli("validate", "fixtures/demo.json", str(bad), str(tmp_path / "missing.json"))
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "fixtures/demo.json: valid",
+        f"{bad}: $.flow.mode: 'hourly' is not one of ['one_time', 'dynamic']",
+        f"{bad}: $.flow.steps[0].advance: 'soon' does not match '^[0-9]+(\\\\.[0-9]+)?[smhd]$'",
+        f"{tmp_path / 'missing.json'}: no such file",
+    ]
+
+
+def test_validate_json(cli):
+    result = cli("validate", "--json", "fixtures/one_time.json")
+    assert result.exit_code == 0
+    assert json.loads(result.output) == {"valid": True, "worlds": [
+        {"world": "fixtures/one_time.json", "valid": True, "errors": []}]}
+
+
+def test_generate_is_deterministic_and_writes_a_valid_world(cli, tmp_path):
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    assert cli("generate", "--seed", "9", "--users", "15", "--events", "40", "-o", str(first)).exit_code == 0
+    assert cli("generate", "--seed", "9", "--users", "15", "--events", "40", "-o", str(second)).exit_code == 0
+    assert first.read_text() == second.read_text()
+    assert cli("validate", str(first)).exit_code == 0
+    stdout = cli("generate", "--seed", "9", "--users", "15", "--events", "40").output
+    assert json.loads(stdout) == json.loads(first.read_text())
+
+
+def test_generate_rejects_bad_sizes(cli):
+    result = cli("generate", "--users", "0")
+    assert result.exit_code == 2 and "Invalid value for '--users'" in result.output
+
+
+def test_worlds_lists_the_bundled_worlds(cli):
+    result = cli("worlds", "--json")
+    names = [row["name"] for row in json.loads(result.output)]
+    assert "demo" in names and "key_invalidation" in names
+
+
+def test_replay_refuses_update_on_bundled_worlds(cli):
+    result = cli("replay", "demo", "--update")
+    assert result.exit_code == 2 and "give world files, not bundled names" in result.output
+
+
+def test_replay_needs_an_expectation(cli, tmp_path):
+    data = generate_world(1, 5, 5)
+    del data["expected"]
+    path = tmp_path / "w.json"
+    path.write_text(json.dumps(data))
+    one_line_error(cli("replay", str(path)), 2, "has no `expected` section; record one with --update")
+
+
+# -- with the real mocks ----------------------------------------------------------------------------
+@needs_mocks
+def test_run_without_argument_passes_the_demo(cli):
+    result = cli("run")
+    assert result.exit_code == 0, result.output
+    assert "==> 1. Braze data import key" in result.output
+    assert "==> 4. Segment and campaign" in result.output
+    assert result.output.rstrip().splitlines()[-1].startswith("PASS: the Braze segment holds exactly the 5 expected members")
+
+
+@needs_mocks
+def test_run_json_reports_the_verdict(cli):
+    result = cli("run", "match_device", "--json")
+    report = json.loads(result.output)
+    assert result.exit_code == 0 and report["passed"] is True
+    assert report["segment_members"] == ["device:phone-anon"]
+
+
+@needs_mocks
+def test_run_fails_when_braze_differs_from_the_expectation(cli, tmp_path):
+    data = json.loads(open("fixtures/match_external_id.json").read())
+    data["expected"]["syncs"][-1]["members"] = ["ann", "bob", "cy-unknown-to-braze"]
+    path = tmp_path / "wrong.json"
+    path.write_text(json.dumps(data))
+    result = cli("run", str(path))
+    assert result.exit_code == 1
+    assert "FAIL: the Braze segment holds 2 users, expected 3; missing ['cy-unknown-to-braze']" in result.output
+
+
+@needs_mocks
+def test_serve_on_a_port_in_use(cli):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        one_line_error(cli("serve", "--braze-port", str(port), "--mixpanel-port", "0"), 2,
+                       f"port {port} on 127.0.0.1 is already in use")

@@ -1,0 +1,169 @@
+"""World files: schema errors with their path, the rules-based expectation, the generator, the diff."""
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from harness.worlds import diff_checkpoints, expected_outcome, generate_world, validate_world
+from harness.worlds.files import WorldError, bundled_worlds, read_world, resolve_world
+from harness.worlds.rules import BrazeModel, MixpanelModel, property_holds
+
+MINIMAL = {
+    "format": "cohort-harness/world@1", "name": "minimal",
+    "mixpanel": {"cohort": {"name": "All", "definition": {"distinct_ids": ["a"]}}},
+    "braze": {}, "flow": {"mode": "one_time"},
+}
+
+
+def world(**changes):
+    data = copy.deepcopy(MINIMAL)
+    data.update(changes)
+    return data
+
+
+# -- validation -------------------------------------------------------------------------------------
+def test_minimal_world_is_valid():
+    assert validate_world(MINIMAL) == []
+
+
+@pytest.mark.parametrize("changes, problem", [
+    ({"flow": {"mode": "weekly"}}, "$.flow.mode: 'weekly' is not one of ['one_time', 'dynamic']"),
+    ({"flow": {"mode": "dynamic", "steps": [{"advance": "15 minutes"}]}},
+     "$.flow.steps[0].advance: '15 minutes' does not match '^[0-9]+(\\\\.[0-9]+)?[smhd]$'"),
+    ({"format": "v2"}, "$.format: 'cohort-harness/world@1' was expected"),
+    ({"surprise": 1}, "$: Additional properties are not allowed ('surprise' was unexpected)"),
+    ({"braze": {"users": [{"external_id": "a", "device_id": "d"}]}}, "$.braze.users[0]: fits none of the allowed forms: Exactly one of external_id"),
+])
+def test_schema_errors_name_the_path_and_reason(changes, problem):
+    problems = validate_world(world(**changes))
+    assert problems and problems[0].startswith(problem)
+
+
+def test_missing_required_field_is_reported_at_its_parent():
+    data = world()
+    del data["mixpanel"]["cohort"]["definition"]
+    assert validate_world(data) == ["$.mixpanel.cohort: 'definition' is a required property"]
+
+
+def test_expected_needs_one_checkpoint_per_step_plus_the_first_sync():
+    data = world(flow={"mode": "dynamic", "steps": [{"advance": "15m"}]}, expected={"syncs": [{"members": []}]})
+    assert validate_world(data) == ["$.expected.syncs: has 1 checkpoints, the flow needs 2 "
+                                    "(one after the first sync, one after each step)"]
+
+
+def test_reading_missing_and_broken_files(tmp_path):
+    with pytest.raises(WorldError, match=r"nope\.json: no such file"):
+        read_world(tmp_path / "nope.json")
+    (tmp_path / "broken.json").write_text("{not json")
+    with pytest.raises(WorldError, match=r"not valid JSON"):
+        read_world(tmp_path / "broken.json")
+    (tmp_path / "bad.json").write_text(json.dumps(world(flow={"mode": "x"})))
+    with pytest.raises(WorldError) as caught:
+        read_world(tmp_path / "bad.json")
+    assert caught.value.problems == ["$.flow.mode: 'x' is not one of ['one_time', 'dynamic']"]
+
+
+def test_bundled_worlds_resolve_by_name_and_unknown_names_list_them():
+    assert {"demo", "retention_boundary", "churn_dynamic", "key_invalidation", "rename"} <= set(bundled_worlds())
+    assert resolve_world(None)[0] == "bundled:demo"
+    with pytest.raises(WorldError, match="bundled: .*demo"):
+        resolve_world("no-such-world")
+
+
+@pytest.mark.parametrize("name", sorted(bundled_worlds()))
+def test_bundled_expectations_follow_the_rules(name):
+    """Hand-written expectations and the rules model agree (replay then checks the mocks)."""
+    _, data = resolve_world(name)
+    assert data["expected"] == expected_outcome(data)
+
+
+# -- the rules model --------------------------------------------------------------------------------
+def test_retention_boundary_in_seconds_and_milliseconds():
+    model = MixpanelModel()
+    now = 1767225600.0  # 2026-01-01
+    events = [(1262303999, "s-before"), (1262304000, "s-at"), (1262303999999, "ms-before"), (1262304000000, "ms-at"),
+              (31535999, "pre-1971")]
+    model.import_events([{"event": "E", "properties": {"time": t, "distinct_id": d}} for t, d in events], now)
+    assert model.members({"event": "E", "at_least": 1}, now) == {"s-at", "ms-at"}
+
+
+def test_time_window_and_counts():
+    model = MixpanelModel()
+    now = 1767225600.0
+    model.import_events([{"event": "Buy", "properties": {"time": now - 3600 * h, "distinct_id": "u"}} for h in (1, 30, 50)],
+                        now)
+    assert model.members({"event": "Buy", "at_least": 1, "within_days": 1}, now) == {"u"}
+    assert model.members({"event": "Buy", "at_least": 2, "within_days": 1}, now) == set()
+    assert model.members({"event": "Buy", "at_least": 1, "within_days": 1}, now + 23.5 * 3600) == set()
+    assert model.members({"event": "Buy", "at_least": 3}, now) == {"u"}
+
+
+@pytest.mark.parametrize("node, profile, holds", [
+    ({"property": "plan", "equals": "pro"}, {"plan": "pro"}, True),
+    ({"property": "plan", "equals": "pro"}, {}, False),
+    ({"property": "age", "gte": 30}, {"age": 30}, True),
+    ({"property": "age", "gt": 30}, {"age": "31"}, False),
+    ({"property": "plan", "defined": True}, {"plan": None}, True),
+    ({"property": "plan", "defined": False}, {}, True),
+])
+def test_property_conditions(node, profile, holds):
+    assert property_holds(node, profile) is holds
+
+
+def test_identifier_order_and_anonymous_only_devices():
+    model = MixpanelModel()
+    model.set_profiles([
+        {"distinct_id": "a", "properties": {"$braze_external_id": "A", "crm": "c-a", "dev": "d-a"}},
+        {"distinct_id": "b", "properties": {"crm": "c-b", "dev": "d-b"}},
+        {"distinct_id": "c", "properties": {"dev": "d-c"}},
+        {"distinct_id": "$device:d", "properties": {"dev": "d-d"}},
+    ])
+    connection = {"alias_label": "crm", "alias_property": "crm", "device_id_property": "dev"}
+    assert [model.identifier(d, connection) for d in ("a", "b", "c", "$device:d")] == [
+        ("user_ids", "A"), ("aliases", "crm", "c-b"), None, ("device_ids", "d-d")]
+
+
+def test_braze_identification_both_cases_stop_device_matching():
+    braze = BrazeModel()
+    braze.load_users([{"external_id": "kim"}, {"device_id": "p1", "identified_as": "lee"},
+                      {"device_id": "p2", "identified_as": "kim"}, {"device_id": "p3"}])
+    assert [u.handle() for u in braze.users] == ["kim", "lee", "device:p3"]
+    assert braze.match(("device_ids", "p1")) == (None, "identified_device")
+    assert braze.match(("device_ids", "p2")) == (None, "identified_device")
+    assert braze.match(("device_ids", "p3"))[1] == "matched"
+    assert braze.match(("user_ids", "nobody")) == (None, "unknown")
+
+
+# -- the generator ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("seed, users, events", [(1, 10, 30), (2, 40, 200), (3, 120, 600)])
+def test_generated_worlds_are_valid_deterministic_and_varied(seed, users, events):
+    data = generate_world(seed, users, events)
+    assert validate_world(data) == []
+    assert generate_world(seed, users, events) == data
+    assert generate_world(seed + 100, users, events) != data
+    assert len(data["mixpanel"]["profiles"]) == users and len(data["mixpanel"]["events"]) == events
+    times = [e["properties"]["time"] for e in data["mixpanel"]["events"]]
+    seconds = [t / 1000 if t > 1e11 else t for t in times]
+    if users >= 40:
+        assert min(seconds) < 1262304000 < max(seconds)          # both sides of 2010-01-01
+        assert any(t > 1e11 for t in times)                       # some in milliseconds
+        kinds = {("external_id" in u, "alias" in u, "device_id" in u, "identified_as" in u)
+                 for u in data["braze"]["users"]}
+        assert {(True, False, False, False), (False, True, False, False), (False, False, True, False),
+                (False, False, True, True)} <= kinds
+        assert any("$braze_external_id" not in p["properties"] and "mixpanel_alias" not in p["properties"]
+                   and not p["distinct_id"].startswith("$device:") for p in data["mixpanel"]["profiles"])
+    assert len(data["expected"]["syncs"]) == len(data["flow"]["steps"]) + 1
+
+
+# -- the diff ---------------------------------------------------------------------------------------
+def test_diff_names_checkpoint_field_and_members():
+    expected = [{"members": ["a", "b"], "status": "active"}, {"members": ["a"], "data_points": 3}]
+    observed = [{"members": ["a", "b"], "status": "active"}, {"members": ["a", "z"], "data_points": 4, "added": 9}]
+    assert diff_checkpoints(expected, observed) == [
+        "checkpoint 1 (after step 1): members: expected 1, observed 2; unexpected [z]",
+        "checkpoint 1 (after step 1): data_points: expected 3, observed 4",
+    ]
+    assert diff_checkpoints(expected, observed[:1]) == ["expected 2 checkpoints, observed 1"]
