@@ -1,0 +1,56 @@
+"""The Mixpanel mock: ingestion with retention, Simplified ID Merge, cohorts, the Query API and the
+raw export, plus its control plane. ``create_app(config=None, clock=None)`` builds one instance.
+
+Config keys: ``MIXPANEL_LIMITS`` (a dict of :class:`~.limits.Limits` fields, e.g.
+``{"query_per_hour": 10000}``); anything else is passed to Flask.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from mocks.common import Clock, MockContext, create_mock_app
+from mocks.common.validation import error_location, first_error, load_validator
+
+from .api import ingestion_blueprint
+from .control import control_blueprint
+from .engage import EngageSessions
+from .limits import Limits
+from .query_api import query_blueprint
+from .store import CohortNotFound, MixpanelStore, Project, ProjectNotFound
+
+
+def error_body(status: int, message: str) -> dict[str, Any]:
+    """Errors the shared pipeline answers for us (unknown path, wrong method, injected faults)."""
+    return {"error": message, "status": 0}
+
+
+def create_app(config: dict[str, Any] | None = None, clock: Clock | None = None) -> Flask:
+    clock = clock or Clock()
+    config = dict(config or {})
+    limits = _limits(config.pop("MIXPANEL_LIMITS", None))
+    store = MixpanelStore(clock)
+    sessions = EngageSessions()
+    store.attach("engage_sessions", sessions)
+    app = create_mock_app(MockContext("mixpanel", store, clock, error_body), config)
+    app.register_blueprint(ingestion_blueprint(limits))
+    app.register_blueprint(query_blueprint(limits, sessions))
+    app.register_blueprint(control_blueprint(limits))
+    from .exports import install_exports
+
+    install_exports(app, store, clock)
+    return app
+
+
+def _limits(overrides: dict[str, Any] | None) -> Limits:
+    limits = Limits()
+    if overrides:
+        error = first_error(load_validator("mocks.mixpanel", "limits_patch"), overrides)
+        if error is not None:
+            raise ValueError(f"MIXPANEL_LIMITS at {error_location(error)}: {error.message}")
+        limits.update(overrides)
+    return limits
+
+
+__all__ = ["CohortNotFound", "MixpanelStore", "Project", "ProjectNotFound", "create_app", "error_body"]

@@ -1,8 +1,159 @@
-"""Placeholder: the Braze connections, cohort exports and the sync scheduler (issue 4) plug in here."""
+"""The control plane of Braze connections and cohort exports (SEED-3, SEED-4), and its installation.
+
+Paths (design.md's contract), under ``/_harness/projects/<pid>``:
+
+* ``POST /connections``, ``GET /connections``, ``GET|PATCH /connections/<conn>``
+* ``POST /exports`` (first sync at once), ``GET /exports``, ``GET /exports/<eid>`` (``?limit=N`` syncs)
+* ``POST /exports/<eid>/stop``, ``/resume``, ``/run``
+
+The rules live in :mod:`.sync_registry`; this layer validates bodies against ``schemas/connection.json``
+and ``schemas/export.json`` and turns refusals into ``{"error": message}`` replies.
+"""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
+
+from flask import Blueprint, Flask, Response, request
+
+from mocks.common.app import ApiError, json_reply, read_json_object
+from mocks.common.clock import Clock, ClockError, parse_duration
+from mocks.common.validation import error_location, first_error, load_validator
+
+from .sync import BrazeConnection, CohortExport
+from .sync_registry import ExportError, ExportRegistry, ProjectDirectory
+from .sync_runner import SyncSettings
+
+#: ``app.extensions`` key of the registry (benchmarks and tests reach it there).
+EXTENSION = "exports"
 
 
-def install_exports(app: Any, store: Any, clock: Any) -> None:
-    """Register the exports control plane on ``app`` and the sync scheduler on ``clock`` (not built yet)."""
+def install_exports(app: Flask, store: Any, clock: Clock) -> ExportRegistry:
+    """Attach the export registry to the store (reset, dump and load cover it), register it as a
+    clock scheduler, and add the control plane. Settings come from ``app.config["EXPORTS"]``."""
+    registry = ExportRegistry(store, clock, SyncSettings.from_config(app.config.get("EXPORTS")))
+    store.attach(EXTENSION, registry)
+    clock.add_scheduler(registry)
+    app.extensions[EXTENSION] = registry
+    app.register_blueprint(exports_blueprint(registry, store))
+    return registry
+
+
+def exports_blueprint(registry: ExportRegistry, projects: ProjectDirectory) -> Blueprint:
+    bp = Blueprint("exports_control", __name__, url_prefix="/_harness/projects/<pid>")
+
+    @bp.post("/connections")
+    def add_connection(pid: str) -> Response:
+        project_id = _project_id(projects, pid)
+        body = _valid_body("connection", read_json_object())
+        connection = _refusals(registry.add_connection, project_id, body)
+        return json_reply(connection.to_dict(), 201)
+
+    @bp.get("/connections")
+    def list_connections(pid: str) -> Response:
+        found = registry.connections(_project_id(projects, pid))
+        return json_reply({"connections": [c.to_dict() for c in found]})
+
+    @bp.get("/connections/<conn>")
+    def get_connection(pid: str, conn: str) -> Response:
+        return json_reply(_refusals(registry.connection, _project_id(projects, pid), conn).to_dict())
+
+    @bp.patch("/connections/<conn>")
+    def update_connection(pid: str, conn: str) -> Response:
+        project_id = _project_id(projects, pid)
+        current = _refusals(registry.connection, project_id, conn)
+        changes = read_json_object()
+        _valid_body("connection", {**_editable_fields(current), **changes})
+        return json_reply(_refusals(registry.update_connection, project_id, conn, changes).to_dict())
+
+    @bp.post("/exports")
+    def create_export(pid: str) -> Response:
+        project_id = _project_id(projects, pid)
+        body = _valid_body("export", read_json_object())
+        interval = _interval(body.get("interval"))
+        export, record = _refusals(registry.create_export, project_id, body["cohort_id"], body["connection_id"],
+                                   body["mode"], interval)
+        return json_reply({**export.summary(), "sync": record.summary()}, 201)
+
+    @bp.get("/exports")
+    def list_exports(pid: str) -> Response:
+        return json_reply({"exports": [e.summary() for e in registry.exports(_project_id(projects, pid))]})
+
+    @bp.get("/exports/<eid>")
+    def get_export(pid: str, eid: str) -> Response:
+        export = _refusals(registry.export, _project_id(projects, pid), eid)
+        return json_reply(_export_detail(registry, export, _limit(request.args.get("limit"))))
+
+    def state_change(action: Callable[..., Any]) -> Callable[[str, str], Response]:
+        def handler(pid: str, eid: str) -> Response:
+            result = _refusals(action, _project_id(projects, pid), eid)
+            export, record = result if isinstance(result, tuple) else (result, None)
+            return json_reply({**export.summary(), **({"sync": record.summary()} if record else {})})
+        return handler
+
+    bp.add_url_rule("/exports/<eid>/stop", "stop_export", state_change(registry.stop), methods=["POST"])
+    bp.add_url_rule("/exports/<eid>/resume", "resume_export", state_change(registry.resume), methods=["POST"])
+    bp.add_url_rule("/exports/<eid>/run", "run_export", state_change(registry.run_now), methods=["POST"])
+    return bp
+
+
+# -- helpers ----------------------------------------------------------------------------------------------
+def _error(status: int, message: str, **details: Any) -> ApiError:
+    return ApiError(status, {"error": message, **details})
+
+
+def _project_id(projects: ProjectDirectory, pid: str) -> int:
+    """The project's id as the store keys it, or 404 with the store's message."""
+    project_id = int(pid) if pid.isdigit() else pid
+    try:
+        projects.project(project_id)
+    except KeyError as exc:
+        raise _error(404, getattr(exc, "message", f"no project {pid}")) from None
+    return project_id  # type: ignore[return-value]
+
+
+def _refusals(action: Callable[..., Any], *args: Any) -> Any:
+    """Call the registry, turning its refusals into control-plane replies."""
+    try:
+        return action(*args)
+    except ExportError as exc:
+        raise _error(exc.status, exc.message, **exc.details) from None
+
+
+def _valid_body(schema: str, body: dict[str, Any]) -> dict[str, Any]:
+    error = first_error(load_validator("mocks.mixpanel", schema), body)
+    if error is not None:
+        raise _error(400, f"{error_location(error)}: {error.message}")
+    return body
+
+
+def _interval(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        interval = parse_duration(text)
+    except ClockError as exc:
+        raise _error(400, str(exc)) from None
+    if interval.total_seconds() < 1:
+        raise _error(400, "'interval' must be at least 1s")
+    return interval
+
+
+def _limit(text: str | None) -> int | None:
+    if text is None:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise _error(400, "'limit' must be a positive integer")
+    return int(text)
+
+
+def _editable_fields(connection: BrazeConnection) -> dict[str, Any]:
+    return {name: getattr(connection, name) for name in BrazeConnection.EDITABLE}
+
+
+def _export_detail(registry: ExportRegistry, export: CohortExport, limit: int | None) -> dict[str, Any]:
+    detail = export.to_dict()
+    if limit is not None:
+        detail["syncs"] = detail["syncs"][-limit:]
+    snapshot = registry.snapshot_of(export)
+    detail["snapshot"] = snapshot.summary() if snapshot else None
+    return detail

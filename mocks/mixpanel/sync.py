@@ -73,10 +73,19 @@ class Identifier(NamedTuple):
         return [self.kind, self.value, self.label]
 
 
+#: ``tuple.__new__`` builds these without the Python-level ``__new__`` of a NamedTuple: the sync
+#: creates one per member, and for a million members the difference is seconds.
+_new_tuple = tuple.__new__
+
+
+def user_id_identifier(value: str) -> Identifier:
+    return _new_tuple(Identifier, (USER_ID, value, ""))
+
+
 def _identifier_text(value: Any) -> str | None:
     """A profile property usable as an identifier: a non-empty string, or an integer written out."""
     if isinstance(value, str):
-        return value if value.strip() else None
+        return value if value and not value.isspace() else None
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return None
@@ -112,7 +121,7 @@ class BrazeConnection:
         Braze its device ids no longer match anyone once the user is identified (SEED-6.3)."""
         user_id = _identifier_text(properties.get(self.user_id_property))
         if user_id is not None:
-            return Identifier(USER_ID, user_id)
+            return user_id_identifier(user_id)
         if self.alias_label and self.alias_property:
             alias = _identifier_text(properties.get(self.alias_property))
             if alias is not None:
@@ -170,13 +179,14 @@ class CohortSnapshot:
     def is_stale(self, at: datetime, max_age: timedelta) -> bool:
         return self.baseline_at is not None and at - self.baseline_at > max_age
 
-    def acknowledge(self, changes: Iterable["Change"]) -> None:
+    def acknowledge(self, changes: list["Change"]) -> None:
         """Braze accepted a request: the snapshot now holds its adds and no longer its removes."""
+        if self.pending_removal:
+            for change in changes:
+                self.pending_removal.pop(change.identifier, None)
+        self.acknowledged.update((c.identifier, c.distinct_id) for c in changes if c.operation == ADD)
         for change in changes:
-            self.pending_removal.pop(change.identifier, None)
-            if change.operation == ADD:
-                self.acknowledged[change.identifier] = change.distinct_id
-            else:
+            if change.operation == REMOVE:
                 self.acknowledged.pop(change.identifier, None)
 
     def complete(self, at: datetime) -> None:
@@ -227,8 +237,13 @@ class ExportableMembers:
         skipped: list[str] = []
         shared: list[tuple[str, Identifier]] = []
         ordered = sorted(members)
-        for distinct_id in ordered:
-            identifier = connection.identifier_for(distinct_id, properties_of(distinct_id))
+        user_id_property = connection.user_id_property
+        for distinct_id, properties in zip(ordered, map(properties_of, ordered)):
+            value = properties.get(user_id_property)
+            if value.__class__ is str and value and not value.isspace():  # the usual case, inlined
+                identifier: Identifier | None = _new_tuple(Identifier, (USER_ID, value, ""))
+            else:
+                identifier = connection.identifier_for(distinct_id, properties)
             if identifier is None:
                 skipped.append(distinct_id)
             elif identifier in by_identifier:
@@ -248,17 +263,13 @@ class SyncPlan:
 
     @classmethod
     def diff(cls, current: ExportableMembers, snapshot: CohortSnapshot) -> "SyncPlan":
-        held = snapshot.acknowledged
-        adds, unchanged = [], []
-        for identifier, distinct_id in current.by_identifier.items():
-            if identifier in held:
-                unchanged.append(Change(distinct_id, identifier, NO_OP))
-            else:
-                adds.append(Change(distinct_id, identifier, ADD))
-        unchanged.extend(Change(did, ident, NO_OP) for did, ident in current.shared)
-        removes = [Change(did, ident, REMOVE)
+        held, now = snapshot.acknowledged, current.by_identifier
+        adds = [_new_tuple(Change, (did, ident, ADD)) for ident, did in now.items() if ident not in held]
+        unchanged = [_new_tuple(Change, (did, ident, NO_OP)) for ident, did in now.items() if ident in held]
+        unchanged.extend(_new_tuple(Change, (did, ident, NO_OP)) for did, ident in current.shared)
+        removes = [_new_tuple(Change, (did, ident, REMOVE))
                    for source in (held, snapshot.pending_removal)
-                   for ident, did in source.items() if ident not in current.by_identifier]
+                   for ident, did in source.items() if ident not in now]
         removes.sort(key=lambda change: change.distinct_id)
         return cls(adds, removes, unchanged)
 
@@ -275,21 +286,21 @@ class SyncPlan:
 def cohort_changes(batch: list[Change]) -> list[dict[str, Any]]:
     """One request's ``cohort_changes``: at most one add object and one remove object, each with
     the ``user_ids``, ``aliases`` and ``device_ids`` it needs."""
-    grouped: dict[str, dict[str, list[Any]]] = {ADD: {}, REMOVE: {}}
-    for change in batch:
-        ident = change.identifier
-        target = grouped[change.operation]
-        if ident.kind == USER_ID:
-            target.setdefault("user_ids", []).append(ident.value)
-        elif ident.kind == ALIAS:
-            target.setdefault("aliases", []).append({"alias_name": ident.value, "alias_label": ident.label})
-        else:
-            target.setdefault("device_ids", []).append(ident.value)
     result: list[dict[str, Any]] = []
-    if grouped[ADD]:
-        result.append(grouped[ADD])
-    if grouped[REMOVE]:
-        result.append({**grouped[REMOVE], "should_remove": True})
+    for operation in (ADD, REMOVE):
+        identifiers = [c.identifier for c in batch if c.operation == operation]
+        if not identifiers:
+            continue
+        change: dict[str, Any] = {}
+        user_ids = [i.value for i in identifiers if i.kind == USER_ID]
+        aliases = [{"alias_name": i.value, "alias_label": i.label} for i in identifiers if i.kind == ALIAS]
+        device_ids = [i.value for i in identifiers if i.kind == DEVICE_ID]
+        for key, values in (("user_ids", user_ids), ("aliases", aliases), ("device_ids", device_ids)):
+            if values:
+                change[key] = values
+        if operation == REMOVE:
+            change["should_remove"] = True
+        result.append(change)
     return result
 
 
@@ -332,11 +343,9 @@ class SyncRecord:
         self.not_sent = len(plan.adds) + len(plan.removes)
 
     def count_sent(self, batch: list[Change]) -> None:
-        for change in batch:
-            if change.operation == ADD:
-                self.added += 1
-            else:
-                self.removed += 1
+        adds = sum(1 for change in batch if change.operation == ADD)
+        self.added += adds
+        self.removed += len(batch) - adds
         self.not_sent -= len(batch)
 
     @property

@@ -1,0 +1,207 @@
+"""Mixpanel's ingestion endpoints: ``POST /import``, ``/track`` and ``/engage``.
+
+``/import`` answers in two styles. A JSON or NDJSON body gets the documented JSON replies
+(``{"code": 200, "num_records_imported": N, "status": "OK"}``, 400 with ``failed_records``, 401, 413,
+429). A form body with a ``data`` field (what the official Python client sends) gets the legacy
+replies that client reads: ``{"error": null, "status": 1}`` with ``verbose=1``, else ``1`` / ``0``.
+``/track`` and ``/engage`` authenticate with the project token inside each message.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from mocks.common import json_reply, mock_context
+
+from .limits import Limits
+from .profiles import parse_update
+from .store import IngestReport, Project
+from .wire import (BodyError, as_list, authenticated_project, decode_data, form_fields, is_form, parse_events,
+                   read_body)
+
+MAX_BATCH = 2000
+STATUS_TEXT = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 413: "Request Entity Too Large",
+               429: "Too Many Requests"}
+INVALID_CREDENTIALS = "Invalid credentials"
+RATE_LIMITED = "Project exceeded rate limits. Please retry the request with exponential backoff."
+FAILED_VALIDATION = "some data points in the request failed validation"
+
+
+class Refusal(Exception):
+    """A refused request: its status, message and any extra reply fields."""
+
+    def __init__(self, status: int, message: str, **extra: Any):
+        super().__init__(message)
+        self.status, self.message, self.extra = status, message, extra
+
+
+def ingestion_blueprint(limits: Limits) -> Blueprint:
+    bp = Blueprint("mixpanel_ingestion", __name__)
+
+    @bp.post("/import")
+    def import_events() -> Response:
+        legacy, fields = is_form(), {}
+        try:
+            raw = _read(fields, legacy)
+            project = authenticated_project(mock_context().store, allow_token=True)
+            if project is None:
+                raise Refusal(401, INVALID_CREDENTIALS)
+            _check_import_rate(project, limits)
+            events = as_list(_decode(fields.get("data"))) if legacy else _parse(raw)
+            report = _ingest_batch(project, events, "import")
+        except Refusal as refusal:
+            return _import_refusal(refusal, legacy, fields)
+        strict = fields.get("strict", "1") != "0"
+        if report.failures and strict:
+            return _import_refusal(Refusal(400, FAILED_VALIDATION, failed_records=_failed_records(report),
+                                           num_records_imported=report.imported), legacy, fields)
+        if legacy:
+            return _legacy_reply(fields, 200, None)
+        return json_reply({"code": 200, "num_records_imported": report.imported, "status": "OK"})
+
+    @bp.route("/track", methods=["GET", "POST"])
+    def track() -> Response:
+        return _token_endpoint(_track)
+
+    @bp.route("/engage", methods=["GET", "POST"])
+    def engage() -> Response:
+        return _token_endpoint(_engage)
+
+    return bp
+
+
+# -- /import -------------------------------------------------------------------------------------
+def _read(fields: dict[str, str], legacy: bool) -> bytes:
+    """Read the body; for a form, fill ``fields`` first so even a refusal knows ``verbose``."""
+    try:
+        raw = read_body()
+        fields.update(form_fields(raw) if legacy else request.args.to_dict())
+        return raw
+    except BodyError as exc:
+        raise Refusal(413 if exc.too_large else 400, str(exc)) from None
+
+
+def _decode(data: str | None) -> Any:
+    try:
+        return decode_data(data)
+    except BodyError as exc:
+        raise Refusal(400, str(exc)) from None
+
+
+def _parse(raw: bytes) -> list[Any]:
+    try:
+        return parse_events(raw)
+    except BodyError as exc:
+        raise Refusal(400, str(exc)) from None
+
+
+def _check_import_rate(project: Project, limits: Limits) -> None:
+    decision = mock_context().limiter.hit(f"import:{project.project_id}", limits.import_requests_per_minute, 60)
+    if not decision.allowed:
+        raise Refusal(429, RATE_LIMITED)
+
+
+def _ingest_batch(project: Project, events: list[Any], source: str) -> IngestReport:
+    if not events:
+        raise Refusal(400, "request body must contain at least one event")
+    if len(events) > MAX_BATCH:
+        raise Refusal(400, f"request exceeds max limit of {MAX_BATCH} events")
+    return project.ingest(events, mock_context().clock.now(), source)
+
+
+def _failed_records(report: IngestReport) -> list[dict[str, Any]]:
+    return [{"index": index, "$insert_id": insert_id, "field": failure.field, "message": failure.message}
+            for index, insert_id, failure in report.failures]
+
+
+def _import_refusal(refusal: Refusal, legacy: bool, fields: dict[str, str]) -> Response:
+    if legacy:
+        return _legacy_reply(fields, refusal.status, refusal.message, **refusal.extra)
+    body = {"code": refusal.status, "error": refusal.message, **refusal.extra,
+            "status": STATUS_TEXT.get(refusal.status, "Error")}
+    return json_reply(body, refusal.status)
+
+
+def _legacy_reply(fields: dict[str, str], status: int, error: str | None, **extra: Any) -> Response:
+    """``/track``-style reply: ``1`` / ``0``, or with ``verbose=1`` ``{"error", "status": 1|0}``."""
+    ok = error is None
+    if fields.get("verbose") == "1":
+        return json_reply({"error": error, "status": 1 if ok else 0, **extra}, status)
+    return Response("1" if ok else "0", status=status, mimetype="text/plain")
+
+
+# -- /track and /engage --------------------------------------------------------------------------
+def _token_endpoint(handler: Any) -> Response:
+    """Read ``data`` (form, JSON body or query string) and hand the messages to ``handler``."""
+    fields: dict[str, str] = {}
+    try:
+        raw = _read(fields, legacy=True)
+        items = as_list(_json_body(raw) if not is_form() and _has_json_body(raw) else _decode(fields.get("data")))
+        if not items:
+            raise Refusal(200, "data, missing or empty")
+        if len(items) > MAX_BATCH:
+            raise Refusal(200, f"too many items in data: at most {MAX_BATCH} per request")
+        error = handler(items)
+    except Refusal as refusal:
+        return _legacy_reply(fields, refusal.status, refusal.message)
+    return _legacy_reply(fields, 200, error)
+
+
+def _has_json_body(raw: bytes) -> bool:
+    return (request.mimetype or "") == "application/json" and bool(raw.strip())
+
+
+def _json_body(raw: bytes) -> Any:
+    try:
+        return decode_data(raw.decode("utf-8"))
+    except (BodyError, UnicodeDecodeError):
+        raise Refusal(200, "data, not valid JSON or base64-encoded JSON") from None
+
+
+def _by_token(items: list[Any], token_of: Any) -> tuple[dict[int, tuple[Project, list[Any]]], str | None]:
+    """Group messages by the project their token opens; the first token problem, if any."""
+    store = mock_context().store
+    groups: dict[int, tuple[Project, list[Any]]] = {}
+    problem = None
+    for item in items:
+        token = token_of(item)
+        project = store.project_by_token(token) if isinstance(token, str) else None
+        if project is None:
+            problem = problem or ("token, missing or empty" if not token else "token, not a valid project token")
+            continue
+        groups.setdefault(project.project_id, (project, []))[1].append(item)
+    if not groups:
+        raise Refusal(401, problem or "token, missing or empty")
+    return groups, problem
+
+
+def _track(items: list[Any]) -> str | None:
+    """Store the events of each project; an error only when no event at all was accepted."""
+    groups, problem = _by_token(items, lambda e: (e.get("properties") or {}).get("token")
+                                if isinstance(e, dict) and isinstance(e.get("properties"), dict) else None)
+    accepted, first_failure = 0, None
+    for project, events in groups.values():
+        report = project.ingest(events, mock_context().clock.now(), "track")
+        accepted += report.imported + report.removed
+        if report.failures and first_failure is None:
+            first_failure = report.failures[0][2]
+    if accepted:
+        return None
+    return first_failure.message if first_failure else problem
+
+
+def _engage(items: list[Any]) -> str | None:
+    groups, problem = _by_token(items, lambda m: m.get("$token") if isinstance(m, dict) else None)
+    applied, first_problem = 0, None
+    for project, messages in groups.values():
+        for message in messages:
+            update = parse_update(message)
+            if isinstance(update, str):
+                first_problem = first_problem or update
+                continue
+            project.update_profile(update)
+            applied += 1
+    if applied:
+        return None
+    return first_problem or problem

@@ -1,0 +1,205 @@
+"""The events of one project, stored in columns and indexed for fast cohort evaluation.
+
+Memory matters (a world of 5,000,000 events must fit well under 2 GiB), so an event is not a dict:
+it is one slot in a few typed arrays (name id, time in ms, user id), 36 bytes of a shared bytearray
+for its ``$insert_id`` and, only when it has other properties, one compact JSON ``bytes``.
+
+Two indexes answer the questions cohorts and exports ask:
+
+* per event name, the times in ascending order with the parallel user ids and row numbers, so
+  "did E between t0 and t1" is two bisects and a slice;
+* per user, the rows of that user, so a duplicate (event, time, distinct_id, $insert_id) is found by
+  looking at that user's few events instead of a set of every key ever seen.
+
+Appends go to a pending tail that is merged into the sorted arrays on the next read, so a bulk load
+of millions of out-of-order events costs one sort, not one insert each.
+"""
+from __future__ import annotations
+
+import heapq
+import json
+from array import array
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator
+
+INSERT_ID_SLOT = 36
+_EMPTY_SLOT = bytes(INSERT_ID_SLOT)
+#: A user with more events than this gets a set of its event keys instead of a linear scan.
+_SCAN_LIMIT = 64
+
+
+@dataclass
+class NameIndex:
+    """The events of one name in time order: ``times``, ``users`` and ``rows`` are parallel."""
+
+    times: array = field(default_factory=lambda: array("q"))
+    users: array = field(default_factory=lambda: array("i"))
+    rows: array = field(default_factory=lambda: array("i"))
+    pending: list[tuple[int, int, int]] = field(default_factory=list)
+
+    def add(self, time_ms: int, user: int, row: int) -> None:
+        if not self.pending and (not self.times or time_ms >= self.times[-1]):
+            self.times.append(time_ms)
+            self.users.append(user)
+            self.rows.append(row)
+        else:
+            self.pending.append((time_ms, row, user))
+
+    def settle(self) -> None:
+        """Merge the pending tail into the sorted arrays (stable: equal times keep row order)."""
+        if not self.pending:
+            return
+        pending = sorted(self.pending)
+        self.pending = []
+        if len(pending) * 4 > len(self.times):
+            self._resort(pending)
+            return
+        times, users, rows = array("q"), array("i"), array("i")
+        start = 0
+        for time_ms, row, user in pending:
+            cut = bisect_right(self.times, time_ms, start)
+            times.extend(self.times[start:cut])
+            users.extend(self.users[start:cut])
+            rows.extend(self.rows[start:cut])
+            times.append(time_ms)
+            users.append(user)
+            rows.append(row)
+            start = cut
+        times.extend(self.times[start:])
+        users.extend(self.users[start:])
+        rows.extend(self.rows[start:])
+        self.times, self.users, self.rows = times, users, rows
+
+    def _resort(self, pending: list[tuple[int, int, int]]) -> None:
+        times = self.times + array("q", (p[0] for p in pending))
+        rows = self.rows + array("i", (p[1] for p in pending))
+        users = self.users + array("i", (p[2] for p in pending))
+        # Stable sort on time alone keeps row order for equal times: every pending row is newer.
+        order = sorted(range(len(times)), key=times.__getitem__)
+        self.times = array("q", map(times.__getitem__, order))
+        self.users = array("i", map(users.__getitem__, order))
+        self.rows = array("i", map(rows.__getitem__, order))
+
+    def window(self, start_ms: int, end_ms: int) -> tuple[int, int]:
+        """Positions of the events with ``start_ms <= time <= end_ms``."""
+        self.settle()
+        return bisect_left(self.times, start_ms), bisect_right(self.times, end_ms)
+
+
+class EventLog:
+    """All stored events of one project; users are the int ids of :class:`~.identity.IdRegistry`."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self._name_ids: dict[str, int] = {}
+        self.name_col = array("i")
+        self.time_col = array("q")
+        self.user_col = array("i")
+        self.insert_ids = bytearray()
+        self.extras: list[bytes | None] = []
+        self.by_name: dict[int, NameIndex] = {}
+        self._user_rows: dict[int, array] = {}
+        self._user_keys: dict[int, set[tuple[int, int, bytes]]] = {}
+
+    def __len__(self) -> int:
+        return len(self.time_col)
+
+    # -- writing -----------------------------------------------------------------------------
+    def name_id(self, name: str) -> int:
+        found = self._name_ids.get(name)
+        if found is None:
+            found = self._name_ids[name] = len(self.names)
+            self.names.append(name)
+            self.by_name[found] = NameIndex()
+        return found
+
+    def add(self, name: str, time_ms: int, user: int, insert_id: str, extras: bytes | None) -> bool:
+        """Store one event (``extras``: its other properties as compact JSON); False, and nothing
+        stored, when it duplicates a stored one."""
+        name_id = self.name_id(name)
+        slot = _slot(insert_id)
+        if insert_id and self._is_duplicate(name_id, time_ms, user, slot):
+            return False
+        row = len(self.time_col)
+        self.name_col.append(name_id)
+        self.time_col.append(time_ms)
+        self.user_col.append(user)
+        self.insert_ids += slot
+        self.extras.append(extras)
+        self.by_name[name_id].add(time_ms, user, row)
+        self._index_user(user, row, (name_id, time_ms, slot))
+        return True
+
+    def _is_duplicate(self, name_id: int, time_ms: int, user: int, slot: bytes) -> bool:
+        keys = self._user_keys.get(user)
+        if keys is not None:
+            return (name_id, time_ms, slot) in keys
+        for row in self._user_rows.get(user, ()):
+            if (self.time_col[row] == time_ms and self.name_col[row] == name_id
+                    and self.insert_ids[row * INSERT_ID_SLOT:(row + 1) * INSERT_ID_SLOT] == slot):
+                return True
+        return False
+
+    def _index_user(self, user: int, row: int, key: tuple[int, int, bytes]) -> None:
+        rows = self._user_rows.get(user)
+        if rows is None:
+            rows = self._user_rows[user] = array("i")
+        rows.append(row)
+        keys = self._user_keys.get(user)
+        if keys is not None:
+            keys.add(key)
+        elif len(rows) > _SCAN_LIMIT:
+            self._user_keys[user] = {self._key(r) for r in rows}
+
+    def _key(self, row: int) -> tuple[int, int, bytes]:
+        return self.name_col[row], self.time_col[row], bytes(self.insert_ids[row * INSERT_ID_SLOT:(row + 1) * INSERT_ID_SLOT])
+
+    # -- reading -----------------------------------------------------------------------------
+    def insert_id(self, row: int) -> str:
+        return self.insert_ids[row * INSERT_ID_SLOT:(row + 1) * INSERT_ID_SLOT].rstrip(b"\0").decode()
+
+    def properties(self, row: int) -> dict[str, Any]:
+        """The stored properties of one event other than time, distinct_id and $insert_id."""
+        blob = self.extras[row]
+        return json.loads(blob) if blob else {}
+
+    def index(self, name: str) -> NameIndex | None:
+        found = self._name_ids.get(name)
+        return None if found is None else self.by_name[found]
+
+    def count_between(self, start_ms: int, end_ms: int) -> int:
+        total = 0
+        for index in self.by_name.values():
+            lo, hi = index.window(start_ms, end_ms)
+            total += hi - lo
+        return total
+
+    def users_between(self, start_ms: int, end_ms: int) -> set[int]:
+        """Every user with at least one event in the window."""
+        found: set[int] = set()
+        for index in self.by_name.values():
+            lo, hi = index.window(start_ms, end_ms)
+            found.update(index.users[lo:hi])
+        return found
+
+    def rows_in_order(self, names: Iterable[str] | None, start_ms: int, end_ms: int) -> Iterator[int]:
+        """Rows of the window in time order (ties in storage order), optionally of some names only."""
+        wanted = self.by_name.values() if names is None else [i for i in map(self.index, names) if i]
+        streams = []
+        for index in wanted:
+            lo, hi = index.window(start_ms, end_ms)
+            if hi > lo:
+                streams.append(zip(index.times[lo:hi], index.rows[lo:hi]))
+        for _, row in heapq.merge(*streams):
+            yield row
+
+    def all_rows(self) -> range:
+        return range(len(self.time_col))
+
+
+def _slot(insert_id: str) -> bytes:
+    if not insert_id:
+        return _EMPTY_SLOT
+    raw = insert_id.encode()
+    return raw + bytes(INSERT_ID_SLOT - len(raw))

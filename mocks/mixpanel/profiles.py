@@ -1,0 +1,148 @@
+"""User profiles and the ``/engage`` update operations, as plain Python.
+
+Profiles are keyed by the canonical int of :class:`~.identity.IdRegistry`. Operations that only take
+something away (``$unset``, ``$remove``, ``$delete``) never create a profile; the others do.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+OPERATIONS = ("$set", "$set_once", "$add", "$append", "$union", "$remove", "$unset", "$delete")
+_CREATING = frozenset({"$set", "$set_once", "$add", "$append", "$union"})
+
+
+@dataclass(frozen=True)
+class ProfileUpdate:
+    distinct_id: str
+    operation: str
+    value: Any
+
+
+def parse_update(message: Any) -> ProfileUpdate | str:
+    """One ``/engage`` message as an update, or the reason it is refused (the token is checked by the caller)."""
+    if not isinstance(message, dict):
+        return "each profile update must be a JSON object"
+    distinct_id = message.get("$distinct_id")
+    if isinstance(distinct_id, bool) or not isinstance(distinct_id, (str, int)) or str(distinct_id) == "":
+        return "$distinct_id, missing or empty"
+    operations = [key for key in OPERATIONS if key in message]
+    if len(operations) != 1:
+        return f"each profile update needs exactly one operation of {', '.join(OPERATIONS)}"
+    operation = operations[0]
+    value = message[operation]
+    problem = _check_value(operation, value)
+    return problem or ProfileUpdate(str(distinct_id), operation, value)
+
+
+def _check_value(operation: str, value: Any) -> str | None:
+    if operation == "$delete":
+        return None
+    if operation == "$unset":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return "$unset must be a JSON array of property names"
+        return None
+    if not isinstance(value, dict):
+        return f"{operation} must be a JSON object of property names to values"
+    if operation == "$add" and not all(_is_number(v) for v in value.values()):
+        return "$add values must be numbers"
+    if operation == "$union" and not all(isinstance(v, list) for v in value.values()):
+        return "$union values must be JSON arrays"
+    return None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+class ProfileStore:
+    def __init__(self) -> None:
+        self.by_user: dict[int, dict[str, Any]] = {}
+
+    def __len__(self) -> int:
+        return len(self.by_user)
+
+    def get(self, user: int) -> dict[str, Any] | None:
+        return self.by_user.get(user)
+
+    def set_properties(self, user: int, properties: dict[str, Any]) -> None:
+        """``$set`` many properties at once (the bulk loader's path)."""
+        profile = self.by_user.get(user)
+        if profile is None:
+            profile = self.by_user[user] = {}
+        for key, value in properties.items():
+            profile[sys.intern(key)] = value
+
+    def apply(self, user: int, operation: str, value: Any) -> None:
+        if operation == "$delete":
+            self.by_user.pop(user, None)
+            return
+        profile = self.by_user.get(user)
+        if profile is None:
+            if operation not in _CREATING:
+                return
+            profile = self.by_user[user] = {}
+        _OPERATIONS[operation](profile, value)
+
+    def merge(self, source: int, target: int) -> None:
+        """Fold a merged device's profile into its user: the user's own values win."""
+        moved = self.by_user.pop(source, None)
+        if moved is None:
+            return
+        profile = self.by_user.setdefault(target, {})
+        for key, value in moved.items():
+            profile.setdefault(key, value)
+
+
+def _set(profile: dict[str, Any], value: dict[str, Any]) -> None:
+    for key, item in value.items():
+        profile[sys.intern(key)] = item
+
+
+def _set_once(profile: dict[str, Any], value: dict[str, Any]) -> None:
+    for key, item in value.items():
+        profile.setdefault(sys.intern(key), item)
+
+
+def _add(profile: dict[str, Any], value: dict[str, Any]) -> None:
+    """A missing property counts as 0; a property that is not a number is left alone."""
+    for key, amount in value.items():
+        current = profile.get(key, 0)
+        if _is_number(current):
+            profile[sys.intern(key)] = current + amount
+
+
+def _append(profile: dict[str, Any], value: dict[str, Any]) -> None:
+    """A missing property becomes a one-element list; a property that is not a list is left alone."""
+    for key, item in value.items():
+        current = profile.setdefault(sys.intern(key), [])
+        if isinstance(current, list):
+            current.append(item)
+
+
+def _union(profile: dict[str, Any], value: dict[str, list[Any]]) -> None:
+    for key, items in value.items():
+        current = profile.setdefault(sys.intern(key), [])
+        if not isinstance(current, list):
+            continue
+        for item in items:
+            if item not in current:
+                current.append(item)
+
+
+def _remove(profile: dict[str, Any], value: dict[str, Any]) -> None:
+    """Every occurrence of the value leaves the list."""
+    for key, item in value.items():
+        current = profile.get(key)
+        if isinstance(current, list):
+            profile[key] = [v for v in current if v != item]
+
+
+def _unset(profile: dict[str, Any], value: list[str]) -> None:
+    for key in value:
+        profile.pop(key, None)
+
+
+_OPERATIONS = {"$set": _set, "$set_once": _set_once, "$add": _add, "$append": _append, "$union": _union,
+               "$remove": _remove, "$unset": _unset}

@@ -1,0 +1,250 @@
+"""Mixpanel's Query API (``cohorts/list`` and ``engage`` under ``/api/query`` and ``/api/2.0``)
+and the raw event export (``GET /api/2.0/export``), with their rate limits on the mock's clock.
+
+Errors of these APIs are ``{"request": "<path?query>", "error": "<message>"}``, the shape Mixpanel
+answers its 429s with.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any, ContextManager, Iterator
+
+from flask import Blueprint, Response, request
+
+from mocks.common import ApiError, json_reply, mock_context
+
+from .engage import EngageSessions, ProfileQuery, select_profiles
+from .expressions import ExpressionError, parse_where
+from .limits import ConcurrencyGate, Limits, export_second_message, query_limit_message
+from .store import CohortNotFound, Project, to_ms
+from .wire import authenticated_project
+
+QUERY_PREFIXES = {"/api/query": "query", "/api/2.0": "v2"}
+MAX_EXPORT_LIMIT = 100_000
+
+
+def query_error(status: int, message: str) -> ApiError:
+    path = request.full_path[:-1] if request.full_path.endswith("?") else request.full_path
+    return ApiError(status, {"request": path, "error": message})
+
+
+def query_blueprint(limits: Limits, sessions: EngageSessions) -> Blueprint:
+    bp = Blueprint("mixpanel_query", __name__)
+    gate = ConcurrencyGate()
+
+    def cohorts_list() -> Response:
+        project = _project()
+        with _query_slot(project, limits, gate):
+            now = mock_context().clock.now()
+            return json_reply([_cohort_entry(project, c.cohort_id, now) for c in list(project.cohorts.values())])
+
+    def engage() -> Response:
+        project = _project()
+        with _query_slot(project, limits, gate):
+            return json_reply(_engage_page(project, _params(), limits.engage_page_size, sessions))
+
+    for prefix, label in QUERY_PREFIXES.items():
+        bp.add_url_rule(f"{prefix}/cohorts/list", f"cohorts_list_{label}", cohorts_list, methods=["GET", "POST"])
+        bp.add_url_rule(f"{prefix}/engage", f"engage_{label}", engage, methods=["GET", "POST"])
+
+    @bp.get("/api/2.0/export")
+    def export() -> Response:
+        project = _project()
+        params = request.args.to_dict()
+        start_ms, end_ms, names, where, limit, in_ms = _export_params(params)
+        key = f"export:{project.project_id}"
+        _check_export_rate(project, limits, gate, key)
+        now = mock_context().clock.now()
+        lines = _export_lines(project.export(start_ms, end_ms, names, now, in_ms), where, limit)
+        return Response(_released(lines, gate, key), mimetype="text/plain")
+
+    return bp
+
+
+def _project() -> Project:
+    project = authenticated_project(mock_context().store, allow_token=False)
+    if project is None:
+        raise query_error(401, "Invalid credentials")
+    return project
+
+
+def _params() -> dict[str, str]:
+    """Query string and form fields together (the form wins)."""
+    params = request.args.to_dict()
+    params.update(request.form.to_dict())
+    return params
+
+
+# -- rate limits ---------------------------------------------------------------------------------
+def _query_slot(project: Project, limits: Limits, gate: ConcurrencyGate) -> ContextManager[None]:
+    """Count the query against 60/hour and 5 at once; 429 with Mixpanel's wording when over."""
+    key = f"query:{project.project_id}"
+    taken, running = gate.enter(key, limits.query_concurrency)
+    if not taken:
+        raise query_error(429, query_limit_message(project.project_id, running, limits.query_concurrency,
+                                                   limits.query_per_hour, limits.query_per_hour))
+    decision = mock_context().limiter.hit(key, limits.query_per_hour, 3600)
+    if not decision.allowed:
+        gate.leave(key)
+        raise query_error(429, query_limit_message(project.project_id, running, limits.query_concurrency,
+                                                   limits.query_per_hour + 1, limits.query_per_hour))
+    return gate.held(key)
+
+
+def _check_export_rate(project: Project, limits: Limits, gate: ConcurrencyGate, key: str) -> None:
+    pid = project.project_id
+    taken, running = gate.enter(key, limits.export_concurrency)
+    if not taken:
+        raise query_error(429, query_limit_message(pid, running, limits.export_concurrency,
+                                                   limits.export_per_hour, limits.export_per_hour))
+    limiter = mock_context().limiter
+    if not limiter.hit(key + ":second", limits.export_per_second, 1).allowed:
+        gate.leave(key)
+        raise query_error(429, export_second_message(pid, limits.export_per_second + 1, limits.export_per_second))
+    if not limiter.hit(key + ":hour", limits.export_per_hour, 3600).allowed:
+        gate.leave(key)
+        raise query_error(429, query_limit_message(pid, running, limits.export_concurrency,
+                                                   limits.export_per_hour + 1, limits.export_per_hour))
+
+
+def _released(lines: Iterator[str], gate: ConcurrencyGate, key: str) -> Iterator[str]:
+    """Stream the export and give its concurrency slot back when done (or abandoned)."""
+    with gate.held(key):
+        yield from lines
+
+
+# -- cohorts/list --------------------------------------------------------------------------------
+def _cohort_entry(project: Project, cohort_id: int, now: datetime) -> dict[str, Any]:
+    cohort = project.cohort(cohort_id)
+    return {"count": project.cohort_count(cohort_id, now), "is_visible": 1 if cohort.is_visible else 0,
+            "description": cohort.description, "created": cohort.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            "project_id": project.project_id, "id": cohort.cohort_id, "name": cohort.name}
+
+
+# -- engage --------------------------------------------------------------------------------------
+def _engage_page(project: Project, params: dict[str, str], page_size: int, sessions: EngageSessions) -> dict[str, Any]:
+    page = _page_number(params.get("page"))
+    session_id = params.get("session_id") or None
+    if page > 0 and session_id is None:
+        raise query_error(400, "page > 0 needs the session_id of the first page's reply")
+    ids = sessions.get(project.project_id, session_id) if session_id else None
+    if session_id and ids is None:
+        raise query_error(400, f"session_id {session_id!r} is unknown or has expired; ask page 0 again")
+    if ids is None:
+        ids = select_profiles(project, _profile_query(project, params), mock_context().clock.now())
+        session_id = sessions.open(project.project_id, ids)
+    output = _json_param(params, "output_properties", list)
+    results = [{"$distinct_id": distinct_id, "$properties": _shown(project.profile_properties(distinct_id), output)}
+               for distinct_id in ids[page * page_size:(page + 1) * page_size]]
+    return {"page": page, "page_size": page_size, "results": results, "session_id": session_id,
+            "status": "ok", "total": len(ids)}
+
+
+def _page_number(value: str | None) -> int:
+    if value is None or value == "":
+        return 0
+    if not value.strip().isdigit():
+        raise query_error(400, "page must be a non-negative integer")
+    return int(value)
+
+
+def _profile_query(project: Project, params: dict[str, str]) -> ProfileQuery:
+    if params.get("behaviors"):
+        if params.get("filter_by_cohort"):
+            raise query_error(400, "behaviors and filter_by_cohort are mutually exclusive")
+        raise query_error(400, "behaviors is not supported by this mock; use filter_by_cohort")
+    cohort_id = _cohort_filter(project, params)
+    ids = _json_param(params, "distinct_ids", list)
+    if ids is not None and not all(isinstance(i, str) for i in ids):
+        raise query_error(400, "distinct_ids must be a JSON array of strings")
+    if params.get("distinct_id"):
+        ids = [params["distinct_id"]] + (ids or [])
+    where = None
+    if params.get("where"):
+        try:
+            where = parse_where(params["where"])
+        except ExpressionError as exc:
+            raise query_error(400, f"invalid where expression: {exc}") from None
+    include_all = params.get("include_all_users", "true").strip().lower() not in ("false", "0")
+    return ProfileQuery(cohort_id, where, tuple(ids) if ids is not None else None, include_all)
+
+
+def _cohort_filter(project: Project, params: dict[str, str]) -> int | None:
+    spec = _json_param(params, "filter_by_cohort", dict)
+    if spec is None:
+        return None
+    cohort_id = spec.get("id")
+    if isinstance(cohort_id, str) and cohort_id.isdigit():
+        cohort_id = int(cohort_id)
+    if not isinstance(cohort_id, int) or isinstance(cohort_id, bool):
+        raise query_error(400, 'filter_by_cohort must be a JSON object like {"id": 123}')
+    try:
+        project.cohort(cohort_id)
+    except CohortNotFound:
+        raise query_error(400, f"cohort {cohort_id} does not exist in project {project.project_id}") from None
+    return cohort_id
+
+
+def _json_param(params: dict[str, str], name: str, kind: type) -> Any:
+    text = params.get(name)
+    if text is None or text == "":
+        return None
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        raise query_error(400, f"{name} must be valid JSON") from None
+    if not isinstance(value, kind):
+        raise query_error(400, f"{name} must be a JSON {'array' if kind is list else 'object'}")
+    return value
+
+
+def _shown(properties: dict[str, Any], output: list[Any] | None) -> dict[str, Any]:
+    if output is None:
+        return properties
+    return {k: properties[k] for k in output if isinstance(k, str) and k in properties}
+
+
+# -- export --------------------------------------------------------------------------------------
+def _export_params(params: dict[str, str]) -> tuple[int, int, list[str] | None, Any, int | None, bool]:
+    start, end = _date(params, "from_date"), _date(params, "to_date")
+    if end < start:
+        raise query_error(400, "to_date must not be before from_date")
+    names = _json_param(params, "event", list)
+    if names is not None and not all(isinstance(n, str) for n in names):
+        raise query_error(400, "event must be a JSON array of event names")
+    where = None
+    if params.get("where"):
+        try:
+            where = parse_where(params["where"])
+        except ExpressionError as exc:
+            raise query_error(400, f"invalid where expression: {exc}") from None
+    limit = None
+    if params.get("limit"):
+        text = params["limit"].strip()
+        if not text.isdigit() or not 1 <= int(text) <= MAX_EXPORT_LIMIT:
+            raise query_error(400, f"limit must be an integer between 1 and {MAX_EXPORT_LIMIT}")
+        limit = int(text)
+    in_ms = params.get("time_in_ms", "").strip().lower() in ("true", "1")
+    return to_ms(start), to_ms(end + timedelta(days=1)) - 1, names, where, limit, in_ms
+
+
+def _date(params: dict[str, str], name: str) -> datetime:
+    text = params.get(name)
+    if not text:
+        raise query_error(400, f"{name} is a required parameter (yyyy-mm-dd)")
+    try:
+        return datetime.strptime(text.strip(), "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    except ValueError:
+        raise query_error(400, f"{name} must be a date in yyyy-mm-dd format") from None
+
+
+def _export_lines(events: Iterator[dict[str, Any]], where: Any, limit: int | None) -> Iterator[str]:
+    sent = 0
+    for event in events:
+        if limit is not None and sent >= limit:
+            return
+        if where is not None and not where(event["properties"]):
+            continue
+        sent += 1
+        yield json.dumps(event, separators=(",", ":")) + "\n"

@@ -1,0 +1,433 @@
+"""The Mixpanel mock's state and rules: projects with their events, identities, profiles and cohorts.
+
+Plain Python, no Flask. Every time rule reads the injected clock. Other parts of the system use:
+
+* ``MixpanelStore.project(pid)`` (raises :class:`ProjectNotFound`) and ``MixpanelStore.attach(name, component)``;
+* ``Project.cohort(cid)`` (raises :class:`CohortNotFound`), ``Project.cohort_members(cid, at)`` and
+  ``Project.profile_properties(distinct_id)``.
+"""
+from __future__ import annotations
+
+import itertools
+import secrets
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, Iterator, Protocol
+
+from mocks.common.clock import Clock, parse_instant, to_iso
+
+from .cohorts import Cohort, DefinitionError, compile_definition
+from .events import EventLog
+from .identity import IdRegistry
+from .ingest import (CleanEvent, Failure, clean_import_event, clean_track_event, encode_extras,
+                     retention_cutoff_ms)
+from .profiles import ProfileStore, ProfileUpdate
+
+_CACHE_SIZE = 32
+
+
+class ProjectNotFound(KeyError):
+    def __init__(self, project_id: Any):
+        super().__init__(project_id)
+        self.message = f"no project {project_id!r}"
+
+
+class CohortNotFound(KeyError):
+    def __init__(self, cohort_id: Any):
+        super().__init__(cohort_id)
+        self.message = f"no cohort {cohort_id!r} in this project"
+
+
+class Component(Protocol):
+    """Something attached to the store whose state is reset, dumped and loaded with it."""
+
+    def reset(self) -> None: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+    def load(self, data: dict[str, Any]) -> None: ...
+
+
+@dataclass
+class IngestReport:
+    """What one batch did: ``imported`` counts accepted events (duplicates included, as Mixpanel
+    counts them), ``removed`` those dropped by retention, ``failures`` the refused ones."""
+
+    imported: int = 0
+    removed: int = 0
+    duplicates: int = 0
+    failures: list[tuple[int, str, Failure]] = field(default_factory=list)
+
+
+def to_ms(instant: datetime) -> int:
+    return int(instant.astimezone(timezone.utc).timestamp() * 1000)
+
+
+class ProjectWorld:
+    """A project's data as seen at one instant (what cohort conditions read)."""
+
+    def __init__(self, project: "Project", at_ms: int):
+        self.at_ms = at_ms
+        self.start_ms = project.cutoff_ms(at_ms)
+        self.events = project.events
+        self.registry = project.registry
+        self.profiles = project.profiles
+        self._universe: set[int] | None = None
+
+    def universe(self) -> set[int]:
+        """Everyone the project knows at this instant: profiles and users with retained events."""
+        if self._universe is None:
+            users = self.events.users_between(self.start_ms, self.at_ms)
+            found = set(self.registry.to_canonical(users))
+            found.update(self.profiles.by_user)
+            anonymous = self.registry.find("")
+            found.discard(anonymous)
+            self._universe = found
+        return self._universe
+
+
+class Project:
+    def __init__(self, project_id: int, name: str, token: str, api_secret: str, service_account: dict[str, str],
+                 retention_days: int | None, created_at: datetime, new_cohort_id: Callable[[], int]):
+        self.project_id = project_id
+        self.name = name
+        self.token = token
+        self.api_secret = api_secret
+        self.service_account = service_account
+        self.retention_days = retention_days
+        self.created_at = created_at
+        self.registry = IdRegistry()
+        self.events = EventLog()
+        self.profiles = ProfileStore()
+        self.cohorts: dict[int, Cohort] = {}
+        self.removed_at_ingest = 0
+        self.rejected = 0
+        self.duplicates = 0
+        self.version = 0
+        self.lock = threading.RLock()
+        self._new_cohort_id = new_cohort_id
+        self._members_cache: OrderedDict[tuple[int, int, int, int], frozenset[str]] = OrderedDict()
+
+    # -- description ---------------------------------------------------------------------------
+    def describe(self) -> dict[str, Any]:
+        return {"project_id": self.project_id, "name": self.name, "token": self.token,
+                "api_secret": self.api_secret, "service_account": dict(self.service_account),
+                "retention_days": self.retention_days, "created_at": to_iso(self.created_at)}
+
+    def cutoff_ms(self, at_ms: int) -> int:
+        return retention_cutoff_ms(at_ms, self.retention_days)
+
+    def set_retention(self, days: int | None) -> None:
+        with self.lock:
+            self.retention_days = days
+            self.version += 1
+
+    # -- events --------------------------------------------------------------------------------
+    def ingest(self, events: list[Any], now: datetime, source: str = "import") -> IngestReport:
+        """Validate and store a batch (``source`` is ``import`` or ``track``); valid rows are kept
+        even when others fail. Events timed before the retention cutoff are removed, not failed."""
+        clean = clean_track_event if source == "track" else clean_import_event
+        now_ms = to_ms(now)
+        cutoff = self.cutoff_ms(now_ms)
+        report = IngestReport()
+        with self.lock:
+            for index, raw in enumerate(events):
+                result = clean(raw, now_ms)
+                if isinstance(result, Failure):
+                    report.failures.append((index, _insert_id_of(raw), result))
+                elif result.time_ms < cutoff:
+                    report.removed += 1
+                else:
+                    report.imported += 1
+                    report.duplicates += not self._store_event(result)
+            self.rejected += len(report.failures)
+            self.removed_at_ingest += report.removed
+            self.duplicates += report.duplicates
+            self.version += 1
+        return report
+
+    def _store_event(self, event: CleanEvent) -> bool:
+        if event.merge:
+            self._merge(*event.merge)
+        user = self.registry.number(event.distinct_id)
+        return self.events.add(event.name, event.time_ms, user, event.insert_id, event.extras)
+
+    def _merge(self, device_id: str, user_id: str) -> None:
+        if self.registry.merge(device_id, user_id):
+            device = self.registry.number(device_id)
+            self.profiles.merge(device, self.registry.canonical(device))
+
+    def export(self, start_ms: int, end_ms: int, names: list[str] | None, now: datetime,
+               time_in_ms: bool = False) -> Iterator[dict[str, Any]]:
+        """Stored events of the window in time order, under canonical ids; expired ones left out.
+        Rows are read under the lock one at a time, so a long export does not block ingestion."""
+        with self.lock:
+            start_ms = max(start_ms, self.cutoff_ms(to_ms(now)))
+            rows = list(self.events.rows_in_order(names, start_ms, end_ms))
+        for row in rows:
+            with self.lock:
+                yield self._export_event(row, time_in_ms)
+
+    def _export_event(self, row: int, time_in_ms: bool) -> dict[str, Any]:
+        events = self.events
+        time_ms = events.time_col[row]
+        user = self.registry.canonical(events.user_col[row])
+        properties: dict[str, Any] = {"time": time_ms if time_in_ms else time_ms // 1000,
+                                      "distinct_id": self.registry.ids[user]}
+        insert_id = events.insert_id(row)
+        if insert_id:
+            properties["$insert_id"] = insert_id
+        properties.update(events.properties(row))
+        return {"event": events.names[events.name_col[row]], "properties": properties}
+
+    # -- profiles ------------------------------------------------------------------------------
+    def _profile_user(self, distinct_id: str) -> int:
+        return self.registry.canonical(self.registry.number(distinct_id))
+
+    def update_profile(self, update: ProfileUpdate) -> None:
+        with self.lock:
+            self.profiles.apply(self._profile_user(update.distinct_id), update.operation, update.value)
+            self.version += 1
+
+    def set_profiles(self, profiles: Iterable[tuple[str, dict[str, Any]]]) -> int:
+        """``$set`` many profiles at once (the bulk loader); returns how many were written."""
+        count = 0
+        with self.lock:
+            for distinct_id, properties in profiles:
+                self.profiles.set_properties(self._profile_user(distinct_id), properties)
+                count += 1
+            self.version += 1
+        return count
+
+    def profile_properties(self, distinct_id: str) -> dict[str, Any]:
+        """A copy of the profile of a distinct_id (resolved to its canonical id); ``{}`` if none."""
+        with self.lock:
+            number = self.registry.find(distinct_id)
+            profile = None if number is None else self.profiles.get(self.registry.canonical(number))
+            return dict(profile) if profile else {}
+
+    def has_profile(self, distinct_id: str) -> bool:
+        with self.lock:
+            number = self.registry.find(distinct_id)
+            return number is not None and self.profiles.get(self.registry.canonical(number)) is not None
+
+    def profile_ids(self) -> list[str]:
+        with self.lock:
+            return [self.registry.ids[user] for user in self.profiles.by_user]
+
+    def canonical_id(self, distinct_id: str) -> str:
+        with self.lock:
+            return self.registry.canonical_id(distinct_id)
+
+    # -- cohorts -------------------------------------------------------------------------------
+    def create_cohort(self, name: str, definition: Any, created_at: datetime, description: str = "",
+                      is_visible: bool = True) -> Cohort:
+        with self.lock:
+            condition = compile_definition(definition, self.registry)
+            cohort = Cohort(self._new_cohort_id(), self.project_id, name, description, definition, created_at,
+                            is_visible, condition=condition)
+            self.cohorts[cohort.cohort_id] = cohort
+            return cohort
+
+    def cohort(self, cohort_id: int) -> Cohort:
+        cohort = self.cohorts.get(cohort_id) if isinstance(cohort_id, int) and not isinstance(cohort_id, bool) else None
+        if cohort is None:
+            raise CohortNotFound(cohort_id)
+        return cohort
+
+    def update_cohort(self, cohort_id: int, changes: dict[str, Any]) -> Cohort:
+        """Rename, re-describe, hide or redefine; a new definition is validated before anything changes."""
+        with self.lock:
+            cohort = self.cohort(cohort_id)
+            condition = compile_definition(changes["definition"], self.registry) if "definition" in changes else None
+            for key in ("name", "description", "is_visible"):
+                if key in changes:
+                    setattr(cohort, key, changes[key])
+            if condition is not None:
+                cohort.definition, cohort.condition = changes["definition"], condition
+                cohort.revision += 1
+            return cohort
+
+    def cohort_members(self, cohort_id: int, at: datetime) -> set[str]:
+        """Canonical distinct_ids of the members, evaluated at instant ``at``."""
+        return set(self._members(cohort_id, to_ms(at)))
+
+    def cohort_count(self, cohort_id: int, at: datetime) -> int:
+        return len(self._members(cohort_id, to_ms(at)))
+
+    def _members(self, cohort_id: int, at_ms: int) -> frozenset[str]:
+        with self.lock:
+            cohort = self.cohort(cohort_id)
+            key = (cohort_id, cohort.revision, self.version, at_ms)
+            found = self._members_cache.get(key)
+            if found is None:
+                numbers = cohort.condition.members(ProjectWorld(self, at_ms))
+                found = frozenset(self.registry.names(numbers))
+                self._members_cache[key] = found
+                while len(self._members_cache) > _CACHE_SIZE:
+                    self._members_cache.popitem(last=False)
+            return found
+
+    # -- statistics ----------------------------------------------------------------------------
+    def stats(self, now: datetime) -> dict[str, Any]:
+        with self.lock:
+            now_ms = to_ms(now)
+            expired = self.events.count_between(0, self.cutoff_ms(now_ms) - 1)
+            return {"events_stored": len(self.events) - expired,
+                    "events_removed_by_retention": self.removed_at_ingest + expired,
+                    "events_rejected": self.rejected,
+                    "events_deduplicated": self.duplicates,
+                    "profiles": len(self.profiles),
+                    "identities_merged": len(self.registry.merges),
+                    "cohorts": len(self.cohorts)}
+
+    # -- state ---------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        with self.lock:
+            events = self.events
+            ids = self.registry.ids
+            return {
+                **self.describe(),
+                "counters": {"removed_at_ingest": self.removed_at_ingest, "rejected": self.rejected,
+                             "duplicates": self.duplicates},
+                "events": [[events.names[events.name_col[row]], events.time_col[row], ids[events.user_col[row]],
+                            events.insert_id(row), events.properties(row)] for row in events.all_rows()],
+                "merges": dict(self.registry.merges),
+                "profiles": {ids[user]: props for user, props in self.profiles.by_user.items()},
+                "cohorts": [{"cohort_id": c.cohort_id, "name": c.name, "description": c.description,
+                             "definition": c.definition, "created_at": to_iso(c.created_at),
+                             "is_visible": c.is_visible, "revision": c.revision} for c in self.cohorts.values()],
+            }
+
+    def load_data(self, data: dict[str, Any]) -> None:
+        """Restore events, identities, profiles, cohorts and counters from :meth:`to_dict`."""
+        for name, time_ms, distinct_id, insert_id, extras in data.get("events", []):
+            self.events.add(name, int(time_ms), self.registry.number(distinct_id), insert_id, encode_extras(extras))
+        for device_id, user_id in data.get("merges", {}).items():
+            self.registry.merge(device_id, user_id)
+        for distinct_id, props in data.get("profiles", {}).items():
+            self.profiles.by_user[self.registry.number(distinct_id)] = dict(props)
+        for item in data.get("cohorts", []):
+            cohort = Cohort(int(item["cohort_id"]), self.project_id, item["name"], item.get("description", ""),
+                            item["definition"], parse_instant(item["created_at"]), bool(item.get("is_visible", True)),
+                            int(item.get("revision", 0)), compile_definition(item["definition"], self.registry))
+            self.cohorts[cohort.cohort_id] = cohort
+        counters = data.get("counters", {})
+        self.removed_at_ingest = int(counters.get("removed_at_ingest", 0))
+        self.rejected = int(counters.get("rejected", 0))
+        self.duplicates = int(counters.get("duplicates", 0))
+
+
+def _insert_id_of(raw: Any) -> str:
+    props = raw.get("properties") if isinstance(raw, dict) else None
+    value = props.get("$insert_id") if isinstance(props, dict) else None
+    return value if isinstance(value, str) else ""
+
+
+class MixpanelStore:
+    """All projects of one mock app, plus attached components (the exports registry)."""
+
+    def __init__(self, clock: Clock):
+        self.clock = clock
+        self.lock = threading.RLock()
+        self._components: dict[str, Component] = {}
+        self._init_state()
+
+    def _init_state(self) -> None:
+        self.projects: dict[int, Project] = {}
+        self._project_ids = itertools.count(1)
+        self._next_cohort_id = 1
+
+    def _new_cohort_id(self) -> int:
+        """One counter for every project: Braze needs cohort ids unique per customer."""
+        with self.lock:
+            value = self._next_cohort_id
+            self._next_cohort_id += 1
+            return value
+
+    # -- components ----------------------------------------------------------------------------
+    def attach(self, name: str, component: Component) -> None:
+        """Register a component whose state follows the store's reset / dump / load."""
+        self._components[name] = component
+
+    def component(self, name: str) -> Component:
+        return self._components[name]
+
+    # -- projects ------------------------------------------------------------------------------
+    def create_project(self, name: str, retention_days: int | None = None, token: str | None = None,
+                       api_secret: str | None = None) -> Project:
+        with self.lock:
+            taken = {p.token for p in self.projects.values()} | {p.api_secret for p in self.projects.values()}
+            if token in taken or api_secret in taken or (token is not None and token == api_secret):
+                raise ValueError("token and api_secret must be unique across projects")
+            project_id = next(self._project_ids)
+            account = {"username": f"mock-sa-{project_id}.{secrets.token_hex(3)}.mp-service-account",
+                       "secret": secrets.token_hex(16)}
+            project = Project(project_id, name, token or secrets.token_hex(16), api_secret or secrets.token_hex(16),
+                              account, retention_days, self.clock.now(), self._new_cohort_id)
+            self.projects[project_id] = project
+            return project
+
+    def project(self, project_id: int) -> Project:
+        found = self.projects.get(project_id) if isinstance(project_id, int) else None
+        if found is None:
+            raise ProjectNotFound(project_id)
+        return found
+
+    def project_by_token(self, token: Any) -> Project | None:
+        return next((p for p in self.projects.values() if p.token == token), None) if token else None
+
+    def project_by_secret(self, secret: str) -> Project | None:
+        """Legacy secret auth; ``/import`` also accepts the project token in its place."""
+        return next((p for p in self.projects.values() if secret and secret in (p.api_secret, p.token)), None)
+
+    def project_for_service_account(self, project_id: int, username: str, secret: str) -> Project | None:
+        project = self.projects.get(project_id)
+        if project is None:
+            return None
+        account = project.service_account
+        if secrets.compare_digest(account["username"], username) and secrets.compare_digest(account["secret"], secret):
+            return project
+        return None
+
+    # -- state ---------------------------------------------------------------------------------
+    def reset(self) -> None:
+        with self.lock:
+            self._init_state()
+            for component in self._components.values():
+                component.reset()
+
+    def to_dict(self) -> dict[str, Any]:
+        with self.lock:
+            return {"projects": [p.to_dict() for p in self.projects.values()],
+                    "next_project_id": self._peek_project_id(),
+                    "next_cohort_id": self._next_cohort_id,
+                    "components": {name: c.to_dict() for name, c in self._components.items()}}
+
+    def _peek_project_id(self) -> int:
+        return max(self.projects, default=0) + 1
+
+    def load(self, data: dict[str, Any]) -> None:
+        """Replace all state with a dump of :meth:`to_dict` (components included)."""
+        with self.lock:
+            self._init_state()
+            for item in data.get("projects", []):
+                project = Project(int(item["project_id"]), item["name"], item["token"], item["api_secret"],
+                                  dict(item["service_account"]), item.get("retention_days"),
+                                  parse_instant(item["created_at"]), self._new_cohort_id)
+                project.load_data(item)
+                self.projects[project.project_id] = project
+            self._project_ids = itertools.count(max(int(data.get("next_project_id", 1)), self._peek_project_id()))
+            cohort_ids = [c for p in self.projects.values() for c in p.cohorts]
+            self._next_cohort_id = max(int(data.get("next_cohort_id", 1)), max(cohort_ids, default=0) + 1)
+            components = data.get("components", {})
+            for name, component in self._components.items():
+                if name in components:
+                    component.load(components[name])
+                else:
+                    component.reset()
+
+
+__all__ = ["CohortNotFound", "DefinitionError", "IngestReport", "MixpanelStore", "Project", "ProjectNotFound"]
