@@ -70,9 +70,9 @@ def exports_blueprint(registry: ExportRegistry, projects: ProjectDirectory) -> B
         project_id = _project_id(projects, pid)
         body = _valid_body("export", read_json_object())
         interval = _interval(body.get("interval"))
-        export, record = _refusals(registry.create_export, project_id, body["cohort_id"], body["connection_id"],
+        export, _ = _refusals(registry.create_export, project_id, body["cohort_id"], body["connection_id"],
                                    body["mode"], interval)
-        return json_reply({**export.summary(), "sync": record.summary()}, 201)
+        return json_reply(export.summary(), 201)
 
     @bp.get("/exports")
     def list_exports(pid: str) -> Response:
@@ -86,8 +86,7 @@ def exports_blueprint(registry: ExportRegistry, projects: ProjectDirectory) -> B
     def state_change(action: Callable[..., Any]) -> Callable[[str, str], Response]:
         def handler(pid: str, eid: str) -> Response:
             result = _refusals(action, _project_id(projects, pid), eid)
-            export, record = result if isinstance(result, tuple) else (result, None)
-            return json_reply({**export.summary(), **({"sync": record.summary()} if record else {})})
+            return json_reply(result[0].summary() if isinstance(result, tuple) else result.summary())
         return handler
 
     bp.add_url_rule("/exports/<eid>/stop", "stop_export", state_change(registry.stop), methods=["POST"])
@@ -120,9 +119,11 @@ def _refusals(action: Callable[..., Any], *args: Any) -> Any:
 
 
 def _valid_body(schema: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The body, or 400 naming the first problem; a schema may word a rule with ``x-message``."""
     error = first_error(load_validator("mocks.mixpanel", schema), body)
     if error is not None:
-        raise _error(400, f"{error_location(error)}: {error.message}")
+        message = error.schema.get("x-message", error.message) if isinstance(error.schema, dict) else error.message
+        raise _error(400, f"{error_location(error)}: {message}")
     return body
 
 
