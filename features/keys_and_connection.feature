@@ -36,7 +36,7 @@ Feature: Keys and connection - the data import key, the REST endpoint and the Mi
     And a Mixpanel project
     When the Mixpanel project is connected to the Braze workspace
     Then Mixpanel saved the connection
-    And Braze received an empty cohort users call with the partner API key
+    And Braze accepted an empty cohort users call as the credentials check
 
   @SEED-3.2 @BRAZE-partner-errors
   Scenario: Connecting with an invalidated key is refused with Braze's message

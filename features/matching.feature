@@ -72,8 +72,8 @@ Feature: Matching - which Braze user a Mixpanel cohort member becomes
     When the cohort "Pro users" is exported to Braze as a one-time export
     Then the Braze cohort "Pro users" has no members
     And the Braze match log of "Pro users" shows:
-      | identifier | kind      | outcome                    |
-      | dev-erin   | device_id | device_id_of_identified_user |
+      | identifier | kind      | outcome                   |
+      | dev-erin   | device_id | device_of_identified_user |
     And Braze has exactly these users: erin
 
   @SEED-6.3 @BRAZE-cohort-matching
@@ -89,16 +89,16 @@ Feature: Matching - which Braze user a Mixpanel cohort member becomes
     When the cohort "Pro users" is exported to Braze as a one-time export
     Then the Braze cohort "Pro users" has no members
     And the Braze match log of "Pro users" shows:
-      | identifier | kind      | outcome                      |
-      | dev-frank  | device_id | device_id_of_identified_user |
+      | identifier | kind      | outcome                   |
+      | dev-frank  | device_id | device_of_identified_user |
     And Braze has exactly these users: frank
 
   @SEED-6.3 @SEED-6.1 @BRAZE-cohort-matching
   Scenario Outline: An anonymous-then-identified user is still matched by external_id (<outcome>)
     Given Braze has these users:
-      | user        | external_id | device_id |
-      | <owner>     | <known>     |           |
-      | anonymous   |             | dev-gina  |
+      | user      | external_id | device_id |
+      | <owner>   | <known>     |           |
+      | anonymous |             | dev-gina  |
     And in Braze the anonymous user on device "dev-gina" is identified as "gina", which Braze reports as "<outcome>"
     And Mixpanel has these profiles:
       | distinct_id | $braze_external_id | braze_device_id | plan |
@@ -107,9 +107,9 @@ Feature: Matching - which Braze user a Mixpanel cohort member becomes
     Then the Braze cohort "Pro users" has exactly these members: gina
 
     Examples:
-      | outcome    | owner         | known |
-      | identified | someone-else  | other |
-      | merged     | gina          | gina  |
+      | outcome    | owner        | known |
+      | identified | someone-else | other |
+      | merged     | gina         | gina  |
 
   @BRAZE-cohort-never-creates-users @SEED-6.1 @SEED-6.2
   Scenario: Members unknown to Braze are ignored, never created
@@ -126,11 +126,11 @@ Feature: Matching - which Braze user a Mixpanel cohort member becomes
     Then the Braze cohort "Pro users" has exactly these members: alice
     And Braze has exactly these users: alice
     And the Braze match log of "Pro users" shows:
-      | identifier          | kind        | outcome |
-      | alice               | external_id | matched |
-      | zoe                 | external_id | unknown |
-      | mixpanel_id:mp-yann | alias       | unknown |
-      | dev-xavier          | device_id   | unknown |
+      | identifier          | kind        | outcome      |
+      | alice               | external_id | matched      |
+      | zoe                 | external_id | unknown_user |
+      | mixpanel_id:mp-yann | alias       | unknown_user |
+      | dev-xavier          | device_id   | unknown_user |
 
   @HOUSE-6 @MIXPANEL-cohort-sync-matching
   Scenario: A member without any partner id is skipped, counted and never sent

@@ -73,7 +73,7 @@ Feature: Sync - exporting a Mixpanel cohort to Braze, once or every 15 minutes
       | distinct_id | identifier | operation |
       | alice       | alice      | add       |
       | bob         | bob        | add       |
-    And Braze received these partner requests in this order:
+    And Braze received these partner requests for the cohort, in this order:
       | endpoint     |
       | cohort name  |
       | cohort users |
@@ -84,7 +84,7 @@ Feature: Sync - exporting a Mixpanel cohort to Braze, once or every 15 minutes
     When 15 minutes pass
     Then the export has run 2 sync(s)
     And the last sync of the export made 0 request(s) to Braze
-    And Braze received 1 cohort users request(s) in all
+    And Braze received 1 cohort users request(s) for "Pro users"
 
   @SEED-4.3 @HOUSE-8
   Scenario: When the clock jumps an hour, the four syncs that fell due run in order
@@ -118,7 +118,7 @@ Feature: Sync - exporting a Mixpanel cohort to Braze, once or every 15 minutes
     And 15 minutes pass
     Then Braze shows the cohort as "Premium users"
     And the Braze cohort "Premium users" has exactly these members: alice, bob, dave
-    And the last sync of the export made these partner requests in this order:
+    And since the rename Braze received these partner requests for the cohort, in this order:
       | endpoint     |
       | cohort name  |
       | cohort users |
@@ -128,7 +128,7 @@ Feature: Sync - exporting a Mixpanel cohort to Braze, once or every 15 minutes
     Given Mixpanel has <members> more profiles on plan "bulk", each with a Braze external id
     And a Mixpanel cohort "Bulk" of profiles whose "plan" is "bulk"
     When the cohort "Bulk" is exported to Braze as a one-time export
-    Then the last sync of the export made <requests> cohort users request(s)
+    Then Braze received <requests> cohort users request(s) for "Bulk"
     And no cohort users request to Braze carried more than 1,000 identifiers
     And Braze received <members> distinct identifiers as adds
 
@@ -162,7 +162,8 @@ Feature: Sync - exporting a Mixpanel cohort to Braze, once or every 15 minutes
 
   @HOUSE-10
   Scenario: A project holds at most 60 dynamic exports
-    Given 60 dynamic exports of the cohort "Pro users" to Braze
-    When one more dynamic export of the cohort "Pro users" is requested
+    Given 60 cohorts "Pro 1" to "Pro 60" of profiles whose "plan" is "pro", each exported to Braze as a dynamic export
+    And a Mixpanel cohort "Pro 61" of profiles whose "plan" is "pro"
+    When Mixpanel is asked to export the cohort "Pro 61" to Braze as a dynamic export
     Then Mixpanel refuses it with a 4xx status
     And the project has 60 dynamic exports

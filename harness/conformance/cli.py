@@ -1,0 +1,49 @@
+"""``cohort-harness conform``: run the conformance suite against the chosen targets and report."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from harness.clients import BrazeClient, HarnessHTTPError, MixpanelClient, TargetUnreachable
+
+from .report import HTML_FILE, MARKDOWN_FILE, terminal_table
+from .runner import ConformanceRun, run_conformance
+
+
+@click.command("conform")
+@click.option("--braze-url", metavar="URL", help="A Braze target (vendor API + /_harness). Default: embedded mock.")
+@click.option("--mixpanel-url", metavar="URL", help="A Mixpanel target (vendor API + /_harness). Default: embedded mock.")
+@click.option("-m", "markexpr", metavar="EXPR", help="Select scenarios by tag, e.g. 'SEED-6.3 or HOUSE-9'.")
+@click.option("-k", "keyword", metavar="EXPR", help="Select scenarios by name, e.g. 'retention and not rolling'.")
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("conformance-report"),
+              show_default=True, help="Where junit.xml, cucumber.json, summary.md and summary.html go.")
+@click.option("-v", "--verbose", is_flag=True, help="Show pytest's per-scenario output and tracebacks.")
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+def conform(braze_url: str | None, mixpanel_url: str | None, markexpr: str | None, keyword: str | None,
+            report_dir: Path, verbose: bool, pytest_args: tuple[str, ...]) -> None:
+    """Run the Gherkin conformance suite and write a report; exit 0 only if every selected scenario passed.
+
+    Without URLs both mocks run embedded. Give --braze-url to judge a Braze-compatible receiver, or
+    --mixpanel-url to judge a Mixpanel-compatible exporter (each must offer the /_harness control
+    plane its scenarios use). Anything after -- goes to pytest unchanged.
+    """
+    _check_reachable(braze_url, mixpanel_url)
+    run = ConformanceRun(report_dir, braze_url, mixpanel_url, markexpr, keyword, verbose, list(pytest_args))
+    exit_code, summary = run_conformance(run)
+    click.echo(terminal_table(summary))
+    click.echo(f"report: {report_dir / MARKDOWN_FILE}, {report_dir / HTML_FILE}")
+    if not summary.selected:
+        click.echo("error: no scenario was selected", err=True)
+    sys.exit(0 if exit_code == 0 and summary.ok else 1)
+
+
+def _check_reachable(braze_url: str | None, mixpanel_url: str | None) -> None:
+    """A wrong URL is a user's mistake: one line, before anything runs."""
+    for url, client_class in ((braze_url, BrazeClient), (mixpanel_url, MixpanelClient)):
+        if url:
+            try:
+                client_class(url, timeout=5).health()
+            except (TargetUnreachable, HarnessHTTPError) as exc:
+                raise click.ClickException(f"{client_class.service} target: {exc}") from None

@@ -1,0 +1,130 @@
+"""The pytest plugin of the conformance suite.
+
+It adds ``--braze-url`` / ``--mixpanel-url`` (default: both mocks embedded in this process, started
+once per session on free ports), gives each scenario a fresh :class:`World` (its own workspace and
+project), registers every feature tag as a marker (so ``-m SEED-6.3`` selects), and, when a step
+fails, writes into the JUnit report which step, what it expected, what it observed and the last
+requests each target received (from its ``/_harness/journal``).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from pytest_bdd.scenario import scenario_wrapper_template_registry
+
+from harness.clients import Targets
+
+from .checks import describe
+from .report import scenario_key
+from .rules import all_tags, collect_scenarios
+from .world import World
+
+pytest_plugins = ["harness.conformance.steps_braze", "harness.conformance.steps_mixpanel",
+                  "harness.conformance.steps_sync"]
+
+#: Request bodies in the report are cut to this many characters.
+BODY_CHARS = 600
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("conformance", "cohort-harness conformance suite")
+    group.addoption("--braze-url", default=None,
+                    help="Braze target (its vendor API and /_harness control plane); default: the embedded mock")
+    group.addoption("--mixpanel-url", default=None,
+                    help="Mixpanel target (its vendor API and /_harness control plane); default: the embedded mock")
+    group.addoption("--journal-entries", type=int, default=8,
+                    help="how many of each target's last requests a failure report shows (default 8)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for tag in sorted(all_tags(collect_scenarios())):
+        config.addinivalue_line("markers", f"{tag}: conformance scenarios tagged @{tag}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Name each test's scenario in its JUnit properties, so the report can join it to the features."""
+    for item in items:
+        template = scenario_wrapper_template_registry.get(getattr(item, "obj", None))
+        if template is None:
+            continue
+        callspec = getattr(item, "callspec", None)
+        example = callspec.params.get("_pytest_bdd_example", {}) if callspec else {}
+        feature_file = Path(template.feature.filename).name
+        item.user_properties += [
+            ("scenario_key", scenario_key(feature_file, template.line_number, example.values())),
+            ("tags", " ".join(sorted(template.tags | template.feature.tags))),
+        ]
+
+
+@pytest.fixture(scope="session")
+def conformance_targets(pytestconfig: pytest.Config,
+                        record_testsuite_property: Any) -> Iterator[Targets]:
+    """The two targets; whichever has no URL option is the embedded mock."""
+    braze_url = pytestconfig.getoption("braze_url")
+    mixpanel_url = pytestconfig.getoption("mixpanel_url")
+    embedded = None
+    if not (braze_url and mixpanel_url):
+        from harness.embedded import EmbeddedMocks
+
+        embedded = EmbeddedMocks().start()
+    targets = Targets.at(braze_url or embedded.braze_url, mixpanel_url or embedded.mixpanel_url)
+    record_testsuite_property("braze_target", targets.braze.base_url + ("" if braze_url else " (embedded mock)"))
+    record_testsuite_property("mixpanel_target",
+                              targets.mixpanel.base_url + ("" if mixpanel_url else " (embedded mock)"))
+    try:
+        yield targets
+    finally:
+        targets.close()
+        if embedded is not None:
+            embedded.stop()
+
+
+@pytest.fixture
+def world(conformance_targets: Targets) -> Iterator[World]:
+    """A fresh scenario; each journal starts empty so "what Braze received" means in this scenario."""
+    conformance_targets.braze.clear_journal()
+    conformance_targets.mixpanel.clear_journal()
+    scenario_world = World(conformance_targets)
+    yield scenario_world
+    scenario_world.cleanup()
+
+
+def pytest_bdd_step_error(request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any,
+                          step_func: Any, step_func_args: Any, exception: Exception) -> None:
+    expected, observed = describe(exception)
+    _record_failure(request, f"{step.keyword} {step.name}", expected, observed)
+
+
+def pytest_bdd_step_func_lookup_error(request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any,
+                                      exception: Exception) -> None:
+    _record_failure(request, f"{step.keyword} {step.name}", "a step definition matching this step",
+                    "undefined step")
+
+
+def _record_failure(request: pytest.FixtureRequest, step: str, expected: str, observed: str) -> None:
+    node = request.node
+    node.user_properties += [("failed_step", step), ("expected", expected), ("observed", observed)]
+    try:
+        targets: Targets = request.getfixturevalue("conformance_targets")
+    except Exception:  # noqa: BLE001 - the targets themselves failed: nothing more to attach
+        return
+    limit = request.config.getoption("journal_entries")
+    for name, client in (("braze", targets.braze), ("mixpanel", targets.mixpanel)):
+        try:
+            entries = client.journal(limit=limit)
+        except Exception as exc:  # noqa: BLE001 - a report must still be written
+            entries = [{"error": f"journal unavailable: {exc}"}]
+        node.user_properties.append((f"{name}_requests", json.dumps([_short(e) for e in entries])))
+
+
+def _short(entry: dict[str, Any]) -> dict[str, Any]:
+    """A journal entry with long bodies cut, for the report."""
+    short = {k: entry.get(k) for k in ("at", "method", "path", "status") if k in entry}
+    for key in ("request", "response"):
+        if key in entry:
+            text = json.dumps(entry[key], separators=(",", ":"))
+            short[key] = entry[key] if len(text) <= BODY_CHARS else text[:BODY_CHARS - 3] + "..."
+    return short

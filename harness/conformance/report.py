@@ -1,0 +1,359 @@
+"""The conformance report: from pytest's JUnit XML and pytest-bdd's cucumber JSON to one row per rule.
+
+The JUnit XML says how each scenario ended; the plugin stores in its ``<properties>`` which scenario it
+is (feature file, line, example) and, for a failure, the step, the expectation, what was observed and
+the last requests each target received. The cucumber JSON adds the steps. The feature files say which
+scenarios exist, so a scenario filtered out or never collected shows as "not run", never as passed,
+and so does an undefined or skipped one.
+"""
+from __future__ import annotations
+
+import html
+import json
+import xml.etree.ElementTree as ET
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from .rules import ScenarioSpec, coverage, rule_title
+
+PASSED, FAILED, UNDEFINED, SKIPPED, NOT_RUN = "passed", "failed", "undefined", "skipped", "not run"
+#: How a rule reads when its scenarios did not all pass.
+RULE_FAILED, RULE_PASSED, RULE_PARTIAL, RULE_NOT_RUN, RULE_NO_SCENARIO = (
+    "FAIL", "PASS", "INCOMPLETE", "NOT RUN", "NO SCENARIO")
+JUNIT_FILE, CUCUMBER_FILE, MARKDOWN_FILE, HTML_FILE = "junit.xml", "cucumber.json", "summary.md", "summary.html"
+
+
+def scenario_key(feature_file: str, line: int | str, example_values: Iterable[str]) -> str:
+    """The same key for a scenario in the feature catalogue and in the JUnit properties."""
+    values = list(example_values)
+    return f"{feature_file}:{line}" + (f"[{'|'.join(values)}]" if values else "")
+
+
+def spec_key(spec: ScenarioSpec) -> str:
+    return scenario_key(spec.feature_file, spec.line, (value for _, value in spec.example))
+
+
+@dataclass
+class ScenarioResult:
+    """How one scenario ended, with the evidence of a failure."""
+
+    key: str
+    feature_file: str
+    name: str
+    line: int
+    rules: list[str]
+    status: str = NOT_RUN
+    duration: float = 0.0
+    failed_step: str = ""
+    expected: str = ""
+    observed: str = ""
+    message: str = ""
+    requests: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    steps: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def location(self) -> str:
+        return f"{self.feature_file}:{self.line}"
+
+
+def status_counts(scenarios: list[ScenarioResult]) -> Counter:
+    return Counter(s.status for s in scenarios)
+
+
+@dataclass
+class RuleRow:
+    rule: str
+    title: str
+    scenarios: list[ScenarioResult]
+
+    @property
+    def counts(self) -> Counter:
+        return status_counts(self.scenarios)
+
+    @property
+    def status(self) -> str:
+        counts = self.counts
+        if not self.scenarios:
+            return RULE_NO_SCENARIO
+        if counts[FAILED] or counts[UNDEFINED]:
+            return RULE_FAILED
+        if counts[PASSED] == len(self.scenarios):
+            return RULE_PASSED
+        if counts[PASSED] or counts[SKIPPED]:
+            return RULE_PARTIAL
+        return RULE_NOT_RUN
+
+
+@dataclass
+class Summary:
+    """Everything the report shows; ``ok`` only when every selected scenario ran and passed."""
+
+    scenarios: list[ScenarioResult]
+    rows: list[RuleRow]
+    context: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def selected(self) -> list[ScenarioResult]:
+        return [s for s in self.scenarios if s.status != NOT_RUN]
+
+    @property
+    def counts(self) -> Counter:
+        return status_counts(self.scenarios)
+
+    @property
+    def ok(self) -> bool:
+        selected = self.selected
+        return bool(selected) and all(s.status == PASSED for s in selected)
+
+    @property
+    def failures(self) -> list[ScenarioResult]:
+        return [s for s in self.scenarios if s.status in (FAILED, UNDEFINED)]
+
+    def headline(self) -> str:
+        c = self.counts
+        verdict = "PASSED" if self.ok else "FAILED"
+        return (f"{verdict}: {c[PASSED]} passed, {c[FAILED]} failed, {c[UNDEFINED]} undefined, "
+                f"{c[SKIPPED]} skipped, {c[NOT_RUN]} not run (of {len(self.scenarios)} scenarios)")
+
+
+# -- reading pytest's outputs ----------------------------------------------------------------------
+def read_junit(path: Path) -> dict[str, dict[str, Any]]:
+    """Per scenario key: status, duration, failure text and the plugin's properties."""
+    if not path.exists():
+        return {}
+    results: dict[str, dict[str, Any]] = {}
+    for case in ET.parse(path).getroot().iter("testcase"):
+        props = {p.get("name"): p.get("value", "") for p in case.iter("property")}
+        key = props.get("scenario_key")
+        if not key:
+            continue
+        results[key] = {"status": _junit_status(case), "duration": float(case.get("time") or 0),
+                        "message": _junit_message(case), "name": case.get("name", ""), "props": props}
+    return results
+
+
+def _junit_status(case: ET.Element) -> str:
+    failure = case.find("failure")
+    if failure is None:
+        failure = case.find("error")
+    if failure is not None:
+        text = (failure.get("message") or "") + (failure.text or "")
+        return UNDEFINED if "StepDefinitionNotFoundError" in text else FAILED
+    if case.find("skipped") is not None:
+        return SKIPPED
+    return PASSED
+
+
+def _junit_message(case: ET.Element) -> str:
+    for tag in ("failure", "error", "skipped"):
+        node = case.find(tag)
+        if node is not None:
+            return node.get("message") or (node.text or "").strip()
+    return ""
+
+
+def read_cucumber(path: Path) -> dict[str, list[dict[str, str]]]:
+    """Per test name: its steps with a status (steps after the first failure read "not reached")."""
+    if not path.exists():
+        return {}
+    try:
+        features = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        return {}
+    steps_by_test: dict[str, list[dict[str, str]]] = {}
+    for feature in features:
+        for element in feature.get("elements", []):
+            steps, failed = [], False
+            for step in element.get("steps", []):
+                status = step.get("result", {}).get("status", "")
+                if failed:
+                    status = "not reached"
+                elif status == FAILED:
+                    failed = True
+                steps.append({"keyword": step.get("keyword", "").strip(), "name": step.get("name", ""),
+                              "status": status})
+            steps_by_test[element.get("id", "")] = steps
+    return steps_by_test
+
+
+# -- building the summary --------------------------------------------------------------------------
+def read_suite_properties(path: Path) -> dict[str, str]:
+    """The run's own properties (the targets the plugin used)."""
+    if not path.exists():
+        return {}
+    root = ET.parse(path).getroot()
+    suite = root if root.tag == "testsuite" else root.find("testsuite")
+    props = suite.find("properties") if suite is not None else None
+    return {p.get("name", ""): p.get("value", "") for p in props.iter("property")} if props is not None else {}
+
+
+def summarize(specs: list[ScenarioSpec], report_dir: Path, context: dict[str, str] | None = None) -> Summary:
+    """Join the feature catalogue with what pytest recorded in ``report_dir``."""
+    context = {**read_suite_properties(report_dir / JUNIT_FILE), **(context or {})}
+    junit = read_junit(report_dir / JUNIT_FILE)
+    steps = read_cucumber(report_dir / CUCUMBER_FILE)
+    results: dict[str, ScenarioResult] = {}
+    for spec in specs:
+        key = spec_key(spec)
+        result = ScenarioResult(key, spec.feature_file, spec.name, spec.line, spec.rules)
+        recorded = junit.get(key)
+        if recorded:
+            _fill(result, recorded, steps.get(recorded["name"], []))
+        results[key] = result
+    rows = [RuleRow(rule, rule_title(rule), [results[spec_key(s)] for s in scenarios])
+            for rule, scenarios in coverage(specs).items()]
+    return Summary(list(results.values()), rows, context)
+
+
+def _fill(result: ScenarioResult, recorded: dict[str, Any], steps: list[dict[str, str]]) -> None:
+    props = recorded["props"]
+    result.status = recorded["status"]
+    result.duration = recorded["duration"]
+    result.message = recorded["message"]
+    result.failed_step = props.get("failed_step", "")
+    result.expected = props.get("expected", "")
+    result.observed = props.get("observed", "") or (result.message if result.status != PASSED else "")
+    for target in ("braze", "mixpanel"):
+        raw = props.get(f"{target}_requests")
+        if raw:
+            try:
+                result.requests[target] = json.loads(raw)
+            except ValueError:
+                pass
+    result.steps = steps
+
+
+# -- rendering -------------------------------------------------------------------------------------
+def _rule_counts(row: RuleRow) -> str:
+    c = row.counts
+    parts = [f"{c[s]} {s}" for s in (PASSED, FAILED, UNDEFINED, SKIPPED, NOT_RUN) if c[s]]
+    return ", ".join(parts) or "-"
+
+
+def terminal_table(summary: Summary) -> str:
+    """The per-rule table ``conform`` prints."""
+    width = max(len(r.rule) for r in summary.rows)
+    lines = [f"{'rule'.ljust(width)}  {'result'.ljust(11)}  scenarios"]
+    for row in summary.rows:
+        lines.append(f"{row.rule.ljust(width)}  {row.status.ljust(11)}  {_rule_counts(row)}")
+    lines.append("")
+    for failure in summary.failures:
+        lines.append(f"{failure.status.upper()}: {failure.name} ({failure.location}) [{', '.join(failure.rules)}]")
+        if failure.failed_step:
+            lines.append(f"  step:     {failure.failed_step}")
+        if failure.expected:
+            lines.append(f"  expected: {_one_line(failure.expected)}")
+        if failure.observed:
+            lines.append(f"  observed: {_one_line(failure.observed)}")
+    lines.append(summary.headline())
+    return "\n".join(lines)
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def render_markdown(summary: Summary) -> str:
+    out = ["# Conformance report", ""]
+    for name, value in summary.context.items():
+        out.append(f"- **{name}**: {_md(value)}")
+    out += ["", f"**{summary.headline()}**", "", "## Rules", "",
+            "| Rule | What it says | Result | Scenarios |", "|---|---|---|---|"]
+    for row in summary.rows:
+        scenarios = "<br>".join(f"{_md(s.name)} ({s.location}): **{s.status}**" for s in row.scenarios) or "-"
+        out.append(f"| {row.rule} | {_md(row.title)} | {row.status} ({_rule_counts(row)}) | {scenarios} |")
+    if summary.failures:
+        out += ["", "## Failures"]
+    for failure in summary.failures:
+        out += ["", f"### {_md(failure.name)}", "",
+                f"- where: `{failure.location}`; rules: {', '.join(failure.rules) or '-'}; result: {failure.status}"]
+        if failure.failed_step:
+            out.append(f"- step: `{failure.failed_step}`")
+        if failure.expected:
+            out.append(f"- expected: {_md(_one_line(failure.expected, 2000))}")
+        if failure.observed:
+            out.append(f"- observed: {_md(_one_line(failure.observed, 2000))}")
+        if failure.steps:
+            out += ["", "Steps:", ""] + [f"- {s['status']}: {s['keyword']} {_md(s['name'])}" for s in failure.steps]
+        for target, entries in failure.requests.items():
+            out += ["", f"Last requests to {target}:", "", "```"] + [_request_line(e) for e in entries] + ["```"]
+    return "\n".join(out) + "\n"
+
+
+def _md(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _request_line(entry: dict[str, Any]) -> str:
+    line = f"{entry.get('at', '')} {entry.get('method', '')} {entry.get('path', '')} -> {entry.get('status', '')}"
+    if entry.get("request") not in (None, ""):
+        line += f"\n    request:  {_compact(entry['request'])}"
+    if entry.get("response") not in (None, ""):
+        line += f"\n    response: {_compact(entry['response'])}"
+    return line
+
+
+def _compact(value: Any, limit: int = 400) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_CSS = """body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;width:100%}
+td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}th{background:#f0f0f0}
+.PASS{background:#dff5e1}.FAIL{background:#fbdede}.INCOMPLETE{background:#fff3cd}
+.NOT.RUN,.NO{background:#eee}.passed{color:#1a7f37}.failed,.undefined{color:#c62828;font-weight:bold}
+.skipped,.not{color:#777}pre{background:#f7f7f7;padding:8px;overflow-x:auto;font-size:12px}"""
+
+
+def render_html(summary: Summary) -> str:
+    e = html.escape
+    out = ["<!doctype html><html><head><meta charset='utf-8'><title>Conformance report</title>",
+           f"<style>{_CSS}</style></head><body><h1>Conformance report</h1><ul>"]
+    out += [f"<li><b>{e(k)}</b>: {e(v)}</li>" for k, v in summary.context.items()]
+    out += [f"</ul><p><b>{e(summary.headline())}</b></p><h2>Rules</h2>",
+            "<table><tr><th>Rule</th><th>What it says</th><th>Result</th><th>Scenarios</th></tr>"]
+    for row in summary.rows:
+        scenarios = "<br>".join(
+            f"<span class='{e(s.status)}'>{e(s.status)}</span> {e(s.name)} <small>({e(s.location)})</small>"
+            for s in row.scenarios) or "-"
+        out.append(f"<tr class='{e(row.status)}'><td>{e(row.rule)}</td><td>{e(row.title)}</td>"
+                   f"<td>{e(row.status)}<br><small>{e(_rule_counts(row))}</small></td><td>{scenarios}</td></tr>")
+    out.append("</table>")
+    if summary.failures:
+        out.append("<h2>Failures</h2>")
+    for failure in summary.failures:
+        out.append(f"<h3>{e(failure.name)}</h3><p><code>{e(failure.location)}</code> &middot; rules: "
+                   f"{e(', '.join(failure.rules) or '-')} &middot; {e(failure.status)}</p><ul>")
+        for label, value in (("step", failure.failed_step), ("expected", failure.expected),
+                             ("observed", failure.observed)):
+            if value:
+                out.append(f"<li><b>{label}</b>: <code>{e(value)}</code></li>")
+        out.append("</ul>")
+        if failure.steps:
+            out.append("<ol>" + "".join(f"<li class='{e(s['status'].split()[0])}'>{e(s['status'])}: "
+                                        f"{e(s['keyword'])} {e(s['name'])}</li>" for s in failure.steps) + "</ol>")
+        for target, entries in failure.requests.items():
+            out.append(f"<p>Last requests to {e(target)}:</p><pre>"
+                       + e("\n".join(_request_line(x) for x in entries)) + "</pre>")
+    out.append("</body></html>")
+    return "\n".join(out)
+
+
+def write_summary(summary: Summary, report_dir: Path) -> None:
+    report_dir.mkdir(parents=True, exist_ok=True)
+    (report_dir / MARKDOWN_FILE).write_text(render_markdown(summary), encoding="utf-8")
+    (report_dir / HTML_FILE).write_text(render_html(summary), encoding="utf-8")
+
+
+def coverage_markdown(specs: list[ScenarioSpec]) -> str:
+    """The coverage table of docs/conformance.md: every rule with the scenarios that check it."""
+    out = ["| Rule | What it says | Scenarios |", "|---|---|---|"]
+    for rule, scenarios in coverage(specs).items():
+        names: dict[str, None] = {}
+        for spec in scenarios:
+            names.setdefault(f"{spec.feature_file}: {spec.template_name}", None)
+        out.append(f"| {rule} | {_md(rule_title(rule))} | {'<br>'.join(_md(n) for n in names) or '**none**'} |")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,69 @@
+"""Run the conformance suite against chosen targets and write the report directory.
+
+pytest runs with the package's own plugin and a throw-away configuration file, rooted in the
+installed package, so the suite behaves the same from a checkout, from a wheel in any directory,
+and whatever pytest.ini or conftest.py the current directory holds.
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from .report import CUCUMBER_FILE, JUNIT_FILE, Summary, summarize, write_summary
+from .rules import collect_scenarios
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+SUITE_FILE = PACKAGE_DIR / "suite.py"
+PLUGIN = "harness.conformance.plugin"
+
+
+@dataclass
+class ConformanceRun:
+    """What to run: targets (None = embedded mock), pytest's -m / -k selection, extra pytest args."""
+
+    report_dir: Path
+    braze_url: str | None = None
+    mixpanel_url: str | None = None
+    markexpr: str | None = None
+    keyword: str | None = None
+    verbose: bool = False
+    extra_args: list[str] = field(default_factory=list)
+
+    def pytest_args(self, config_file: Path) -> list[str]:
+        args = [str(SUITE_FILE), "-c", str(config_file), "--rootdir", str(PACKAGE_DIR), "-p", PLUGIN,
+                "-p", "no:cacheprovider", "--junitxml", str(self.report_dir / JUNIT_FILE),
+                "--cucumberjson", str(self.report_dir / CUCUMBER_FILE)]
+        args += ["-v", "--tb=short"] if self.verbose else ["-q", "--tb=no", "--no-header"]
+        for option, value in (("--braze-url", self.braze_url), ("--mixpanel-url", self.mixpanel_url),
+                              ("-m", self.markexpr), ("-k", self.keyword)):
+            if value:
+                args += [option, value]
+        return args + list(self.extra_args)
+
+
+def run_conformance(run: ConformanceRun) -> tuple[int, Summary]:
+    """Run pytest in this process, then write summary.md and summary.html; returns pytest's exit
+    code and the summary (``summary.ok`` is the verdict)."""
+    run.report_dir.mkdir(parents=True, exist_ok=True)
+    for stale in (JUNIT_FILE, CUCUMBER_FILE):
+        (run.report_dir / stale).unlink(missing_ok=True)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="conform-") as tmp:
+        config_file = Path(tmp) / "pytest.ini"
+        config_file.write_text("[pytest]\naddopts =\njunit_family = xunit2\n", encoding="utf-8")
+        exit_code = int(pytest.main(run.pytest_args(config_file)))
+    context = {
+        "run at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "duration": f"{time.perf_counter() - started:.1f} s",
+        "selection": " ".join(filter(None, (run.markexpr and f"-m {run.markexpr!r}",
+                                            run.keyword and f"-k {run.keyword!r}"))) or "all scenarios",
+        "pytest exit code": str(exit_code),
+    }
+    summary = summarize(collect_scenarios(), run.report_dir, context)
+    write_summary(summary, run.report_dir)
+    return exit_code, summary
