@@ -60,6 +60,10 @@ class MixpanelClient(HttpClient):
         return self.control("PATCH", f"/projects/{pid}/connections/{connection_id}", json=changes,
                             timeout=SLOW_TIMEOUT)
 
+    def list_connections(self, pid: Any) -> list[dict[str, Any]]:
+        """Saved connections (keys masked)."""
+        return self.control("GET", f"/projects/{pid}/connections")["connections"]
+
     def create_export(self, pid: Any, cohort_id: Any, connection_id: Any, mode: str = "dynamic") -> dict[str, Any]:
         """Runs the first sync at once; ``{"export_id", "status", "next_sync_at"}``."""
         body = {"cohort_id": cohort_id, "connection_id": connection_id, "mode": mode}

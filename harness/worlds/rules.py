@@ -319,9 +319,6 @@ class FlowModel:
 
     def _sync(self, at: datetime) -> None:
         self.counts.syncs += 1
-        if not self.key_valid:
-            self.status = "paused"  # 401 Invalid client secret pauses the export (HOUSE-9)
-            return
         members = self.mixpanel.members(self.definition, at.timestamp())
         current: set[Identifier] = set()
         for distinct_id in members:
@@ -330,9 +327,14 @@ class FlowModel:
                 self.counts.skipped += 1
             else:
                 current.add(identifier)
-        self.braze.cohort_name = self.name
         adds = current if self.snapshot is None else current - self.snapshot
         removes = set() if self.snapshot is None else self.snapshot - current
+        if self.braze.cohort_name == self.name and not adds and not removes:
+            return  # HOUSE-7: nothing to send, so nothing can be refused either
+        if not self.key_valid:
+            self.status = "paused"  # 401 Invalid client secret pauses the export (HOUSE-9)
+            return
+        self.braze.cohort_name = self.name
         for identifier, remove in [(i, False) for i in sorted(adds)] + [(i, True) for i in sorted(removes)]:
             outcome = self.braze.apply(identifier, remove)
             if outcome != "matched":

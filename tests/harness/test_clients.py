@@ -86,3 +86,64 @@ def test_faults_and_journal_round_trip(braze, workspace):
     assert braze.journal(path="/users/track", limit=1)[0]["status"] == 503
     braze.clear_faults()
     assert braze.list_faults() == []
+
+
+# -- Mixpanel, and both together ----------------------------------------------------------------------
+@needs_mocks
+def test_mixpanel_ingestion_query_and_export_calls(embedded):
+    mp = embedded.targets().mixpanel
+    project = mp.create_project("clients")
+    pid, account = project["project_id"], project["service_account"]
+    events = [{"event": "Buy", "properties": {"time": t, "distinct_id": "u1", "$insert_id": f"i{n}"}}
+              for n, t in enumerate((1262303999, 1262304000, 1767225000))]
+    assert mp.import_events(pid, account, events)["num_records_imported"] == 2
+    assert mp.stats(pid)["events_removed_by_retention"] == 1
+    mp.engage_set(project["token"], "u1", {"$braze_external_id": "u1", "plan": "pro"})
+    cohort_id = mp.create_cohort(pid, "Pro", {"property": "plan", "equals": "pro"})
+    assert mp.cohort_members(pid, cohort_id) == ["u1"]
+    mp.update_cohort(pid, cohort_id, name="Pro users")
+    assert [c["name"] for c in mp.list_cohorts(pid)] == ["Pro users"]
+    assert [c["name"] for c in mp.query_cohorts_list(pid, account)] == ["Pro users"]
+    profiles = list(mp.query_engage_all(pid, account, filter_by_cohort={"id": cohort_id}))
+    assert [p["$distinct_id"] for p in profiles] == ["u1"]
+    exported = mp.export_events(pid, account, "2010-01-01", "2026-01-01", event=["Buy"])
+    assert sorted(e["properties"]["time"] for e in exported) == [1262304000, 1767225000]
+
+
+@needs_mocks
+def test_mixpanel_errors_carry_the_vendor_text(embedded):
+    mp = embedded.targets().mixpanel
+    project = mp.create_project("errors")
+    with pytest.raises(HarnessHTTPError) as caught:
+        mp.import_events(project["project_id"], {"username": "x", "secret": "y"}, [])
+    assert (caught.value.status, caught.value.message) == (401, "Invalid credentials")
+    with pytest.raises(HarnessHTTPError) as caught:
+        mp.engage_set("not-a-token", "u1", {"a": 1})
+    assert (caught.value.status, caught.value.message) == (401, "token, not a valid project token")
+
+
+@needs_mocks
+def test_connection_export_and_targets_clock(embedded):
+    targets = embedded.targets()
+    braze, mp = targets.braze, targets.mixpanel
+    ws = braze.create_workspace("pair")
+    braze.users_track(ws["rest_api_key"], attributes=[{"external_id": "u1"}])
+    project = mp.create_project("pair")
+    pid = project["project_id"]
+    mp.engage_set(project["token"], "u1", {"$braze_external_id": "u1", "plan": "pro"})
+    cohort_id = mp.create_cohort(pid, "Pro", {"property": "plan", "equals": "pro"})
+    key = braze.create_data_import_key(ws["workspace_id"])
+    connection = mp.create_connection(pid, key["key"], key["rest_endpoint"], partner_api_key=braze.partner_api_key())
+    assert [c["connection_id"] for c in mp.list_connections(pid)] == [connection]
+    export = mp.create_export(pid, cohort_id, connection, "dynamic")
+    assert [e["export_id"] for e in mp.list_exports(pid)] == [export["export_id"]]
+    assert [m["external_id"] for m in braze.cohort_members(ws["workspace_id"], str(cohort_id))] == ["u1"]
+    start = targets.now()
+    fired = targets.advance("30m")
+    assert len([f for f in fired if f.get("export_id") == export["export_id"]]) == 2
+    assert braze.get_clock()["now"] == mp.get_clock()["now"] != start
+    mp.stop_export(pid, export["export_id"])
+    assert mp.get_export(pid, export["export_id"])["status"] == "stopped"
+    mp.resume_export(pid, export["export_id"])
+    mp.run_export(pid, export["export_id"])
+    assert mp.get_export(pid, export["export_id"])["status"] == "active"
