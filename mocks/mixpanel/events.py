@@ -20,7 +20,6 @@ import heapq
 import json
 from array import array
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
 INSERT_ID_SLOT = 36
@@ -29,35 +28,39 @@ _EMPTY_SLOT = bytes(INSERT_ID_SLOT)
 _SCAN_LIMIT = 64
 
 
-@dataclass
 class NameIndex:
-    """The events of one name in time order: ``times``, ``users`` and ``rows`` are parallel."""
+    """The events of one name in time order: ``times``, ``users`` and ``rows`` are parallel arrays.
+    Late (out-of-order) appends wait in three pending arrays until the next read."""
 
-    times: array = field(default_factory=lambda: array("q"))
-    users: array = field(default_factory=lambda: array("i"))
-    rows: array = field(default_factory=lambda: array("i"))
-    pending: list[tuple[int, int, int]] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.times, self.users, self.rows = array("q"), array("i"), array("i")
+        self._late_times, self._late_users, self._late_rows = array("q"), array("i"), array("i")
 
     def add(self, time_ms: int, user: int, row: int) -> None:
-        if not self.pending and (not self.times or time_ms >= self.times[-1]):
+        if not self._late_times and (not self.times or time_ms >= self.times[-1]):
             self.times.append(time_ms)
             self.users.append(user)
             self.rows.append(row)
         else:
-            self.pending.append((time_ms, row, user))
+            self._late_times.append(time_ms)
+            self._late_users.append(user)
+            self._late_rows.append(row)
 
     def settle(self) -> None:
-        """Merge the pending tail into the sorted arrays (stable: equal times keep row order)."""
-        if not self.pending:
+        """Merge the pending appends into the sorted arrays. Sorting is stable on time alone, and
+        every pending row is newer than every sorted one, so equal times keep storage order."""
+        if not self._late_times:
             return
-        pending = sorted(self.pending)
-        self.pending = []
-        if len(pending) * 4 > len(self.times):
-            self._resort(pending)
+        late_times, late_users, late_rows = self._late_times, self._late_users, self._late_rows
+        self._late_times, self._late_users, self._late_rows = array("q"), array("i"), array("i")
+        if len(late_times) * 4 > len(self.times):
+            self.times, self.users, self.rows = _sorted_by_time(self.times + late_times, self.users + late_users,
+                                                                self.rows + late_rows)
             return
+        late_times, late_users, late_rows = _sorted_by_time(late_times, late_users, late_rows)
         times, users, rows = array("q"), array("i"), array("i")
         start = 0
-        for time_ms, row, user in pending:
+        for time_ms, user, row in zip(late_times, late_users, late_rows):
             cut = bisect_right(self.times, time_ms, start)
             times.extend(self.times[start:cut])
             users.extend(self.users[start:cut])
@@ -71,20 +74,16 @@ class NameIndex:
         rows.extend(self.rows[start:])
         self.times, self.users, self.rows = times, users, rows
 
-    def _resort(self, pending: list[tuple[int, int, int]]) -> None:
-        times = self.times + array("q", (p[0] for p in pending))
-        rows = self.rows + array("i", (p[1] for p in pending))
-        users = self.users + array("i", (p[2] for p in pending))
-        # Stable sort on time alone keeps row order for equal times: every pending row is newer.
-        order = sorted(range(len(times)), key=times.__getitem__)
-        self.times = array("q", map(times.__getitem__, order))
-        self.users = array("i", map(users.__getitem__, order))
-        self.rows = array("i", map(rows.__getitem__, order))
-
     def window(self, start_ms: int, end_ms: int) -> tuple[int, int]:
         """Positions of the events with ``start_ms <= time <= end_ms``."""
         self.settle()
         return bisect_left(self.times, start_ms), bisect_right(self.times, end_ms)
+
+
+def _sorted_by_time(times: array, users: array, rows: array) -> tuple[array, array, array]:
+    order = sorted(range(len(times)), key=times.__getitem__)
+    return (array("q", map(times.__getitem__, order)), array("i", map(users.__getitem__, order)),
+            array("i", map(rows.__getitem__, order)))
 
 
 class EventLog:

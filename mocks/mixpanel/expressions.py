@@ -61,6 +61,8 @@ def _tokenize(text: str) -> list[tuple[str, Any]]:
     position = 0
     text = text.rstrip()
     while position < len(text):
+        while text[position].isspace():
+            position += 1
         match = _TOKEN.match(text, position)
         if not match or match.end() == position:
             raise ExpressionError(f"unexpected character at position {position}: {text[position:position + 10]!r}")

@@ -1,0 +1,72 @@
+"""The columnar event log: duplicates, time order after out-of-order appends, windows."""
+import random
+
+from mocks.mixpanel.events import EventLog
+
+
+def test_duplicates_are_the_same_event_time_user_and_insert_id():
+    log = EventLog()
+    assert log.add("Buy", 1000, 1, "a", None)
+    assert not log.add("Buy", 1000, 1, "a", b'{"x":1}')
+    assert log.add("Buy", 1001, 1, "a", None)
+    assert log.add("Buy", 1000, 2, "a", None)
+    assert log.add("View", 1000, 1, "a", None)
+    assert log.add("Buy", 1000, 1, "b", None)
+    assert len(log) == 5
+
+
+def test_events_without_insert_id_are_never_duplicates():
+    log = EventLog()
+    assert log.add("Open", 5, 1, "", None) and log.add("Open", 5, 1, "", None)
+    assert log.insert_id(0) == ""
+
+
+def test_heavy_users_are_deduplicated_through_their_key_set():
+    log = EventLog()
+    for i in range(200):
+        assert log.add("E", i, 7, f"i{i}", None)
+    assert not log.add("E", 3, 7, "i3", None)
+    assert log.add("E", 3, 7, "other", None)
+
+
+def test_out_of_order_appends_are_read_in_time_order():
+    rng = random.Random(3)
+    log = EventLog()
+    times = [rng.randrange(10_000) for _ in range(5000)]
+    for row, time_ms in enumerate(times):
+        log.add("E", time_ms, row % 50, f"r{row}", None)
+        if row == 4000:
+            assert list(log.index("E").window(0, 10_000)) == [0, 4001]
+    index = log.index("E")
+    lo, hi = index.window(2000, 3000)
+    assert list(index.times[lo:hi]) == sorted(t for t in times if 2000 <= t <= 3000)
+    assert all(log.time_col[row] == t for row, t in zip(index.rows, index.times))
+
+
+def test_a_small_late_batch_is_merged_into_a_large_sorted_index():
+    log = EventLog()
+    for row in range(1000):
+        log.add("E", row * 10, row, f"r{row}", None)
+    for row, time_ms in enumerate((55, 5, 9990, 5)):
+        log.add("E", time_ms, 2000 + row, f"late{row}", None)
+    index = log.index("E")
+    assert index.window(0, 10) == (0, 4)
+    assert list(index.times[:5]) == [0, 5, 5, 10, 20]
+    assert [log.insert_id(r) for r in index.rows[1:3]] == ["late1", "late3"]
+
+
+def test_rows_in_order_merge_names_and_keep_storage_order_for_ties():
+    log = EventLog()
+    log.add("B", 20, 1, "b1", None)
+    log.add("A", 10, 1, "a1", None)
+    log.add("A", 20, 1, "a2", None)
+    log.add("C", 15, 1, "c1", None)
+    assert list(log.rows_in_order(None, 0, 100)) == [1, 3, 0, 2]
+    assert list(log.rows_in_order(["A", "missing"], 0, 15)) == [1]
+    assert log.count_between(11, 20) == 3 and log.users_between(0, 9) == set()
+
+
+def test_properties_round_trip_as_compact_json():
+    log = EventLog()
+    log.add("E", 1, 1, "x", b'{"plan":"pro"}')
+    assert log.properties(0) == {"plan": "pro"} and log.insert_id(0) == "x"
