@@ -503,6 +503,13 @@ def clock_set(instant: str, braze_url: str, mixpanel_url: str, as_json: bool) ->
 
 # -- commands of other parts of the harness register here ------------------------------------------
 # e.g. main.add_command(conform) from harness.conformance, main.add_command(bench).
+from harness.conformance.cli import conform  # noqa: E402 - registered after the group is defined
+
+main.add_command(conform)
+
+from harness.bench.cli import bench  # noqa: E402
+
+main.add_command(bench)
 
 
 if __name__ == "__main__":

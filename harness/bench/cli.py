@@ -1,0 +1,104 @@
+"""``cohort-harness bench``: print the benchmark table (or one JSON object with ``--json``)."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from .runner import PARTS, BenchError, BenchOptions, run_bench
+
+TARGETS = ("export within 2x its baseline; churn sync < 2 s; evaluation < 5 s; "
+           "peak memory < 2048 MiB; conformance suite < 60 s")
+
+
+def _parts(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...]:
+    if not value:
+        return PARTS
+    chosen = tuple(part.strip() for part in value.split(",") if part.strip())
+    unknown = [part for part in chosen if part not in PARTS]
+    if unknown:
+        raise click.BadParameter(f"unknown part(s) {', '.join(unknown)}; choose from {', '.join(PARTS)}")
+    return chosen
+
+
+def _positive(ctx: click.Context, param: click.Parameter, value: int) -> int:
+    if value < 1:
+        raise click.BadParameter("must be at least 1")
+    return value
+
+
+@click.command()
+@click.option("--members", default=1_000_000, show_default=True, callback=_positive,
+              help="Members of the exported cohort (export, churn).")
+@click.option("--profiles", default=None, type=int,
+              help="Profiles of the evaluation world [default: same as --members].")
+@click.option("--events", default=5_000_000, show_default=True, callback=_positive,
+              help="Events of the evaluation world.")
+@click.option("--requests", "throughput_requests", default=500, show_default=True, callback=_positive,
+              help="Requests of the throughput part.")
+@click.option("--only", callback=_parts, metavar="PARTS",
+              help=f"Comma-separated parts to run: {', '.join(PARTS)} [default: all].")
+@click.option("--braze-url", default=None, metavar="URL",
+              help="A vendor's Braze-compatible receiver (it must offer the control plane's workspaces and "
+                   "data_import_keys); baselines still run on the local stack.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
+def bench(members: int, profiles: int | None, events: int, throughput_requests: int, only: tuple[str, ...],
+          braze_url: str | None, as_json: bool) -> None:
+    """Measure the main paths, each next to a baseline measured in the same run.
+
+    \b
+    Parts: export (one-time export of --members over loopback HTTP vs the same requests to a
+    do-nothing route), churn (15-minute sync after 1% of members leave and as many join),
+    evaluation (a behavioural cohort on --profiles / --events), throughput (partner users
+    endpoint with 1,000-identifier bodies vs the do-nothing route), suite (the conformance suite).
+    Full size takes several minutes; size it down with --members/--events or pick parts with --only.
+    """
+    profiles = profiles if profiles is not None else members
+    if profiles < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--profiles")
+    progress = (lambda message: None) if as_json else (lambda message: click.echo(f"  .. {message}", err=True))
+    options = BenchOptions(members=members, profiles=profiles, events=events, only=only,
+                           throughput_requests=throughput_requests, braze_url=braze_url, progress=progress)
+    try:
+        result = run_bench(options)
+    except BenchError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps(result, indent=2) if as_json else format_table(result))
+
+
+def format_table(result: dict[str, Any]) -> str:
+    """A plain table: figure, value, baseline, ratio."""
+    rows: list[tuple[str, str, str, str]] = []
+    export = result.get("export")
+    if export:
+        rows.append((f"export of {export['members']:,} members (s)", f"{export['seconds']:.2f}",
+                     f"{export['baseline_seconds']:.2f}", f"{export['ratio']:.2f}x"))
+        rows.append(("  requests / members per second", f"{export['requests']:,}",
+                     f"{export['members_per_second']:,}/s", ""))
+    churn = result.get("churn_sync")
+    if churn:
+        rows.append((f"churn sync, +{churn['added']:,} / -{churn['removed']:,} (s)", f"{churn['seconds']:.3f}", "", ""))
+    evaluation = result.get("evaluation")
+    if evaluation:
+        rows.append((f"evaluation, {evaluation['profiles']:,} profiles / {evaluation['events']:,} events (s)",
+                     f"{evaluation['seconds']:.3f}", "", ""))
+    throughput = result.get("throughput")
+    if throughput:
+        rows.append(("partner users throughput (req/s)", f"{throughput['requests_per_second']:.1f}",
+                     f"{throughput['baseline_requests_per_second']:.1f}", f"{throughput['ratio']:.2f}x"))
+    suite = result.get("suite")
+    if suite:
+        rows.append(("conformance suite (s)", f"{suite['seconds']:.1f}", "", "passed" if suite["passed"] else "FAILED"))
+    for side, value in (result.get("peak_rss_mb_by_side") or {}).items():
+        if value:
+            rows.append((f"peak memory, {side} process (MiB)", f"{value:.0f}", "", ""))
+    if evaluation:
+        rows.append(("peak memory, evaluation process (MiB)", f"{evaluation['peak_rss_mb']:.0f}", "", ""))
+    header = ("figure", "value", "baseline", "ratio")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
+    lines = ["  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row))
+             for row in [header, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines.append(f"targets: {TARGETS}")
+    return "\n".join(lines)

@@ -1,0 +1,44 @@
+"""The benchmark runs at small sizes so it cannot rot; timings are printed, never asserted."""
+import json
+import math
+
+import pytest
+
+from click.testing import CliRunner
+
+from harness.bench.cli import format_table
+from harness.cli import main
+
+MEMBERS = 2500
+
+
+def test_bench_small_run_reports_every_figure_with_its_baseline():
+    result = CliRunner().invoke(main, ["bench", "--members", str(MEMBERS), "--events", "8000", "--requests", "30",
+                                       "--only", "export,churn,evaluation,throughput", "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    export = figures["export"]
+    # the name call plus ceil(members / 1000) users calls, and every member exported
+    assert export["requests"] == 1 + math.ceil(MEMBERS / 1000)
+    assert export["exported"] == MEMBERS
+    assert export["seconds"] > 0 and export["baseline_seconds"] > 0
+    assert export["ratio"] == pytest.approx(export["seconds"] / export["baseline_seconds"], rel=0.02)
+    assert figures["churn_sync"]["added"] == figures["churn_sync"]["removed"] == MEMBERS // 200
+    assert figures["evaluation"]["profiles"] == MEMBERS and figures["evaluation"]["events"] == 8000
+    assert 0 < figures["evaluation"]["members"] < MEMBERS
+    throughput = figures["throughput"]
+    assert throughput["requests_per_second"] > 0 and throughput["baseline_requests_per_second"] > 0
+    assert figures["peak_rss_mb"] >= max(figures["peak_rss_mb_by_side"].values())
+    table = format_table(figures)
+    assert "export of 2,500 members" in table and "x" in table.splitlines()[2]
+
+
+def test_bench_rejects_an_unknown_part_in_one_line():
+    result = CliRunner().invoke(main, ["bench", "--only", "export,warp"])
+    assert result.exit_code == 2
+    assert "unknown part(s) warp" in result.output
+
+
+def test_bench_rejects_a_zero_size():
+    result = CliRunner().invoke(main, ["bench", "--members", "0"])
+    assert result.exit_code == 2 and "must be at least 1" in result.output
