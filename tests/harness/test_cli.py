@@ -174,3 +174,13 @@ def test_serve_on_a_port_in_use(cli):
         port = busy.getsockname()[1]
         one_line_error(cli("serve", "--braze-port", str(port), "--mixpanel-port", "0"), 2,
                        f"port {port} on 127.0.0.1 is already in use")
+
+
+def test_a_target_refusing_a_call_is_exit_4_with_its_message(cli, recorder):
+    recorder.reply("POST", "/_harness/clock", {"now": "2026-01-01T00:00:00Z", "fired": []})
+    recorder.reply("POST", "/_harness/workspaces", {"error": "workspace quota reached"}, 403)
+    result = cli("run", "one_time", "--braze-url", recorder.url, "--mixpanel-url", recorder.url)
+    assert result.exit_code == 4
+    assert result.output.splitlines()[-1] == (f"Error: POST {recorder.url}/_harness/workspaces answered 403: "
+                                              "workspace quota reached")
+    assert "Traceback" not in result.output
