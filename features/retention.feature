@@ -6,7 +6,7 @@ Feature: Retention - events sent before 1 January 2010 are removed during import
   Event times may be given in seconds or in milliseconds since the epoch.
 
   @SEED-1.2 @HOUSE-5 @MIXPANEL-import
-  Scenario Outline: An event at the 2010 boundary, its time in <unit>
+  Scenario Outline: An event at <instant>, its time in <unit>
     Given a Mixpanel project
     When an event "Purchase" of "alice" timed <time> (<instant>) is imported into Mixpanel
     Then Mixpanel reports <imported> record(s) imported

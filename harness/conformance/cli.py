@@ -8,8 +8,15 @@ import click
 
 from harness.clients import BrazeClient, HarnessHTTPError, MixpanelClient, TargetUnreachable
 
-from .report import HTML_FILE, MARKDOWN_FILE, terminal_table
-from .runner import ConformanceRun, run_conformance
+REPORT_FILES = ("summary.md", "summary.html")  # what report.write_summary writes
+#: The exit codes of ``cohort-harness --help`` that conform uses.
+EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_REFUSED = 1, 2, 3, 4
+
+
+def _fail(message: str, exit_code: int) -> click.ClickException:
+    error = click.ClickException(message)
+    error.exit_code = exit_code
+    return error
 
 
 @click.command("conform")
@@ -29,14 +36,21 @@ def conform(braze_url: str | None, mixpanel_url: str | None, markexpr: str | Non
     --mixpanel-url to judge a Mixpanel-compatible exporter (each must offer the /_harness control
     plane its scenarios use). Anything after -- goes to pytest unchanged.
     """
+    try:  # pytest and pytest-bdd run the suite; every other command works without them
+        from .runner import ConformanceRun, run_conformance
+    except ImportError as exc:
+        raise _fail(f"conform needs pytest and pytest-bdd ({exc}): pip install 'cohort-harness[test]'",
+                    EXIT_USAGE) from None
     _check_reachable(braze_url, mixpanel_url)
     run = ConformanceRun(report_dir, braze_url, mixpanel_url, markexpr, keyword, verbose, list(pytest_args))
     exit_code, summary = run_conformance(run)
+    from .report import terminal_table  # after the run: pytest must import pytest-bdd itself first
+
     click.echo(terminal_table(summary))
-    click.echo(f"report: {report_dir / MARKDOWN_FILE}, {report_dir / HTML_FILE}")
+    click.echo("report: " + ", ".join(str(report_dir / name) for name in REPORT_FILES))
     if not summary.selected:
-        click.echo("error: no scenario was selected", err=True)
-    sys.exit(0 if exit_code == 0 and summary.ok else 1)
+        raise _fail("no scenario was selected (check the -m / -k expressions)", EXIT_USAGE)
+    sys.exit(0 if exit_code == 0 and summary.ok else EXIT_FAILED)
 
 
 def _check_reachable(braze_url: str | None, mixpanel_url: str | None) -> None:
@@ -45,5 +59,7 @@ def _check_reachable(braze_url: str | None, mixpanel_url: str | None) -> None:
         if url:
             try:
                 client_class(url, timeout=5).health()
-            except (TargetUnreachable, HarnessHTTPError) as exc:
-                raise click.ClickException(f"{client_class.service} target: {exc}") from None
+            except TargetUnreachable as exc:
+                raise _fail(f"{client_class.service} target: {exc}", EXIT_UNREACHABLE) from None
+            except HarnessHTTPError as exc:
+                raise _fail(f"{client_class.service} target: {exc}", EXIT_REFUSED) from None

@@ -71,8 +71,8 @@ def conformance_targets(pytestconfig: pytest.Config,
 
         embedded = EmbeddedMocks().start()
     targets = Targets.at(braze_url or embedded.braze_url, mixpanel_url or embedded.mixpanel_url)
-    record_testsuite_property("braze_target", targets.braze.base_url + ("" if braze_url else " (embedded mock)"))
-    record_testsuite_property("mixpanel_target",
+    record_testsuite_property("Braze target", targets.braze.base_url + ("" if braze_url else " (embedded mock)"))
+    record_testsuite_property("Mixpanel target",
                               targets.mixpanel.base_url + ("" if mixpanel_url else " (embedded mock)"))
     try:
         yield targets

@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .rules import ScenarioSpec, coverage, rule_title
+from .runner import CUCUMBER_FILE, JUNIT_FILE
 
 PASSED, FAILED, UNDEFINED, SKIPPED, NOT_RUN = "passed", "failed", "undefined", "skipped", "not run"
 #: How a rule reads when its scenarios did not all pass.
 RULE_FAILED, RULE_PASSED, RULE_PARTIAL, RULE_NOT_RUN, RULE_NO_SCENARIO = (
     "FAIL", "PASS", "INCOMPLETE", "NOT RUN", "NO SCENARIO")
-JUNIT_FILE, CUCUMBER_FILE, MARKDOWN_FILE, HTML_FILE = "junit.xml", "cucumber.json", "summary.md", "summary.html"
+MARKDOWN_FILE, HTML_FILE = "summary.md", "summary.html"
 
 
 def scenario_key(feature_file: str, line: int | str, example_values: Iterable[str]) -> str:
@@ -236,8 +237,12 @@ def terminal_table(summary: Summary) -> str:
     """The per-rule table ``conform`` prints."""
     width = max(len(r.rule) for r in summary.rows)
     lines = [f"{'rule'.ljust(width)}  {'result'.ljust(11)}  scenarios"]
+    unselected = [row for row in summary.rows if row.status in (RULE_NOT_RUN, RULE_NO_SCENARIO)]
     for row in summary.rows:
-        lines.append(f"{row.rule.ljust(width)}  {row.status.ljust(11)}  {_rule_counts(row)}")
+        if row not in unselected or len(unselected) == len(summary.rows):
+            lines.append(f"{row.rule.ljust(width)}  {row.status.ljust(11)}  {_rule_counts(row)}")
+    if unselected and len(unselected) < len(summary.rows):
+        lines.append(f"({len(unselected)} more rules with no scenario selected: {', '.join(r.rule for r in unselected)})")
     lines.append("")
     for failure in summary.failures:
         lines.append(f"{failure.status.upper()}: {failure.name} ({failure.location}) [{', '.join(failure.rules)}]")
@@ -279,12 +284,16 @@ def render_markdown(summary: Summary) -> str:
         if failure.steps:
             out += ["", "Steps:", ""] + [f"- {s['status']}: {s['keyword']} {_md(s['name'])}" for s in failure.steps]
         for target, entries in failure.requests.items():
-            out += ["", f"Last requests to {target}:", "", "```"] + [_request_line(e) for e in entries] + ["```"]
+            out += ["", f"Last requests to {target}:", "", "```", _request_lines(entries), "```"]
     return "\n".join(out) + "\n"
 
 
 def _md(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _request_lines(entries: list[dict[str, Any]]) -> str:
+    return "\n".join(_request_line(entry) for entry in entries) or "(none)"
 
 
 def _request_line(entry: dict[str, Any]) -> str:
@@ -336,8 +345,7 @@ def render_html(summary: Summary) -> str:
             out.append("<ol>" + "".join(f"<li class='{e(s['status'].split()[0])}'>{e(s['status'])}: "
                                         f"{e(s['keyword'])} {e(s['name'])}</li>" for s in failure.steps) + "</ol>")
         for target, entries in failure.requests.items():
-            out.append(f"<p>Last requests to {e(target)}:</p><pre>"
-                       + e("\n".join(_request_line(x) for x in entries)) + "</pre>")
+            out.append(f"<p>Last requests to {e(target)}:</p><pre>{e(_request_lines(entries))}</pre>")
     out.append("</body></html>")
     return "\n".join(out)
 

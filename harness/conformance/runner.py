@@ -11,15 +11,18 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from .report import CUCUMBER_FILE, JUNIT_FILE, Summary, summarize, write_summary
-from .rules import collect_scenarios
+if TYPE_CHECKING:
+    from .report import Summary
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SUITE_FILE = PACKAGE_DIR / "suite.py"
 PLUGIN = "harness.conformance.plugin"
+#: Written by pytest and pytest-bdd into the report directory (names shared with :mod:`.report`).
+JUNIT_FILE, CUCUMBER_FILE = "junit.xml", "cucumber.json"
 
 
 @dataclass
@@ -37,8 +40,10 @@ class ConformanceRun:
     def pytest_args(self, config_file: Path) -> list[str]:
         args = [str(SUITE_FILE), "-c", str(config_file), "--rootdir", str(PACKAGE_DIR), "-p", PLUGIN,
                 "-p", "no:cacheprovider", "--junitxml", str(self.report_dir / JUNIT_FILE),
-                "--cucumberjson", str(self.report_dir / CUCUMBER_FILE)]
-        args += ["-v", "--tb=short"] if self.verbose else ["-q", "--tb=no", "--no-header"]
+                "--cucumberjson", str(self.report_dir / CUCUMBER_FILE),
+                # the CLI has imported faker (a pytest plugin) before pytest starts: harmless
+                "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+        args += ["-v", "--tb=short"] if self.verbose else ["-q", "--tb=no", "-rN", "--no-header"]
         for option, value in (("--braze-url", self.braze_url), ("--mixpanel-url", self.mixpanel_url),
                               ("-m", self.markexpr), ("-k", self.keyword)):
             if value:
@@ -46,7 +51,7 @@ class ConformanceRun:
         return args + list(self.extra_args)
 
 
-def run_conformance(run: ConformanceRun) -> tuple[int, Summary]:
+def run_conformance(run: ConformanceRun) -> tuple[int, "Summary"]:
     """Run pytest in this process, then write summary.md and summary.html; returns pytest's exit
     code and the summary (``summary.ok`` is the verdict)."""
     run.report_dir.mkdir(parents=True, exist_ok=True)
@@ -64,6 +69,10 @@ def run_conformance(run: ConformanceRun) -> tuple[int, Summary]:
                                             run.keyword and f"-k {run.keyword!r}"))) or "all scenarios",
         "pytest exit code": str(exit_code),
     }
+    # imported after the run: pytest must be the first to import pytest-bdd (its assertion rewriting)
+    from .report import summarize, write_summary
+    from .rules import collect_scenarios
+
     summary = summarize(collect_scenarios(), run.report_dir, context)
     write_summary(summary, run.report_dir)
     return exit_code, summary
