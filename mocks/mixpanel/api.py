@@ -82,11 +82,11 @@ def _read(fields: dict[str, str], legacy: bool) -> bytes:
         raise Refusal(413 if exc.too_large else 400, str(exc)) from None
 
 
-def _decode(data: str | None) -> Any:
+def _decode(data: str | None, status: int = 400) -> Any:
     try:
         return decode_data(data)
     except BodyError as exc:
-        raise Refusal(400, str(exc)) from None
+        raise Refusal(status, str(exc)) from None
 
 
 def _parse(raw: bytes) -> list[Any]:
@@ -137,7 +137,7 @@ def _token_endpoint(handler: Any) -> Response:
     fields: dict[str, str] = {}
     try:
         raw = _read(fields, legacy=True)
-        items = as_list(_json_body(raw) if not is_form() and _has_json_body(raw) else _decode(fields.get("data")))
+        items = as_list(_json_body(raw) if not is_form() and _has_json_body(raw) else _decode(fields.get("data"), 200))
         if not items:
             raise Refusal(200, "data, missing or empty")
         if len(items) > MAX_BATCH:
