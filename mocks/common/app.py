@@ -81,7 +81,7 @@ def read_json(error: Callable[[], ApiError] | None = None) -> Any:
     raw = request.get_data(cache=True)
     try:
         return json.loads(raw) if raw else None
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise (error() if error else control_error(400, "request body must be valid JSON")) from None
 
 

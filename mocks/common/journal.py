@@ -37,7 +37,7 @@ def body_for_journal(raw: bytes | str | None, content_type: str = "") -> Any:
     if "json" in content_type or text[:1] in "[{":
         try:
             return redact(json.loads(text))
-        except ValueError:
+        except (ValueError, RecursionError):  # deeply nested JSON is kept as text
             pass
     return text
 
