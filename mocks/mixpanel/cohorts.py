@@ -151,14 +151,23 @@ def _all_hold(tests: list[tuple[str, ValueTest]], props: dict[str, Any]) -> bool
 
 @dataclass
 class AllOf:
+    """Intersection; ``not`` parts are subtracted from the others, so ``A and not B`` never needs
+    the whole universe."""
+
     parts: list[Condition]
 
     def members(self, world: World) -> set[int]:
-        found = self.parts[0].members(world)
-        for part in self.parts[1:]:
+        positive = [p for p in self.parts if not isinstance(p, NoneOf)]
+        negative = [p.inner for p in self.parts if isinstance(p, NoneOf)]
+        found = positive[0].members(world) if positive else world.universe()
+        for part in positive[1:]:
             if not found:
-                break
+                return found
             found &= part.members(world)
+        for part in negative:
+            if not found:
+                return found
+            found -= part.members(world)
         return found
 
 

@@ -26,6 +26,8 @@ INSERT_ID_SLOT = 36
 _EMPTY_SLOT = bytes(INSERT_ID_SLOT)
 #: A user with more events than this gets a set of its event keys instead of a linear scan.
 _SCAN_LIMIT = 64
+_SHARED_BLOB_BYTES, _SHARED_BLOBS = 48, 100_000
+_NEVER_FIRST, _NEVER_LAST = 2 ** 62, -(2 ** 62)
 
 
 class NameIndex:
@@ -100,6 +102,8 @@ class EventLog:
         self.by_name: dict[int, NameIndex] = {}
         self._user_rows: dict[int, array] = {}
         self._user_keys: dict[int, set[tuple[int, int, bytes]]] = {}
+        self._first_time, self._last_time = array("q"), array("q")
+        self._small_blobs: dict[bytes, bytes] = {}
 
     def __len__(self) -> int:
         return len(self.time_col)
@@ -125,10 +129,29 @@ class EventLog:
         self.time_col.append(time_ms)
         self.user_col.append(user)
         self.insert_ids += slot
-        self.extras.append(extras)
+        self.extras.append(self._shared(extras))
         self.by_name[name_id].add(time_ms, user, row)
         self._index_user(user, row, (name_id, time_ms, slot))
+        self._track_span(user, time_ms)
         return True
+
+    def _shared(self, blob: bytes | None) -> bytes | None:
+        """Small property blobs repeat a lot (``{"plan":"pro"}``): keep one copy of each, up to a bound."""
+        if blob is None or len(blob) > _SHARED_BLOB_BYTES:
+            return blob
+        found = self._small_blobs.get(blob)
+        if found is None and len(self._small_blobs) < _SHARED_BLOBS:
+            found = self._small_blobs[blob] = blob
+        return found or blob
+
+    def _track_span(self, user: int, time_ms: int) -> None:
+        """First and last event time per user: who the project knows at an instant, without a scan."""
+        if user >= len(self._first_time):
+            missing = user + 1 - len(self._first_time)
+            self._first_time.extend([_NEVER_FIRST] * missing)
+            self._last_time.extend([_NEVER_LAST] * missing)
+        self._first_time[user] = min(self._first_time[user], time_ms)
+        self._last_time[user] = max(self._last_time[user], time_ms)
 
     def _is_duplicate(self, name_id: int, time_ms: int, user: int, slot: bytes) -> bool:
         keys = self._user_keys.get(user)
@@ -174,13 +197,11 @@ class EventLog:
             total += hi - lo
         return total
 
-    def users_between(self, start_ms: int, end_ms: int) -> set[int]:
-        """Every user with at least one event in the window."""
-        found: set[int] = set()
-        for index in self.by_name.values():
-            lo, hi = index.window(start_ms, end_ms)
-            found.update(index.users[lo:hi])
-        return found
+    def users_active(self, start_ms: int, end_ms: int) -> list[int]:
+        """Users whose first event is not after ``end_ms`` and whose last is not before ``start_ms``
+        (a user with events only outside the window on both sides also counts)."""
+        first, last = self._first_time, self._last_time
+        return [user for user in range(len(first)) if last[user] >= start_ms and first[user] <= end_ms]
 
     def rows_in_order(self, names: Iterable[str] | None, start_ms: int, end_ms: int) -> Iterator[int]:
         """Rows of the window in time order (ties in storage order), optionally of some names only."""

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, request
 from mocks.common import ApiError, json_reply, mock_context
 
 from .engage import EngageSessions, ProfileQuery, select_profiles
-from .expressions import ExpressionError, parse_where
+from .expressions import ExpressionError, Predicate, parse_where
 from .limits import ConcurrencyGate, Limits, export_second_message, query_limit_message
 from .store import CohortNotFound, Project, to_ms
 from .wire import authenticated_project
@@ -160,12 +160,7 @@ def _profile_query(project: Project, params: dict[str, str]) -> ProfileQuery:
         raise query_error(400, "distinct_ids must be a JSON array of strings")
     if params.get("distinct_id"):
         ids = [params["distinct_id"]] + (ids or [])
-    where = None
-    if params.get("where"):
-        try:
-            where = parse_where(params["where"])
-        except ExpressionError as exc:
-            raise query_error(400, f"invalid where expression: {exc}") from None
+    where = _where(params)
     include_all = params.get("include_all_users", "true").strip().lower() not in ("false", "0")
     return ProfileQuery(cohort_id, where, tuple(ids) if ids is not None else None, include_all)
 
@@ -184,6 +179,15 @@ def _cohort_filter(project: Project, params: dict[str, str]) -> int | None:
     except CohortNotFound:
         raise query_error(400, f"cohort {cohort_id} does not exist in project {project.project_id}") from None
     return cohort_id
+
+
+def _where(params: dict[str, str]) -> Predicate | None:
+    if not params.get("where"):
+        return None
+    try:
+        return parse_where(params["where"])
+    except ExpressionError as exc:
+        raise query_error(400, f"invalid where expression: {exc}") from None
 
 
 def _json_param(params: dict[str, str], name: str, kind: type) -> Any:
@@ -213,12 +217,7 @@ def _export_params(params: dict[str, str]) -> tuple[int, int, list[str] | None, 
     names = _json_param(params, "event", list)
     if names is not None and not all(isinstance(n, str) for n in names):
         raise query_error(400, "event must be a JSON array of event names")
-    where = None
-    if params.get("where"):
-        try:
-            where = parse_where(params["where"])
-        except ExpressionError as exc:
-            raise query_error(400, f"invalid where expression: {exc}") from None
+    where = _where(params)
     limit = None
     if params.get("limit"):
         text = params["limit"].strip()

@@ -79,7 +79,7 @@ class ProjectWorld:
     def universe(self) -> set[int]:
         """Everyone the project knows at this instant: profiles and users with retained events."""
         if self._universe is None:
-            users = self.events.users_between(self.start_ms, self.at_ms)
+            users = self.events.users_active(self.start_ms, self.at_ms)
             found = set(self.registry.to_canonical(users))
             found.update(self.profiles.by_user)
             anonymous = self.registry.find("")

@@ -66,6 +66,8 @@ def shoppers(project):
     ({"and": [{"event": "Buy"}, {"event": "Buy", "within_days": 30}]}, {"ann", "bob"}),
     ({"or": [{"event": "View"}, {"property": "plan", "equals": "pro"}]}, {"cid", "eve"}),
     ({"not": {"event": "Buy"}}, {"cid", "eve"}),
+    ({"and": [{"not": {"event": "View"}}, {"event": "Buy", "within_days": 30}]}, {"ann", "bob"}),
+    ({"and": [{"not": {"event": "View"}}]}, {"ann", "bob", "dee", "eve"}),
     ({"distinct_ids": ["zed", "ann"]}, {"zed", "ann"}),
 ])
 def test_behavioural_and_combined_conditions(shoppers, definition, expected):

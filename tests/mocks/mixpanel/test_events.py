@@ -63,10 +63,23 @@ def test_rows_in_order_merge_names_and_keep_storage_order_for_ties():
     log.add("C", 15, 1, "c1", None)
     assert list(log.rows_in_order(None, 0, 100)) == [1, 3, 0, 2]
     assert list(log.rows_in_order(["A", "missing"], 0, 15)) == [1]
-    assert log.count_between(11, 20) == 3 and log.users_between(0, 9) == set()
+    assert log.count_between(11, 20) == 3
 
 
-def test_properties_round_trip_as_compact_json():
+def test_users_active_in_a_window_come_from_first_and_last_times():
+    log = EventLog()
+    log.add("A", 10, 0, "a", None)
+    log.add("A", 50, 2, "b", None)
+    log.add("A", 90, 2, "c", None)
+    assert log.users_active(0, 100) == [0, 2]
+    assert log.users_active(20, 100) == [2]
+    assert log.users_active(0, 40) == [0]
+    assert log.users_active(60, 80) == [2], "events on both sides of the window still count"
+
+
+def test_properties_round_trip_and_small_blobs_are_shared():
     log = EventLog()
     log.add("E", 1, 1, "x", b'{"plan":"pro"}')
+    log.add("E", 2, 1, "y", bytes(b'{"plan":"pro"}'))
     assert log.properties(0) == {"plan": "pro"} and log.insert_id(0) == "x"
+    assert log.extras[0] is log.extras[1]
