@@ -18,7 +18,7 @@ from .engage import EngageSessions, ProfileQuery, select_profiles
 from .expressions import ExpressionError, Predicate, parse_where
 from .limits import ConcurrencyGate, Limits, export_second_message, query_limit_message
 from .store import CohortNotFound, Project, to_ms
-from .wire import authenticated_project
+from .wire import BodyError, authenticated_project, form_fields, is_form
 
 QUERY_PREFIXES = {"/api/query": "query", "/api/2.0": "v2"}
 MAX_EXPORT_LIMIT = 100_000
@@ -70,10 +70,13 @@ def _project() -> Project:
 
 
 def _params() -> dict[str, str]:
-    """Query string and form fields together (the form wins)."""
-    params = request.args.to_dict()
-    params.update(request.form.to_dict())
-    return params
+    """Query string and form fields together (the form wins); the raw body stays readable for the journal."""
+    if not is_form():
+        return request.args.to_dict()
+    try:
+        return form_fields(request.get_data(cache=True))
+    except BodyError as exc:
+        raise query_error(400, str(exc)) from None
 
 
 # -- rate limits ---------------------------------------------------------------------------------
