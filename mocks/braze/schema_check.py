@@ -109,6 +109,9 @@ class _Compiler:
         unknown = set(node) - ANNOTATIONS - ASSERTIONS
         if unknown:
             raise SchemaNotSupported(f"unsupported schema keywords: {sorted(unknown)}")
+        spec = node.get("errorMessage", "")
+        if not (isinstance(spec, str) or (isinstance(spec, dict) and all(isinstance(v, str) for v in spec.values()))):
+            raise SchemaNotSupported(f"errorMessage must be a string or an object of strings, got {spec!r}")
         checks = [c for c in (self._ref(node), self._type(node), self._enum(node), self._string(node),
                               self._number(node), self._array(node), self._object(node), self._any_of(node)) if c]
 

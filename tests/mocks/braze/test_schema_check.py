@@ -1,0 +1,128 @@
+"""The compiled body checks accept exactly what jsonschema accepts, and pick the vendor's messages."""
+import copy
+import json
+import random
+from importlib import resources
+
+import pytest
+
+from mocks.braze.schema_check import BodyCheck, SchemaNotSupported, _Compiler, body_check
+from mocks.common.validation import load_validator
+
+SCHEMAS = sorted(p.name.removesuffix(".json") for p in resources.files("mocks.braze").joinpath("schemas").iterdir()
+                 if p.name.endswith(".json"))
+ALIAS = {"alias_name": "n", "alias_label": "l"}
+VALID = {
+    "partner_cohort_name": {"partner_api_key": "k", "client_secret": "s", "cohort_id": "1", "name": "N",
+                            "created_at": "2026-01-01T00:00:00Z"},
+    "partner_cohort_users": {"partner_api_key": "k", "client_secret": "s", "cohort_id": "1",
+                             "cohort_changes": [{"user_ids": ["a"], "device_ids": ["d"], "aliases": [ALIAS],
+                                                 "should_remove": True}]},
+    "users_track": {"attributes": [{"external_id": "a", "x": 1}], "events": [{"name": "e"}], "purchases": [{}]},
+    "users_identify": {"aliases_to_identify": [{"external_id": "a", "user_alias": ALIAS}]},
+    "users_alias_new": {"user_aliases": [{"external_id": "a", **ALIAS}]},
+    "users_export_ids": {"external_ids": ["a"], "user_aliases": [ALIAS], "device_id": "d", "braze_id": "b",
+                         "fields_to_export": ["braze_id"]},
+    "users_delete": {"external_ids": ["a"], "user_aliases": [ALIAS], "braze_ids": ["b"]},
+    "users_merge": {"merge_updates": [{"identifier_to_merge": {"external_id": "a"},
+                                       "identifier_to_keep": {"user_alias": ALIAS}}]},
+    "control_partner": {"name": "amplitude", "partner_api_key": "k"},
+    "control_workspace": {"name": "w"},
+    "control_rest_api_key": {"permissions": ["users.track"]},
+    "control_data_import_key": {"partner": "mixpanel"},
+    "control_sdk_user": {"device_id": "d", "attributes": {"a": 1}},
+    "control_change_user": {"device_id": "d", "external_id": "e"},
+    "control_users": {"users": [{"external_id": "e", "aliases": [ALIAS], "device_ids": ["d"], "attributes": {}}]},
+    "control_segment": {"name": "s", "filters": [{"type": "mixpanel_cohorts", "operator": "includes_value",
+                                                  "cohort_id": "1"}]},
+    "control_target": {"name": "c", "segment_id": "s"},
+}
+ODD_VALUES = [None, True, False, 0, 1, 1.0, 2.5, -1, "", "x", "includes_value", [], [1], ["a"], {}, {"a": 1},
+              [{}], [ALIAS], ALIAS, "users.track", "2026-01-01T00:00:00Z", list(range(60))]
+
+
+def paths(value, prefix=()):
+    yield prefix
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from paths(item, prefix + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from paths(item, prefix + (index,))
+
+
+def mutate(body, rng):
+    """One random edit: replace a value, drop a key, add a key, or grow an array."""
+    body = copy.deepcopy(body)
+    path = rng.choice(list(paths(body)))
+    if not path:
+        return rng.choice(ODD_VALUES + [body])
+    parent = body
+    for part in path[:-1]:
+        parent = parent[part]
+    action = rng.randrange(4)
+    if action == 0:
+        parent[path[-1]] = copy.deepcopy(rng.choice(ODD_VALUES))
+    elif action == 1:
+        del parent[path[-1]]
+    elif action == 2 and isinstance(parent, dict):
+        parent[rng.choice(["extra", "should_remove", "external_id", "user_alias", "_x"])] = rng.choice(ODD_VALUES)
+    elif isinstance(parent[path[-1]], list) and parent[path[-1]]:
+        items = parent[path[-1]]
+        parent[path[-1]] = [copy.deepcopy(items[i % len(items)]) for i in range(rng.choice([2, 51, 76]))]
+    return body
+
+
+def test_every_schema_has_a_valid_example_and_an_object_root():
+    assert sorted(VALID) == SCHEMAS
+    for name in SCHEMAS:
+        assert body_check(name).schema["type"] == "object"
+        assert body_check(name).first_failure(VALID[name]) is None, name
+
+
+@pytest.mark.parametrize("name", SCHEMAS)
+def test_compiled_check_agrees_with_jsonschema(name):
+    rng = random.Random(name)
+    validator, check = load_validator("mocks.braze", name), body_check(name)
+    body = VALID[name]
+    for step in range(400):
+        candidate = mutate(VALID[name] if step % 10 == 0 else body, rng)
+        assert (check.first_failure(candidate) is None) == validator.is_valid(candidate), json.dumps(candidate)[:300]
+        if validator.is_valid(candidate) and isinstance(candidate, dict):
+            body = candidate  # keep walking from valid variants too
+
+
+def test_unsupported_keywords_are_refused_at_compile_time():
+    with pytest.raises(SchemaNotSupported):
+        _Compiler({}).compile({"type": "string", "format": "date-time"})
+    with pytest.raises(SchemaNotSupported):
+        _Compiler({}).compile({"$ref": "https://example.com/schema"})
+    with pytest.raises(SchemaNotSupported):
+        _Compiler({}).compile({"type": "object", "errorMessage": {"type": {"type": "nested"}}})
+
+
+def test_messages_come_from_the_deepest_node_that_has_one():
+    check = body_check("users_merge")
+    failure = check.first_failure({"merge_updates": [{"identifier_to_merge": {"external_id": 1},
+                                                      "identifier_to_keep": {"external_id": "a"}}]})
+    assert failure.text() == ("identifiers must be objects with an 'external_id' property that is a string, "
+                              "or 'user_alias' property that is an object")
+    failure = check.first_failure({"merge_updates": [{"identifier_to_merge": {"external_id": "a"},
+                                                      "identifier_to_keep": {"external_id": "b"}, "x": 1}]})
+    assert failure.text() == "'merge_updates' must only have 'identifier_to_merge' and 'identifier_to_keep'"
+    assert check.first_failure({"merge_updates": [1]}).text() == "'merge_updates' must be an array of objects"
+    assert check.first_failure({"merge_updates": [{}] * 51}).text() == \
+        "a single request may not contain more than 50 merge updates"
+
+
+def test_without_a_message_the_failure_names_the_place_and_reason():
+    failure = body_check("control_segment").first_failure(
+        {"name": "s", "filters": [{"type": "mixpanel_cohorts", "operator": "has", "cohort_id": "1"}]})
+    assert failure.text() == '$.filters[0].operator: must be one of ["includes_value", "excludes_value"]'
+    assert body_check("control_change_user").first_failure({"device_id": "d"}).text() == \
+        "$.external_id: 'external_id' is required"
+
+
+def test_a_body_check_is_compiled_once():
+    assert body_check("users_track") is body_check("users_track")
+    assert isinstance(body_check("users_track"), BodyCheck)
