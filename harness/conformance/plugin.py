@@ -27,6 +27,8 @@ pytest_plugins = ["harness.conformance.steps_braze", "harness.conformance.steps_
 
 #: Request bodies in the report are cut to this many characters.
 BODY_CHARS = 600
+#: The running targets, once a scenario has asked for them (failure reports read their journals).
+TARGETS_KEY = pytest.StashKey[Targets]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -74,6 +76,7 @@ def conformance_targets(pytestconfig: pytest.Config,
     record_testsuite_property("Braze target", targets.braze.base_url + ("" if braze_url else " (embedded mock)"))
     record_testsuite_property("Mixpanel target",
                               targets.mixpanel.base_url + ("" if mixpanel_url else " (embedded mock)"))
+    pytestconfig.stash[TARGETS_KEY] = targets
     try:
         yield targets
     finally:
@@ -107,9 +110,8 @@ def pytest_bdd_step_func_lookup_error(request: pytest.FixtureRequest, feature: A
 def _record_failure(request: pytest.FixtureRequest, step: str, expected: str, observed: str) -> None:
     node = request.node
     node.user_properties += [("failed_step", step), ("expected", expected), ("observed", observed)]
-    try:
-        targets: Targets = request.getfixturevalue("conformance_targets")
-    except Exception:  # noqa: BLE001 - the targets themselves failed: nothing more to attach
+    targets = request.config.stash.get(TARGETS_KEY, None)
+    if targets is None:  # the failure came before any target was reached
         return
     limit = request.config.getoption("journal_entries")
     for name, client in (("braze", targets.braze), ("mixpanel", targets.mixpanel)):

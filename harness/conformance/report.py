@@ -289,7 +289,8 @@ def render_markdown(summary: Summary) -> str:
 
 
 def _md(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Table-cell text: pipes escaped, and "<placeholders>" of outlines kept visible."""
+    return str(text).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _request_lines(entries: list[dict[str, Any]]) -> str:
@@ -360,8 +361,27 @@ def coverage_markdown(specs: list[ScenarioSpec]) -> str:
     """The coverage table of docs/conformance.md: every rule with the scenarios that check it."""
     out = ["| Rule | What it says | Scenarios |", "|---|---|---|"]
     for rule, scenarios in coverage(specs).items():
-        names: dict[str, None] = {}
-        for spec in scenarios:
-            names.setdefault(f"{spec.feature_file}: {spec.template_name}", None)
-        out.append(f"| {rule} | {_md(rule_title(rule))} | {'<br>'.join(_md(n) for n in names) or '**none**'} |")
+        examples = Counter(f"{spec.feature_file}: {spec.template_name}" for spec in scenarios)
+        cells = [_md(name) + (f" ({count} examples)" if count > 1 else "") for name, count in examples.items()]
+        out.append(f"| {rule} | {_md(rule_title(rule))} | {'<br>'.join(cells) or '**none**'} |")
     return "\n".join(out) + "\n"
+
+
+COVERAGE_START, COVERAGE_END = "<!-- coverage:start -->", "<!-- coverage:end -->"
+
+
+def with_coverage_table(document: str, specs: list[ScenarioSpec]) -> str:
+    """``document`` with the text between the coverage markers replaced by the current table."""
+    head, start, rest = document.partition(COVERAGE_START)
+    _, end, tail = rest.partition(COVERAGE_END)
+    if not start or not end:
+        raise ValueError(f"the document has no {COVERAGE_START} ... {COVERAGE_END} section")
+    return f"{head}{COVERAGE_START}\n{coverage_markdown(specs)}{COVERAGE_END}{tail}"
+
+
+def update_coverage_doc(path: str | Path) -> None:
+    """Regenerate the coverage table of docs/conformance.md from the features' tags."""
+    from .rules import collect_scenarios
+
+    target = Path(path)
+    target.write_text(with_coverage_table(target.read_text(encoding="utf-8"), collect_scenarios()), encoding="utf-8")

@@ -38,11 +38,10 @@ class ConformanceRun:
     extra_args: list[str] = field(default_factory=list)
 
     def pytest_args(self, config_file: Path) -> list[str]:
-        args = [str(SUITE_FILE), "-c", str(config_file), "--rootdir", str(PACKAGE_DIR), "-p", PLUGIN,
-                "-p", "no:cacheprovider", "--junitxml", str(self.report_dir / JUNIT_FILE),
-                "--cucumberjson", str(self.report_dir / CUCUMBER_FILE),
-                # the CLI has imported faker (a pytest plugin) before pytest starts: harmless
-                "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+        # only the plugins the suite needs: whatever else is installed (faker's, xdist, ...) stays out
+        args = [str(SUITE_FILE), "-c", str(config_file), "--rootdir", str(PACKAGE_DIR),
+                "--disable-plugin-autoload", "-p", "pytest_bdd.plugin", "-p", PLUGIN, "-p", "no:cacheprovider",
+                "--junitxml", str(self.report_dir / JUNIT_FILE), "--cucumberjson", str(self.report_dir / CUCUMBER_FILE)]
         args += ["-v", "--tb=short"] if self.verbose else ["-q", "--tb=no", "-rN", "--no-header"]
         for option, value in (("--braze-url", self.braze_url), ("--mixpanel-url", self.mixpanel_url),
                               ("-m", self.markexpr), ("-k", self.keyword)):
