@@ -155,6 +155,16 @@ def _junit_message(case: ET.Element) -> str:
     return ""
 
 
+def read_suite_properties(path: Path) -> dict[str, str]:
+    """The run's own properties (the targets the plugin used)."""
+    if not path.exists():
+        return {}
+    root = ET.parse(path).getroot()
+    suite = root if root.tag == "testsuite" else root.find("testsuite")
+    props = suite.find("properties") if suite is not None else None
+    return {p.get("name", ""): p.get("value", "") for p in props.iter("property")} if props is not None else {}
+
+
 def read_cucumber(path: Path) -> dict[str, list[dict[str, str]]]:
     """Per test name: its steps with a status (steps after the first failure read "not reached")."""
     if not path.exists():
@@ -180,16 +190,6 @@ def read_cucumber(path: Path) -> dict[str, list[dict[str, str]]]:
 
 
 # -- building the summary --------------------------------------------------------------------------
-def read_suite_properties(path: Path) -> dict[str, str]:
-    """The run's own properties (the targets the plugin used)."""
-    if not path.exists():
-        return {}
-    root = ET.parse(path).getroot()
-    suite = root if root.tag == "testsuite" else root.find("testsuite")
-    props = suite.find("properties") if suite is not None else None
-    return {p.get("name", ""): p.get("value", "") for p in props.iter("property")} if props is not None else {}
-
-
 def summarize(specs: list[ScenarioSpec], report_dir: Path, context: dict[str, str] | None = None) -> Summary:
     """Join the feature catalogue with what pytest recorded in ``report_dir``."""
     context = {**read_suite_properties(report_dir / JUNIT_FILE), **(context or {})}
