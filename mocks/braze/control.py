@@ -30,12 +30,15 @@ def _store() -> BrazeStore:
 
 
 def _locked(view: Callable[..., Any]) -> Callable[..., Response]:
-    """Run a control view under the store lock; domain errors become 404 / 409 / 400.
-    A view returns a body (status 200) or ``(body, status)``."""
+    """Run a control view under the store lock; domain errors become 404 / 409 / 400, and an
+    unknown workspace is a 404 before the body is looked at. A view returns a body (status 200)
+    or ``(body, status)``."""
     @functools.wraps(view)
     def handler(*args: Any, **kwargs: Any) -> Response:
         try:
             with _store().lock:
+                if "ws" in kwargs:
+                    _store().workspace(kwargs["ws"])
                 result = view(*args, **kwargs)
         except BrazeError as exc:
             raise control_error(_STATUS.get(type(exc), 400), str(exc)) from None
