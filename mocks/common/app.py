@@ -165,12 +165,20 @@ def _record_in_journal(response: Response) -> Response:
         "query": redact(request.args.to_dict()),
         "headers": headers,
         "status": "dropped" if g.get("dropped") else response.status_code,
-        "request": body_for_journal(request.get_data(cache=True), request.mimetype or ""),
+        "request": body_for_journal(_request_body(), request.mimetype or ""),
         "response": response_body,
         "at": to_iso(ctx.clock.now()),
         "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 3),
     })
     return response
+
+
+def _request_body() -> bytes | None:
+    """The request body for the journal; None when it was refused unread (e.g. 413 too large)."""
+    try:
+        return request.get_data(cache=True)
+    except HTTPException:
+        return None
 
 
 def _api_error_reply(error: ApiError) -> Response:

@@ -112,7 +112,7 @@ class Clock:
     # -- moving --------------------------------------------------------------------------------
     def advance(self, delta: timedelta | str) -> list[dict[str, Any]]:
         """Move forward, running each due job at its own instant, in order; returns what fired."""
-        if isinstance(delta, str):
+        if not isinstance(delta, timedelta):  # parse_duration refuses non-strings
             delta = parse_duration(delta)
         if delta < timedelta(0):
             raise ClockError("the clock cannot be advanced by a negative duration")
@@ -121,7 +121,7 @@ class Clock:
 
     def set(self, instant: datetime | str) -> list[dict[str, Any]]:
         """Jump to an instant. Forward jumps run due jobs in order; backward jumps run nothing."""
-        if isinstance(instant, str):
+        if not isinstance(instant, datetime):  # parse_instant refuses non-strings
             instant = parse_instant(instant)
         instant = instant.astimezone(timezone.utc)
         with self._advance_lock:
