@@ -33,7 +33,7 @@ PLACEHOLDER_IDS = frozenset({
     "00000000-0000-0000-0000-000000000000", "anon", "anonymous", "nil", "none", "null", "n/a", "na",
     "undefined", "unknown", "<nil>", "0", "-1", "true", "false", "[]", "{}",
 })
-_INSERT_ID = re.compile(r"^[A-Za-z0-9-]+$")
+_INSERT_ID = re.compile(r"[A-Za-z0-9-]+")
 #: Properties kept in their own columns, not in the stored extras.
 COLUMN_PROPERTIES = frozenset({"time", "distinct_id", "$insert_id", "token"})
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
@@ -78,7 +78,7 @@ def check_insert_id(value: Any) -> Failure | None:
     field = "properties.$insert_id"
     if not isinstance(value, str) or not value:
         return Failure(field, "'properties.$insert_id' is invalid: must be a non-empty string")
-    if len(value.encode("utf-8")) > MAX_INSERT_ID_BYTES or not _INSERT_ID.match(value):
+    if len(value) > MAX_INSERT_ID_BYTES or not _INSERT_ID.fullmatch(value):  # ASCII only, so chars == bytes
         return Failure(field, "'properties.$insert_id' is invalid: must be at most 36 bytes and contain "
                               "only alphanumeric characters or '-'")
     if is_placeholder(value):
@@ -93,6 +93,8 @@ def resolve_distinct_id(props: dict[str, Any]) -> tuple[str | None, Failure | No
     carrying both ids links.
     """
     user_id, device_id = props.get("$user_id"), props.get("$device_id")
+    if user_id is None and device_id is None:
+        return _plain_distinct_id(props)
     for field, value in (("$user_id", user_id), ("$device_id", device_id)):
         if value is not None and (not _is_id(value) or is_placeholder(str(value)) or str(value) == ""):
             return None, Failure(f"properties.{field}", f"'properties.{field}' is invalid: must be a "
@@ -100,8 +102,10 @@ def resolve_distinct_id(props: dict[str, Any]) -> tuple[str | None, Failure | No
     device = DEVICE_PREFIX + str(device_id) if device_id is not None else None
     if user_id is not None:
         return str(user_id), None, (device, str(user_id)) if device else None
-    if device is not None:
-        return device, None, None
+    return device, None, None
+
+
+def _plain_distinct_id(props: dict[str, Any]) -> tuple[str | None, Failure | None, None]:
     if "distinct_id" not in props:
         return None, Failure("properties.distinct_id", "'properties.distinct_id' is required"), None
     value = props["distinct_id"]
