@@ -9,13 +9,15 @@ Rules (reference braze.md "Partner cohort import API", SEED-6, HOUSE-3, HOUSE-4)
 - a users call for a cohort never named creates it, named after its id (HOUSE-3);
 - each matched identifier of a change costs data points, unmatched ones cost nothing (HOUSE-4).
 
-The users path runs once per identifier of a 1,000,000-member import: dictionary lookups and set
-updates only, and a bounded match log (the newest entries per cohort, with running totals).
+The users path runs for every identifier of a 1,000,000-member import, so it works on whole lists:
+``map`` over the indexes, one set update per change object, and a match log that keeps each request's
+lists as they are (the newest entries per cohort, with running totals) instead of a record per id.
 """
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any, Iterable
 
 from .identity import UserDirectory
@@ -25,35 +27,57 @@ OUTCOMES = (MATCHED, UNKNOWN_USER, DEVICE_OF_IDENTIFIED_USER)
 KIND_EXTERNAL_ID, KIND_DEVICE_ID, KIND_ALIAS = "external_id", "device_id", "alias"
 ADD, REMOVE = "add", "remove"
 
-#: One match-log entry: (sequence, at, operation, kind, identifier, outcome, braze_id, changed).
-LogEntry = tuple[int, str, str, str, str, str, "str | None", bool]
 
+@dataclass(slots=True)
+class Matches:
+    """The result of matching identifiers of one kind: three parallel lists, one place per identifier."""
 
-def match_identifier(directory: UserDirectory, kind: str, value: str | dict[str, str]) -> tuple[str, str | None]:
-    """``(outcome, braze_id)`` for one identifier of a cohort change (SEED-6.1 to 6.3).
+    kind: str
+    identifiers: list[str]
+    outcomes: list[str]
+    braze_ids: list[str | None]
 
-    ``value`` is an external_id or device_id string, or ``{"alias_name", "alias_label"}``.
-    The braze_id is given for a device of an identified user too, so the log can say whose it is.
-    """
-    if kind == KIND_EXTERNAL_ID:
-        braze_id = directory.by_external_id.get(value)  # type: ignore[arg-type]
-        return (MATCHED, braze_id) if braze_id is not None else (UNKNOWN_USER, None)
-    if kind == KIND_ALIAS:
-        braze_id = directory.by_alias.get((value["alias_label"], value["alias_name"]))  # type: ignore[index]
-        return (MATCHED, braze_id) if braze_id is not None else (UNKNOWN_USER, None)
-    if kind == KIND_DEVICE_ID:
-        braze_id = directory.by_device.get(value)  # type: ignore[arg-type]
-        if braze_id is None:
-            return UNKNOWN_USER, None
-        if directory.users[braze_id].external_id is None:
-            return MATCHED, braze_id
-        return DEVICE_OF_IDENTIFIED_USER, braze_id
-    raise ValueError(f"unknown identifier kind {kind!r}")
+    def matched_ids(self) -> list[str]:
+        return [b for b, o in zip(self.braze_ids, self.outcomes) if o == MATCHED]  # type: ignore[misc]
+
+    def __len__(self) -> int:
+        return len(self.identifiers)
 
 
 def alias_text(alias: dict[str, str]) -> str:
     """How an alias appears as one identifier in the match log: ``label:name``."""
     return f"{alias['alias_label']}:{alias['alias_name']}"
+
+
+def match_identifiers(directory: UserDirectory, kind: str, values: list[Any]) -> Matches:
+    """Match identifiers of one kind (SEED-6.1 to 6.3): ``external_id`` and ``device_id`` values are
+    strings, ``alias`` values are ``{"alias_name", "alias_label"}``.
+
+    An external_id or an alias matches whoever holds it; a device matches only a user without an
+    external_id, and the device of an identified user is reported with that user's braze_id.
+    """
+    if kind == KIND_EXTERNAL_ID:
+        braze_ids = list(map(directory.by_external_id.get, values))
+        outcomes = [UNKNOWN_USER if b is None else MATCHED for b in braze_ids]
+        return Matches(kind, values, outcomes, braze_ids)
+    if kind == KIND_ALIAS:
+        keys = [(v["alias_label"], v["alias_name"]) for v in values]
+        braze_ids = list(map(directory.by_alias.get, keys))
+        outcomes = [UNKNOWN_USER if b is None else MATCHED for b in braze_ids]
+        return Matches(kind, [f"{label}:{name}" for label, name in keys], outcomes, braze_ids)
+    if kind == KIND_DEVICE_ID:
+        users = directory.users
+        braze_ids = list(map(directory.by_device.get, values))
+        outcomes = [UNKNOWN_USER if b is None else MATCHED if users[b].external_id is None
+                    else DEVICE_OF_IDENTIFIED_USER for b in braze_ids]
+        return Matches(kind, values, outcomes, braze_ids)
+    raise ValueError(f"unknown identifier kind {kind!r}")
+
+
+def match_identifier(directory: UserDirectory, kind: str, value: str | dict[str, str]) -> tuple[str, str | None]:
+    """``(outcome, braze_id)`` for one identifier (see :func:`match_identifiers`)."""
+    matches = match_identifiers(directory, kind, [value])
+    return matches.outcomes[0], matches.braze_ids[0]
 
 
 @dataclass
@@ -73,6 +97,66 @@ class ChangeSummary:
         return {"identifiers": self.identifiers, "added": self.added, "removed": self.removed, **self.outcomes}
 
 
+@dataclass(slots=True)
+class LogBatch:
+    """The identifiers of one kind in one change object, as matched, and when."""
+
+    first_sequence: int
+    at: str
+    operation: str
+    matches: Matches
+
+
+class MatchLog:
+    """Per-identifier match log of a cohort, kept as batches; holds at least the newest ``limit``
+    entries (``None``: all) and shows exactly that many. Totals count every entry ever logged."""
+
+    def __init__(self, limit: int | None):
+        self.limit = limit
+        self.batches: deque[LogBatch] = deque()
+        self.kept = 0
+        self.logged = 0
+        self.totals: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
+
+    def append(self, at: str, operation: str, matches: Matches) -> None:
+        for outcome in OUTCOMES:
+            self.totals[outcome] += matches.outcomes.count(outcome)
+        first = self.logged + 1
+        self.logged += len(matches)
+        if self.limit == 0:
+            return
+        self.batches.append(LogBatch(first, at, operation, matches))
+        self.kept += len(matches)
+        while self.limit is not None and self.kept - len(self.batches[0].matches) >= self.limit:
+            self.kept -= len(self.batches.popleft().matches)
+
+    def entries(self, outcome: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """The newest entries (at most the log's limit), oldest first; optionally of one outcome and
+        only the last ``limit`` of those."""
+        skip = self.kept - self.limit if self.limit is not None and self.kept > self.limit else 0
+        rows = [{"sequence": batch.first_sequence + i, "at": batch.at, "operation": batch.operation,
+                 "kind": batch.matches.kind, "identifier": ident, "outcome": out, "braze_id": braze_id}
+                for batch in self.batches
+                for i, (ident, out, braze_id) in enumerate(zip(batch.matches.identifiers, batch.matches.outcomes,
+                                                               batch.matches.braze_ids))]
+        rows = [row for row in islice(rows, skip, None) if outcome is None or row["outcome"] == outcome]
+        if limit is not None:
+            rows = rows[len(rows) - limit:] if limit else []
+        return rows
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"logged": self.logged, "totals": dict(self.totals),
+                "batches": [[b.first_sequence, b.at, b.operation, b.matches.kind, b.matches.identifiers,
+                             b.matches.outcomes, b.matches.braze_ids] for b in self.batches]}
+
+    def load(self, data: dict[str, Any]) -> None:
+        self.logged = int(data.get("logged") or 0)
+        self.totals.update(data.get("totals") or {})
+        self.batches = deque(LogBatch(first, at, operation, Matches(kind, list(ids), list(outs), list(bids)))
+                             for first, at, operation, kind, ids, outs, bids in data.get("batches") or [])
+        self.kept = sum(len(b.matches) for b in self.batches)
+
+
 class PartnerCohort:
     """One cohort a partner sent to a workspace, keyed by (partner, cohort_id)."""
 
@@ -83,9 +167,7 @@ class PartnerCohort:
         self.created_at = created_at
         self.named = named
         self.members: set[str] = set()
-        self.log: deque[LogEntry] = deque(maxlen=log_limit)
-        self.log_totals: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
-        self.logged = 0
+        self.log = MatchLog(log_limit)
         self.updated_at: str | None = None
 
     def summary(self) -> dict[str, Any]:
@@ -93,27 +175,29 @@ class PartnerCohort:
                 "created_at": self.created_at, "member_count": len(self.members), "named": self.named,
                 "updated_at": self.updated_at}
 
-    def log_entries(self, outcome: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-        """The kept entries, oldest first (optionally one outcome, optionally only the newest ``limit``)."""
-        rows = [e for e in self.log if outcome is None or e[5] == outcome]
-        if limit is not None:
-            rows = rows[-limit:] if limit else []
-        return [{"sequence": s, "at": at, "operation": op, "kind": kind, "identifier": ident, "outcome": out,
-                 "braze_id": braze_id, "membership_changed": changed}
-                for s, at, op, kind, ident, out, braze_id, changed in rows]
+    def apply(self, operation: str, matches: Matches, at: str, summary: ChangeSummary) -> None:
+        """Add or remove the matched users (one set operation) and log every identifier."""
+        before = len(self.members)
+        if operation == ADD:
+            self.members.update(matches.matched_ids())
+            summary.added += len(self.members) - before
+        else:
+            self.members.difference_update(matches.matched_ids())
+            summary.removed += before - len(self.members)
+        for outcome in OUTCOMES:
+            summary.outcomes[outcome] += matches.outcomes.count(outcome)
+        summary.identifiers += len(matches)
+        self.log.append(at, operation, matches)
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.summary(), "members": sorted(self.members), "log": [list(e) for e in self.log],
-                "log_totals": dict(self.log_totals), "logged": self.logged}
+        return {**self.summary(), "members": sorted(self.members), "match_log": self.log.to_dict()}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], log_limit: int | None) -> "PartnerCohort":
         cohort = cls(data["partner"], data["cohort_id"], data["name"], data["created_at"], bool(data.get("named")),
                      log_limit)
         cohort.members = set(data.get("members") or [])
-        cohort.log.extend(tuple(entry) for entry in data.get("log") or [])  # type: ignore[misc]
-        cohort.log_totals.update(data.get("log_totals") or {})
-        cohort.logged = int(data.get("logged") or 0)
+        cohort.log.load(data.get("match_log") or {})
         cohort.updated_at = data.get("updated_at")
         return cohort
 
@@ -160,32 +244,9 @@ class CohortBook:
             for kind, values in ((KIND_EXTERNAL_ID, change.get("user_ids")), (KIND_DEVICE_ID, change.get("device_ids")),
                                  (KIND_ALIAS, change.get("aliases"))):
                 if values:
-                    self._apply(cohort, operation, kind, values, now, summary)
+                    cohort.apply(operation, match_identifiers(self.directory, kind, values), now, summary)
         cohort.updated_at = now
         return summary
-
-    def _apply(self, cohort: PartnerCohort, operation: str, kind: str, values: list[Any], now: str,
-               summary: ChangeSummary) -> None:
-        members, log, totals, outcomes = cohort.members, cohort.log, cohort.log_totals, summary.outcomes
-        directory = self.directory
-        for value in values:
-            outcome, braze_id = match_identifier(directory, kind, value)
-            changed = False
-            if outcome == MATCHED:
-                if operation == ADD:
-                    changed = braze_id not in members
-                    members.add(braze_id)  # type: ignore[arg-type]
-                    summary.added += changed
-                else:
-                    changed = braze_id in members
-                    members.discard(braze_id)  # type: ignore[arg-type]
-                    summary.removed += changed
-            outcomes[outcome] += 1
-            totals[outcome] += 1
-            cohort.logged += 1
-            identifier = alias_text(value) if kind == KIND_ALIAS else value
-            log.append((cohort.logged, now, operation, kind, identifier, outcome, braze_id, changed))
-        summary.identifiers += len(values)
 
     def forget_user(self, braze_id: str) -> None:
         """A profile disappeared (deleted or merged away): it leaves every cohort."""

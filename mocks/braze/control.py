@@ -218,9 +218,8 @@ def control_blueprint() -> Blueprint:
             raise InvalidError(f"'outcome' must be one of {', '.join(OUTCOMES)}")
         if limit is not None and not limit.isdigit():
             raise InvalidError("'limit' must be a non-negative integer")
-        entries = cohort.log_entries(outcome, int(limit) if limit is not None else None)
-        return {"entries": entries, "logged": cohort.logged, "kept": len(cohort.log),
-                "by_outcome": dict(cohort.log_totals)}
+        entries = cohort.log.entries(outcome, int(limit) if limit is not None else None)
+        return {"entries": entries, "logged": cohort.log.logged, "by_outcome": dict(cohort.log.totals)}
 
     @bp.put(cohort_path + "/lock")
     @_locked

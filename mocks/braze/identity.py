@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any, Callable, Iterable
 
 from mocks.common.clock import to_iso
@@ -29,8 +30,10 @@ def alias_key(label: str, name: str) -> tuple[str, str]:
     return (label, name)
 
 
+@lru_cache(maxsize=4096)
 def iso_of(epoch: float) -> str:
-    """Profiles keep instants as epoch seconds (cheap to compare and merge); replies show ISO-8601."""
+    """Profiles keep instants as epoch seconds (cheap to compare and merge); replies show ISO-8601.
+    Cached: on a virtual clock thousands of profiles share each instant, and listings show them all."""
     return to_iso(datetime.fromtimestamp(epoch, timezone.utc))
 
 

@@ -240,8 +240,8 @@ def test_removes_and_repeated_adds(braze):
     braze.remove("c9", user_ids=["bob"])
     braze.remove("c9", user_ids=["bob"])
     assert braze.members("c9") == ["alice"]
-    changed = [e["membership_changed"] for e in braze.ws_get("/cohorts/mixpanel/c9/match_log")["entries"]]
-    assert changed == [True, True, False, True, False]
+    operations = [e["operation"] for e in braze.ws_get("/cohorts/mixpanel/c9/match_log")["entries"]]
+    assert operations == ["add", "add", "add", "remove", "remove"]
 
 
 # -- data points (HOUSE-4) ---------------------------------------------------------------------------------

@@ -115,7 +115,7 @@ def test_cohort_changes_match_each_rule_and_never_create_users(ws):
     assert cohort.members == {alice.braze_id, bob.braze_id, carol.braze_id}
     assert len(ws.directory) == 4
     assert summary.outcomes == {MATCHED: 3, UNKNOWN_USER: 3, DEVICE_OF_IDENTIFIED_USER: 1}
-    log = [(e["identifier"], e["kind"], e["outcome"], e["braze_id"]) for e in cohort.log_entries()]
+    log = [(e["identifier"], e["kind"], e["outcome"], e["braze_id"]) for e in cohort.log.entries()]
     assert log == [("alice", "external_id", MATCHED, alice.braze_id), ("ghost", "external_id", UNKNOWN_USER, None),
                    ("dev-carol", "device_id", MATCHED, carol.braze_id),
                    ("dev-erin", "device_id", DEVICE_OF_IDENTIFIED_USER, erin.braze_id),
@@ -159,8 +159,11 @@ def test_match_log_keeps_the_newest_entries_and_running_totals():
     _, ws = new_workspace(match_log_limit=3)
     ws.apply_cohort_changes("mixpanel", "c", [{"user_ids": [f"u{i}" for i in range(10)]}])
     cohort = ws.cohorts.get("mixpanel", "c")
-    assert [e["identifier"] for e in cohort.log_entries()] == ["u7", "u8", "u9"]
-    assert (cohort.logged, cohort.log_totals[UNKNOWN_USER]) == (10, 10)
+    assert [e["identifier"] for e in cohort.log.entries()] == ["u7", "u8", "u9"]
+    assert (cohort.log.logged, cohort.log.totals[UNKNOWN_USER]) == (10, 10)
+    ws.apply_cohort_changes("mixpanel", "c", [{"user_ids": ["v1"]}, {"device_ids": ["d1", "d2"]}])
+    assert [(e["sequence"], e["identifier"]) for e in cohort.log.entries()] == [(11, "v1"), (12, "d1"), (13, "d2")]
+    assert [e["identifier"] for e in cohort.log.entries(limit=2)] == ["d1", "d2"]
 
 
 def test_deleted_and_merged_away_users_leave_their_cohorts(ws):
