@@ -18,15 +18,15 @@ from mocks.common import ServerThread
 def braze_matching_identified_devices():
     from mocks.braze import cohorts, create_app
 
-    original = cohorts.match_identifier
+    original = cohorts.match_identifiers
 
-    def match_identifier(directory, kind, value):
-        outcome, braze_id = original(directory, kind, value)
-        if outcome == cohorts.DEVICE_OF_IDENTIFIED_USER:
-            return cohorts.MATCHED, braze_id
-        return outcome, braze_id
+    def match_identifiers(directory, kind, values):
+        matches = original(directory, kind, values)
+        matches.outcomes = [cohorts.MATCHED if outcome == cohorts.DEVICE_OF_IDENTIFIED_USER else outcome
+                            for outcome in matches.outcomes]
+        return matches
 
-    cohorts.match_identifier = match_identifier
+    cohorts.match_identifiers = match_identifiers
     return create_app()
 
 
