@@ -44,11 +44,6 @@ class Matches:
         return len(self.identifiers)
 
 
-def alias_text(alias: dict[str, str]) -> str:
-    """How an alias appears as one identifier in the match log: ``label:name``."""
-    return f"{alias['alias_label']}:{alias['alias_name']}"
-
-
 def match_identifiers(directory: UserDirectory, kind: str, values: list[Any]) -> Matches:
     """Match identifiers of one kind (SEED-6.1 to 6.3): ``external_id`` and ``device_id`` values are
     strings, ``alias`` values are ``{"alias_name", "alias_label"}``.
@@ -92,9 +87,6 @@ class ChangeSummary:
     @property
     def matched(self) -> int:
         return self.outcomes[MATCHED]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"identifiers": self.identifiers, "added": self.added, "removed": self.removed, **self.outcomes}
 
 
 @dataclass(slots=True)

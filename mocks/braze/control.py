@@ -13,6 +13,7 @@ from typing import Any, Callable
 from flask import Blueprint, Response, request
 
 from mocks.common.app import CONTROL_PREFIX, control_error, json_reply, mock_context, read_json
+from mocks.common.defaults import MIXPANEL_PARTNER
 
 from .audiences import COHORT_FILTER_SUFFIX, CohortFilter
 from .cohorts import OUTCOMES
@@ -135,7 +136,7 @@ def control_blueprint() -> Blueprint:
     @_locked
     def create_data_import_key(ws: str) -> Any:
         store = _store()
-        partner = _body("control_data_import_key", optional=True).get("partner", "mixpanel")
+        partner = _body("control_data_import_key", optional=True).get("partner", MIXPANEL_PARTNER)
         return _key_entry(store.add_data_import_key(store.workspace(ws), partner)), 201
 
     @bp.get(ws_path + "/data_import_keys")
@@ -242,7 +243,7 @@ def control_blueprint() -> Blueprint:
         workspace = store.workspace(ws)
         body = _body("control_segment")
         segment = workspace.add_segment(body["name"], [_cohort_filter(store, f) for f in body["filters"]])
-        return {**segment.to_dict()}, 201
+        return segment.to_dict(), 201
 
     @bp.get(ws_path + "/segments")
     @_locked

@@ -121,6 +121,8 @@ class BrazeUser:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "BrazeUser":
+        if not isinstance(data.get("braze_id"), str):
+            raise TypeError("every user needs a string 'braze_id'")
         return cls(braze_id=data["braze_id"], created_at=float(data["created_at"]), external_id=data.get("external_id"),
                    aliases=dict(data.get("aliases") or {}), device_ids=list(data.get("device_ids") or []),
                    attributes=dict(data.get("attributes") or {}), events=_activities_from_dict(data.get("events")),

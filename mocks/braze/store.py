@@ -7,7 +7,6 @@ endpoints in :mod:`.user_requests`.
 """
 from __future__ import annotations
 
-import itertools
 import secrets
 import threading
 import uuid
@@ -72,10 +71,11 @@ class IdSource:
     def __init__(self, clock: Clock):
         self._clock = clock
         self.machine = secrets.token_hex(3)
-        self.counter = itertools.count(1)
+        self.issued = 0  # braze_ids handed out so far (kept in the state, so a loaded store goes on counting)
 
     def braze_id(self) -> str:
-        return f"{int(self._clock.timestamp()) & 0xFFFFFFFF:08x}{self.machine}{next(self.counter) & 0xFFFFFFFFFF:010x}"
+        self.issued += 1
+        return f"{int(self._clock.timestamp()) & 0xFFFFFFFF:08x}{self.machine}{self.issued & 0xFFFFFFFFFF:010x}"
 
     @staticmethod
     def token() -> str:
@@ -279,26 +279,27 @@ class BrazeStore:
         return (workspace, entry) if entry.status == ACTIVE else None
 
     # -- state -----------------------------------------------------------------------------------
+    def _load_workspace(self, entry: dict[str, Any]) -> Workspace:
+        if not isinstance(entry.get("workspace_id"), str):
+            raise TypeError("every workspace needs a string 'workspace_id'")
+        workspace = Workspace(entry["workspace_id"], entry["name"], entry["created_at"], self.clock, self.ids,
+                              self.config)
+        workspace.load(entry)
+        return workspace
+
     def to_dict(self) -> dict[str, Any]:
         with self.lock:
-            return {"partners": dict(self.partners), "id_counter": self._peek_counter(),
+            return {"partners": dict(self.partners), "braze_ids_issued": self.ids.issued,
                     "workspaces": [w.to_dict() for w in self.workspaces.values()]}
 
-    def _peek_counter(self) -> int:
-        value = next(self.ids.counter)
-        self.ids.counter = itertools.count(value)
-        return value
-
     def load(self, data: dict[str, Any]) -> None:
-        """Replace the whole state with a dump from :meth:`to_dict` (an incomplete dump raises
-        ``KeyError``/``TypeError``/``ValueError`` and leaves the old state in place)."""
+        """Replace the whole state with a dump from :meth:`to_dict`. A malformed dump raises
+        ``ValueError`` (or ``KeyError``/``TypeError``) and leaves the old state in place."""
         with self.lock:
-            workspaces: dict[str, Workspace] = {}
-            for entry in data.get("workspaces") or []:
-                workspace = Workspace(entry["workspace_id"], entry["name"], entry["created_at"], self.clock,
-                                      self.ids, self.config)
-                workspace.load(entry)
-                workspaces[workspace.workspace_id] = workspace
+            try:
+                workspaces = {w.workspace_id: w for w in map(self._load_workspace, data.get("workspaces") or [])}
+            except AttributeError as exc:  # a field of the wrong JSON type deep inside the dump
+                raise ValueError(str(exc)) from None
             partners = data.get("partners") or self.config.all_partners
             if not isinstance(partners, dict):
                 raise TypeError("'partners' must be an object")
@@ -306,4 +307,4 @@ class BrazeStore:
             self.workspaces = workspaces
             self._rest_keys = {k: w.workspace_id for w in workspaces.values() for k in w.rest_api_keys}
             self._import_keys = {k: w.workspace_id for w in workspaces.values() for k in w.data_import_keys}
-            self.ids.counter = itertools.count(int(data.get("id_counter") or 1))
+            self.ids.issued = int(data.get("braze_ids_issued") or 0)

@@ -281,3 +281,21 @@ def test_state_round_trip_keeps_rules_working():
     assert restored.resolve_import_key(key.key)[0] is again
     assert match_identifier(again.directory, "device_id", "dev-1")[0] == DEVICE_OF_IDENTIFIED_USER
     assert again.directory.create(external_id="new").braze_id not in {u.braze_id for u in ws.directory.users.values()}
+
+
+@pytest.mark.parametrize("dump", [
+    {"workspaces": [{"workspace_id": 1}]},
+    {"workspaces": ["ws"]},
+    {"workspaces": [{"workspace_id": "w", "name": "n", "created_at": "t", "users": [{"braze_id": 5}]}]},
+    {"workspaces": [{"workspace_id": "w", "name": "n", "created_at": "t", "segments": [
+        {"segment_id": "s", "name": "s", "created_at": "t", "filters": [{"type": 3, "operator": "x", "cohort_id": "c"}]}]}]},
+    {"workspaces": [{"workspace_id": "w", "name": "n", "created_at": "t", "data_points": {"x": "many"}}]},
+    {"workspaces": [{"workspace_id": "w", "name": "n", "created_at": "t", "cohorts": [{"partner": "p"}]}]},
+    {"partners": ["mixpanel"]},
+])
+def test_a_malformed_dump_is_refused_and_the_state_stays(dump):
+    store, ws = new_workspace()
+    ws.directory.create(external_id="kept")
+    with pytest.raises((KeyError, TypeError, ValueError)):
+        store.load(dump)
+    assert store.workspace(ws.workspace_id).directory.by_external("kept") is not None
