@@ -61,7 +61,7 @@ def _read_body(schema: str) -> dict[str, Any]:
     raw = request.get_data(cache=True)
     try:
         body = json.loads(raw) if raw else _NOT_JSON
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested too deeply
         body = _NOT_JSON
     if not isinstance(body, dict):
         _check_body(schema, body)

@@ -53,6 +53,8 @@ def endpoints(braze):
 def bad_bodies(body, rng):
     """Raw bodies: not JSON, not objects, each field missing or of a wrong type, random edits."""
     yield b"{not json"
+    yield b"[" * 50_000
+    yield b'{"a": ' * 20_000 + b"1" + b"}" * 20_000
     yield b"\xff\xfe\x00"
     yield b""
     for value in ([body], "body", 12, None):
