@@ -5,6 +5,8 @@ the snapshot and a partner client, so unit tests drive it with fakes and no HTTP
 """
 from __future__ import annotations
 
+import gc
+import threading
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -12,7 +14,7 @@ from typing import Any, Protocol
 from mocks.common.clock import parse_duration, to_iso
 
 from .braze_partner_client import BrazeCallError, BrazeRefused, CallReport, RetryPolicy
-from .sync import (FAILED, MAX_IDENTIFIERS_PER_REQUEST, PAUSED, BrazeConnection, CohortExport,
+from .sync import (FAILED, MAX_IDENTIFIERS_PER_REQUEST, PAUSED, BrazeConnection, CohortInfo, CohortExport,
                    CohortProject, CohortSnapshot, ExportableMembers, SyncPlan, SyncRecord, cohort_changes)
 
 
@@ -76,6 +78,25 @@ class CohortSync:
             trigger: str) -> SyncRecord:
         """One sync of ``export`` with membership evaluated at ``at`` (its scheduled instant)."""
         record = SyncRecord(scheduled_at=at, ran_at=ran_at, trigger=trigger)
+        with COLLECTOR_PAUSE:
+            planned = self._plan(export, connection, snapshot, project, at, record)
+        if planned is None:
+            return record
+        cohort, plan = planned
+        try:
+            self._send(str(export.cohort_id), cohort, plan, snapshot, client, record)
+        except BrazeCallError as exc:
+            record.result = PAUSED if isinstance(exc, BrazeRefused) else FAILED
+            record.error = exc.message
+            _count(record, exc.report)
+            return record
+        snapshot.complete(at)
+        return record
+
+    def _plan(self, export: CohortExport, connection: BrazeConnection, snapshot: CohortSnapshot,
+              project: CohortProject, at: datetime, record: SyncRecord) -> tuple[CohortInfo, SyncPlan] | None:
+        """Membership at ``at``, as identifiers, diffed against the snapshot; None when the export
+        must pause (``record`` says why)."""
         try:
             cohort = project.cohort(export.cohort_id)
             members = project.cohort_members(export.cohort_id, at)
@@ -91,15 +112,7 @@ class CohortSync:
             record.kind = "full"
         plan = SyncPlan.diff(current, snapshot)
         record.describe_plan(current, plan, self.settings.operations_cap)
-        try:
-            self._send(str(export.cohort_id), cohort, plan, snapshot, client, record)
-        except BrazeCallError as exc:
-            record.result = PAUSED if isinstance(exc, BrazeRefused) else FAILED
-            record.error = exc.message
-            _count(record, exc.report)
-            return record
-        snapshot.complete(at)
-        return record
+        return cohort, plan
 
     def _send(self, braze_cohort_id: str, cohort: Any, plan: SyncPlan, snapshot: CohortSnapshot,
               client: PartnerClient, record: SyncRecord) -> None:
@@ -120,9 +133,41 @@ def _count(record: SyncRecord, report: CallReport) -> None:
     record.retries.extend(attempt.to_dict() for attempt in report.attempts)
 
 
-def _refused(record: SyncRecord, message: str) -> SyncRecord:
+def _refused(record: SyncRecord, message: str) -> None:
     """A sync that cannot run until someone acts: the export pauses with ``message``."""
     record.result = PAUSED
     record.error = message
-    return record
+
+
+class CollectorPause:
+    """Suspends CPython's cyclic garbage collector while a sync builds its plan.
+
+    The plan is a few million small objects without cycles (identifiers, changes), but allocating
+    them triggers full collections that rescan the whole heap, and next to a loaded Mixpanel store
+    the heap holds millions of profile dicts: at 1,000,000 members the collector took 5 s of the 8 s
+    spent planning. The collector is process-wide, so pauses are counted (concurrent syncs on other
+    connections nest) and it resumes when the last pause ends, if it was running to begin with.
+    The network part of a sync runs with the collector on."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._was_enabled = False
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._depth == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._depth += 1
+
+    def __exit__(self, *exc: Any) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0 and self._was_enabled:
+                gc.enable()
+
+
+#: The one pause counter of this process (the collector it guards is process-wide too).
+COLLECTOR_PAUSE = CollectorPause()
 

@@ -1,4 +1,5 @@
 """One sync at a time, driven with a fake project and a fake Braze (no HTTP)."""
+import gc
 from collections import Counter
 from datetime import timedelta
 
@@ -7,7 +8,7 @@ import pytest
 from mocks.common.clock import DEFAULT_START
 from mocks.mixpanel.braze_partner_client import BrazeRefused, BrazeUnavailable, CallReport
 from mocks.mixpanel.sync import BrazeConnection, CohortExport, CohortSnapshot
-from mocks.mixpanel.sync_runner import CohortSync, SyncSettings
+from mocks.mixpanel.sync_runner import CohortSync, CollectorPause, SyncSettings
 
 from .test_sync_fakes import FakeBraze, FakeProject
 
@@ -188,3 +189,20 @@ def test_settings_from_config(config, expected):
 def test_unknown_settings_are_refused():
     with pytest.raises(ValueError, match="unknown EXPORTS settings: intervall"):
         SyncSettings.from_config({"intervall": "1m"})
+
+
+def test_the_collector_pause_nests_and_restores_the_collector_as_it_found_it():
+    pause = CollectorPause()
+    assert gc.isenabled()
+    with pause:
+        with pause:
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with pause:
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
