@@ -197,8 +197,9 @@ class CohortSnapshot:
                 "completed_at": _iso_or_none(self.completed_at), "name_sent": self.name_sent}
 
     def to_dict(self) -> dict[str, Any]:
-        return {"acknowledged": [[did, *ident.to_list()] for ident, did in self.acknowledged.items()],
-                "pending_removal": [[did, *ident.to_list()] for ident, did in self.pending_removal.items()],
+        """``list(items())`` copies in one step, so a dump taken while a sync runs cannot fail."""
+        return {"acknowledged": [[did, *ident.to_list()] for ident, did in list(self.acknowledged.items())],
+                "pending_removal": [[did, *ident.to_list()] for ident, did in list(self.pending_removal.items())],
                 "baseline_at": _iso_or_none(self.baseline_at), "completed_at": _iso_or_none(self.completed_at),
                 "name_sent": self.name_sent}
 

@@ -49,7 +49,7 @@ class ExportRegistry:
         self._projects = projects
         self._clock = clock
         self.settings = settings or SyncSettings()
-        self._sleep = sleep or (_no_sleep if clock.mode == "virtual" else time.sleep)
+        self._sleep = sleep or _sleep_on(clock)
         self._client_factory = client_factory or self._http_client
         self._runner = CohortSync(self.settings)
         self._lock = threading.RLock()
@@ -309,6 +309,12 @@ def _as_id(value: Any) -> int | None:
     return None
 
 
-def _no_sleep(seconds: float) -> None:
-    """A virtual clock never waits for real: the wait is recorded in the sync instead."""
+def _sleep_on(clock: Clock) -> Callable[[float], None]:
+    """How a retry waits: not at all on a virtual clock (the wait is only recorded in the sync),
+    for real on a real clock, and shortened by the scale on a scaled one."""
+    if clock.mode == "virtual":
+        return lambda seconds: None
+    if clock.mode == "scaled":
+        return lambda seconds: time.sleep(seconds / clock.scale)
+    return time.sleep
 

@@ -297,3 +297,12 @@ def test_syncs_under_one_connection_run_one_after_another(world):
     for run in runs:
         run.join(5)
     assert braze.max_concurrent == 1 and len(braze.user_calls()) == 2
+
+
+@pytest.mark.parametrize("mode, slept", [("virtual", []), ("scaled", [0.5])])
+def test_retries_wait_by_the_clock_mode(monkeypatch, mode, slept):
+    waits = []
+    monkeypatch.setattr("mocks.mixpanel.sync_registry.time.sleep", waits.append)
+    registry = ExportRegistry(FakeDirectory(), Clock(mode, scale=2.0) if mode == "scaled" else Clock())
+    registry._sleep(1.0)
+    assert waits == slept
