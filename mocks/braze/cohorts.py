@@ -26,6 +26,7 @@ MATCHED, UNKNOWN_USER, DEVICE_OF_IDENTIFIED_USER = "matched", "unknown_user", "d
 OUTCOMES = (MATCHED, UNKNOWN_USER, DEVICE_OF_IDENTIFIED_USER)
 KIND_EXTERNAL_ID, KIND_DEVICE_ID, KIND_ALIAS = "external_id", "device_id", "alias"
 ADD, REMOVE = "add", "remove"
+IDENTIFIER_FIELDS = ("user_ids", "device_ids", "aliases")
 
 
 @dataclass(slots=True)
@@ -225,8 +226,14 @@ class CohortBook:
         return cohort
 
     def apply_changes(self, partner: str, cohort_id: str, changes: Iterable[dict[str, Any]], now: str) -> ChangeSummary:
-        """Apply the ``cohort_changes`` of a users call (already validated); never creates users."""
+        """Apply the ``cohort_changes`` of a users call (already validated); never creates users.
+
+        A call without a single identifier only checks credentials (partners send one to test a
+        key), so it creates no cohort."""
+        changes = list(changes)
         cohort = self.cohorts.get((partner, cohort_id))
+        if cohort is None and not any(change.get(field) for change in changes for field in IDENTIFIER_FIELDS):
+            return ChangeSummary()
         if cohort is None:  # HOUSE-3: named after its id until the name endpoint names it
             cohort = self.cohorts[(partner, cohort_id)] = PartnerCohort(partner, cohort_id, cohort_id, now, False,
                                                                         self.log_limit)

@@ -27,6 +27,13 @@ def test_both_endpoints_answer_201_success_and_an_empty_change_list_is_accepted(
     assert braze.ws_get("/cohorts/mixpanel/c1")["member_count"] == 0
 
 
+def test_an_empty_change_list_only_checks_credentials_and_creates_no_cohort(braze):
+    """Partners send `cohort_changes: []` to test a key; that must not leave a cohort behind."""
+    expect(braze.cohort_users("credential-check", []), 201, "success")
+    expect(braze.cohort_users("credential-check", [{"user_ids": []}]), 201, "success")
+    assert braze.ws_get("/cohorts")["cohorts"] == []
+
+
 # -- errors, each text exactly, in HOUSE-2's order -------------------------------------------------------
 @pytest.mark.parametrize("raw, message", [
     (b"not json", CHANGES_MESSAGE), (b"", CHANGES_MESSAGE), (b'["k", "s"]', CHANGES_MESSAGE), (b"42", CHANGES_MESSAGE),
