@@ -99,6 +99,14 @@ def test_refusals_pause_with_brazes_message(exported, status):
     assert world.braze_members(cohort) == {"alice", "bob", "dave"}
 
 
+def test_connecting_checks_the_key_with_an_empty_users_call_that_leaves_no_cohort(mocks):
+    world = new_world(mocks)
+    checks = [e["request"] for e in world.partner_calls()]
+    assert checks == [{"partner_api_key": "***", "client_secret": "***", "cohort_id": "connection-check",
+                       "cohort_changes": []}]
+    assert mocks.braze.cohorts(world.workspace) == []
+
+
 def test_a_refused_key_is_not_saved(mocks):
     world = new_world(mocks)
     world.braze.invalidate_data_import_key(world.workspace, world.key)
