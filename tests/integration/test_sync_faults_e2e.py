@@ -66,7 +66,7 @@ def test_a_dropped_connection_is_retried(exported):
     world.mocks.advance("15m")
     sync = world.last_sync(export_id)
     assert sync["result"] == "success" and sync["retries"][0]["reason"].startswith("connection failed")
-    assert users_call_statuses(world)[-1:] == [201]  # (the dropped call may be missing from the journal)
+    assert sorted(map(str, users_call_statuses(world))) == ["201", "dropped"]  # journaled in either order
     assert world.braze_members(cohort) == {"alice", "bob", "dave"}
     assert world.adds_accepted(cohort, "dave") == 1
 
