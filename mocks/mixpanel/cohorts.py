@@ -65,6 +65,8 @@ ValueTest = Callable[[dict[str, Any], str], bool]
 def value_test(operators: dict[str, Any]) -> ValueTest:
     """A test of one property of a properties dict; every operator given must hold."""
     checks = [(op, operators[op]) for op in _OPERATORS if op in operators]
+    if len(checks) == 1 and checks[0][0] == "equals" and isinstance(checks[0][1], (bool, str, int, float)):
+        return _equals_scalar(checks[0][1])
 
     def test(props: dict[str, Any], name: str) -> bool:
         present = name in props and props[name] is not None
@@ -81,6 +83,24 @@ def value_test(operators: dict[str, Any]) -> ValueTest:
             if not ok:
                 return False
         return True
+    return test
+
+
+def _equals_scalar(expected: bool | str | int | float) -> ValueTest:
+    """``equals`` a scalar, the most common profile filter, without the generic loop: it runs once
+    per profile per evaluation. Same meaning as :func:`same_value` (no ``True == 1``; a list
+    property equals a value it contains)."""
+    if isinstance(expected, bool):
+        def test(props: dict[str, Any], name: str) -> bool:
+            value = props.get(name)
+            return value is expected or (value.__class__ is list and any(item is expected for item in value))
+        return test
+
+    def test(props: dict[str, Any], name: str) -> bool:
+        value = props.get(name)
+        if value.__class__ is list:
+            return any(same_value(item, expected) for item in value)
+        return value == expected and value.__class__ is not bool
     return test
 
 

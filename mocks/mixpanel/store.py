@@ -9,6 +9,7 @@ Plain Python, no Flask. Every time rule reads the injected clock. Other parts of
 from __future__ import annotations
 
 import itertools
+from array import array
 import secrets
 import threading
 from collections import OrderedDict
@@ -108,7 +109,7 @@ class Project:
         self.version = 0
         self.lock = threading.RLock()
         self._new_cohort_id = new_cohort_id
-        self._members_cache: OrderedDict[tuple[int, int, int, int], frozenset[str]] = OrderedDict()
+        self._members_cache: OrderedDict[tuple[int, int, int, int], array] = OrderedDict()
 
     # -- description ---------------------------------------------------------------------------
     def describe(self) -> dict[str, Any]:
@@ -252,19 +253,29 @@ class Project:
 
     def cohort_members(self, cohort_id: int, at: datetime) -> set[str]:
         """Canonical distinct_ids of the members, evaluated at instant ``at``."""
-        return set(self._members(cohort_id, to_ms(at)))
+        with self.lock:
+            return self.registry.names(self._members(cohort_id, to_ms(at)))
+
+    def member_profiles(self, cohort_id: int, at: datetime) -> list[tuple[str, dict[str, Any] | None]]:
+        """The members at ``at`` with their profiles, under one lock and WITHOUT copies (None where
+        there is none); callers must not modify them. The sync reads every member's profile on
+        every sync, so this is the hot path of a large dynamic export: members come in the order
+        the project first saw them, which is also the order of the profiles in memory."""
+        with self.lock:
+            ids, profile_of = self.registry.ids, self.profiles.by_user.get
+            return [(ids[number], profile_of(number)) for number in self._members(cohort_id, to_ms(at))]
 
     def cohort_count(self, cohort_id: int, at: datetime) -> int:
         return len(self._members(cohort_id, to_ms(at)))
 
-    def _members(self, cohort_id: int, at_ms: int) -> frozenset[str]:
+    def _members(self, cohort_id: int, at_ms: int) -> array:
+        """The canonical numbers of the members, ascending (cached per definition, data and instant)."""
         with self.lock:
             cohort = self.cohort(cohort_id)
             key = (cohort_id, cohort.revision, self.version, at_ms)
             found = self._members_cache.get(key)
             if found is None:
-                numbers = cohort.condition.members(ProjectWorld(self, at_ms))
-                found = frozenset(self.registry.names(numbers))
+                found = array("i", sorted(cohort.condition.members(ProjectWorld(self, at_ms))))
                 self._members_cache[key] = found
                 while len(self._members_cache) > _CACHE_SIZE:
                     self._members_cache.popitem(last=False)

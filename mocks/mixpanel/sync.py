@@ -20,9 +20,11 @@ left in Braze and removes who has left since (HOUSE-11).
 """
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Iterator, NamedTuple, Protocol
+from types import MappingProxyType
+from typing import Any, Iterator, Mapping, NamedTuple, Protocol
 
 from mocks.common.clock import parse_instant, to_iso
 from mocks.common.defaults import DEFAULT_PARTNER_API_KEY
@@ -50,9 +52,7 @@ class CohortProject(Protocol):
 
     def cohort(self, cohort_id: Any) -> CohortInfo: ...
 
-    def cohort_members(self, cohort_id: Any, at: datetime) -> set[str]: ...
-
-    def profile_properties(self, distinct_id: str) -> dict[str, Any]: ...
+    def member_profiles(self, cohort_id: Any, at: datetime) -> list[tuple[str, Mapping[str, Any] | None]]: ...
 
 
 # -- identifiers -----------------------------------------------------------------------------------
@@ -213,6 +213,13 @@ class CohortSnapshot:
                    data.get("name_sent"))
 
 
+_NO_PROPERTIES: Mapping[str, Any] = MappingProxyType({})
+
+
+def _by_distinct_id(change: "Change") -> str:
+    return change.distinct_id
+
+
 # -- the diff ----------------------------------------------------------------------------------------------
 class Change(NamedTuple):
     distinct_id: str
@@ -230,16 +237,19 @@ class ExportableMembers:
     shared: list[tuple[str, Identifier]]
 
     @classmethod
-    def resolve(cls, members: Iterable[str], connection: BrazeConnection,
-                properties_of: Any) -> "ExportableMembers":
-        """Sorted by distinct_id so batches and records are the same on every run. When two
-        profiles carry one identifier, the first distinct_id sends it and the other is a no-op."""
+    def resolve(cls, members: list[tuple[str, Mapping[str, Any] | None]],
+                connection: BrazeConnection) -> "ExportableMembers":
+        """``members`` pairs each member with its profile (read-only). This runs on every sync of
+        every member, the hot path of a large dynamic export. When two profiles carry one
+        identifier the smallest distinct_id sends it and the others are no-ops, whatever order the
+        members come in, so the whole cohort is never sorted (only the changes are)."""
         by_identifier: dict[Identifier, str] = {}
+        claim = by_identifier.setdefault
         skipped: list[str] = []
         shared: list[tuple[str, Identifier]] = []
-        ordered = sorted(members)
         user_id_property = connection.user_id_property
-        for distinct_id, properties in zip(ordered, map(properties_of, ordered)):
+        for distinct_id, properties in members:
+            properties = properties or _NO_PROPERTIES
             value = properties.get(user_id_property)
             if value.__class__ is str and value and not value.isspace():  # the usual case, inlined
                 identifier: Identifier | None = _new_tuple(Identifier, (USER_ID, value, ""))
@@ -247,32 +257,53 @@ class ExportableMembers:
                 identifier = connection.identifier_for(distinct_id, properties)
             if identifier is None:
                 skipped.append(distinct_id)
-            elif identifier in by_identifier:
-                shared.append((distinct_id, identifier))
-            else:
+                continue
+            owner = claim(identifier, distinct_id)
+            if owner is distinct_id:
+                continue
+            if distinct_id < owner:
                 by_identifier[identifier] = distinct_id
-        return cls(by_identifier, len(ordered), skipped, shared)
+                owner, distinct_id = distinct_id, owner
+            shared.append((distinct_id, identifier))
+        skipped.sort()
+        shared.sort()
+        return cls(by_identifier, len(members), skipped, shared)
 
 
 @dataclass
 class SyncPlan:
-    """Set-based diff of the exportable members against the snapshot."""
+    """Set-based diff of the exportable members against the snapshot.
+
+    Only the changes are materialised; the members Braze already holds (no-ops) are counted, and
+    listed on demand (:meth:`unchanged`), because on a large cohort they are nearly everyone."""
 
     adds: list[Change]
     removes: list[Change]
-    unchanged: list[Change]
+    unchanged_count: int
+    current: ExportableMembers
+    held: dict[Identifier, str]
 
     @classmethod
     def diff(cls, current: ExportableMembers, snapshot: CohortSnapshot) -> "SyncPlan":
+        """Adds and removes come out in distinct_id order, so batches are the same on every run."""
         held, now = snapshot.acknowledged, current.by_identifier
-        adds = [_new_tuple(Change, (did, ident, ADD)) for ident, did in now.items() if ident not in held]
-        unchanged = [_new_tuple(Change, (did, ident, NO_OP)) for ident, did in now.items() if ident in held]
-        unchanged.extend(_new_tuple(Change, (did, ident, NO_OP)) for did, ident in current.shared)
-        removes = [_new_tuple(Change, (did, ident, REMOVE))
-                   for source in (held, snapshot.pending_removal)
-                   for ident, did in source.items() if ident not in now]
-        removes.sort(key=lambda change: change.distinct_id)
-        return cls(adds, removes, unchanged)
+        new = now.keys() - held.keys()
+        adds = sorted((_new_tuple(Change, (now[ident], ident, ADD)) for ident in new), key=_by_distinct_id)
+        removes = sorted((_new_tuple(Change, (did, ident, REMOVE))
+                          for source in (held, snapshot.pending_removal)
+                          for ident, did in source.items() if ident not in now), key=_by_distinct_id)
+        return cls(adds, removes, len(now) - len(new) + len(current.shared), current, held)
+
+    def unchanged(self, limit: int) -> list[Change]:
+        """The first ``limit`` no-ops by distinct_id (members Braze already holds, then members
+        sharing an identifier another member sends); only the sample is ordered, not everyone."""
+        if limit <= 0:
+            return []
+        held = self.held
+        first = heapq.nsmallest(limit, ((did, ident) for ident, did in self.current.by_identifier.items()
+                                        if ident in held))
+        first += self.current.shared[:limit - len(first)]
+        return [_new_tuple(Change, (did, ident, NO_OP)) for did, ident in first]
 
     @property
     def changes(self) -> list[Change]:
@@ -338,9 +369,9 @@ class SyncRecord:
         self.members = current.member_count
         self.skipped = len(current.skipped)
         self.skipped_distinct_ids = current.skipped[:cap]
-        self.unchanged = len(plan.unchanged)
-        self.operation_counts = {ADD: len(plan.adds), REMOVE: len(plan.removes), NO_OP: len(plan.unchanged)}
-        self.operations = (plan.changes[:cap] + plan.unchanged[:max(cap - len(plan.changes), 0)])
+        self.unchanged = plan.unchanged_count
+        self.operation_counts = {ADD: len(plan.adds), REMOVE: len(plan.removes), NO_OP: plan.unchanged_count}
+        self.operations = plan.changes[:cap] + plan.unchanged(max(cap - len(plan.changes), 0))
         self.not_sent = len(plan.adds) + len(plan.removes)
 
     def count_sent(self, batch: list[Change]) -> None:

@@ -287,7 +287,7 @@ class _MissingProject:
     def cohort(self, cohort_id: Any) -> Any:
         raise KeyError(cohort_id)
 
-    cohort_members = profile_properties = cohort
+    member_profiles = cohort
 
 
 def _check_alias_mapping(connection: BrazeConnection) -> None:

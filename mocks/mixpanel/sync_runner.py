@@ -99,13 +99,13 @@ class CohortSync:
         must pause (``record`` says why)."""
         try:
             cohort = project.cohort(export.cohort_id)
-            members = project.cohort_members(export.cohort_id, at)
+            members = project.member_profiles(export.cohort_id, at)
         except KeyError:
             return _refused(record, f"cohort {export.cohort_id} no longer exists in project {export.project_id}")
         if len(members) > self.settings.max_cohort_members:
             return _refused(record, f"cohort {export.cohort_id} has {len(members):,} members; at most "
                                     f"{self.settings.max_cohort_members:,} can be exported to Braze")
-        current = ExportableMembers.resolve(members, connection, project.profile_properties)
+        current = ExportableMembers.resolve(members, connection)
         if export.needs_full_sync or snapshot.is_stale(at, self.settings.snapshot_max_age):
             snapshot.restart(at)
             export.needs_full_sync = False

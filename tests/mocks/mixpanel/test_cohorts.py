@@ -167,3 +167,16 @@ def test_deeply_nested_definitions_are_refused_before_validation():
         definition = {"not": definition}
     with pytest.raises(DefinitionError, match="nested more than 32 levels deep"):
         compile_definition(definition, IdRegistry())
+
+
+# -- the fast path of `equals` agrees with the generic comparison ----------------------------------------
+@pytest.mark.parametrize("expected", [True, False, 1, 0, 1.0, "pro", ""])
+def test_equals_fast_path_agrees_with_same_value(expected):
+    from mocks.mixpanel.cohorts import value_test
+    from mocks.mixpanel.expressions import same_value
+
+    test = value_test({"equals": expected})
+    for actual in [True, False, 1, 0, 1.0, 2, "pro", "", None, [expected], [], ["x", expected], [1, True], {"a": 1}]:
+        props = {} if actual is None else {"p": actual}
+        generic = actual is not None and same_value(actual, expected)
+        assert test(props, "p") is generic, (actual, expected)

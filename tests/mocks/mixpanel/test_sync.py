@@ -47,7 +47,7 @@ def test_connection_listing_masks_keys_but_state_keeps_them():
 
 def test_members_resolve_sorted_with_skips_and_shared_identifiers():
     profiles = {"b": {"$braze_external_id": "x"}, "a": {"$braze_external_id": "x"}, "c": {}}
-    current = ExportableMembers.resolve({"c", "b", "a"}, connection(), lambda d: profiles[d])
+    current = ExportableMembers.resolve([(d, profiles[d]) for d in "cba"], connection())
     assert current.by_identifier == {Identifier("user_id", "x"): "a"}
     assert current.skipped == ["c"] and current.shared == [("b", Identifier("user_id", "x"))]
     assert current.member_count == 3
@@ -62,7 +62,19 @@ def test_diff_is_set_based_against_the_acknowledged_snapshot():
     plan = SyncPlan.diff(resolved(d2="2", d3="3"), snapshot)
     assert plan.adds == [Change("d3", Identifier("user_id", "3"), ADD)]
     assert plan.removes == [Change("d1", Identifier("user_id", "1"), REMOVE)]
-    assert plan.unchanged == [Change("d2", Identifier("user_id", "2"), NO_OP)]
+    assert plan.unchanged(10) == [Change("d2", Identifier("user_id", "2"), NO_OP)]
+    assert plan.unchanged_count == 1
+
+
+def test_no_ops_are_counted_and_listed_on_demand_in_distinct_id_order():
+    snapshot = CohortSnapshot(acknowledged={Identifier("user_id", x): f"d{x}" for x in "123"})
+    current = ExportableMembers({Identifier("user_id", x): f"d{x}" for x in "1234"}, 5, [],
+                                [("d5", Identifier("user_id", "1"))])
+    plan = SyncPlan.diff(current, snapshot)
+    assert plan.unchanged_count == 4
+    assert [c.distinct_id for c in plan.unchanged(10)] == ["d1", "d2", "d3", "d5"]
+    assert [c.distinct_id for c in plan.unchanged(2)] == ["d1", "d2"]
+    assert plan.unchanged(0) == []
 
 
 def test_a_member_whose_identifier_changed_is_removed_under_the_old_one_and_added_under_the_new():

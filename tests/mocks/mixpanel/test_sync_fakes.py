@@ -51,8 +51,8 @@ class FakeProject:
         members = self.membership[cohort_id]
         return set(members(at) if callable(members) else members)
 
-    def profile_properties(self, distinct_id: str) -> dict[str, Any]:
-        return self.profiles.get(distinct_id, {})
+    def member_profiles(self, cohort_id: Any, at: datetime) -> list[tuple[str, dict[str, Any] | None]]:
+        return [(distinct_id, self.profiles.get(distinct_id)) for distinct_id in self.cohort_members(cohort_id, at)]
 
 
 @dataclass
