@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from .clock import Clock, ClockError, to_iso
 from .faults import FaultError, FaultRegistry, parse_rule
-from .journal import Journal, body_for_journal, redact
+from .journal import Journal, RawBody, redact
 from .ratelimit import RateLimiter
 
 CONTROL_PREFIX = "/_harness"
@@ -157,7 +157,7 @@ def _record_in_journal(response: Response) -> Response:
         return response
     response_body: Any = None
     if not response.is_streamed:
-        response_body = body_for_journal(response.get_data(), response.mimetype or "")
+        response_body = RawBody(response.get_data(), response.mimetype or "")
     headers = {k.lower(): v for k, v in request.headers.items() if k.lower() in ("content-type", "content-encoding")}
     ctx.journal.record({
         "method": request.method,
@@ -165,7 +165,7 @@ def _record_in_journal(response: Response) -> Response:
         "query": redact(request.args.to_dict()),
         "headers": headers,
         "status": "dropped" if g.get("dropped") else response.status_code,
-        "request": body_for_journal(_request_body(), request.mimetype or ""),
+        "request": _raw_request_body(),
         "response": response_body,
         "at": to_iso(ctx.clock.now()),
         "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 3),
@@ -173,10 +173,10 @@ def _record_in_journal(response: Response) -> Response:
     return response
 
 
-def _request_body() -> bytes | None:
+def _raw_request_body() -> RawBody | None:
     """The request body for the journal; None when it was refused unread (e.g. 413 too large)."""
     try:
-        return request.get_data(cache=True)
+        return RawBody(request.get_data(cache=True), request.mimetype or "")
     except HTTPException:
         return None
 

@@ -216,9 +216,6 @@ class CohortSnapshot:
 _NO_PROPERTIES: Mapping[str, Any] = MappingProxyType({})
 
 
-def _by_distinct_id(change: "Change") -> str:
-    return change.distinct_id
-
 
 # -- the diff ----------------------------------------------------------------------------------------------
 class Change(NamedTuple):
@@ -285,14 +282,15 @@ class SyncPlan:
 
     @classmethod
     def diff(cls, current: ExportableMembers, snapshot: CohortSnapshot) -> "SyncPlan":
-        """Adds and removes come out in distinct_id order, so batches are the same on every run."""
+        """Adds come in member order (the order the project first saw them) and removes in the
+        order Braze acknowledged them: deterministic, so batches are the same on every run, and
+        no sort of a million changes on a full sync."""
         held, now = snapshot.acknowledged, current.by_identifier
-        new = now.keys() - held.keys()
-        adds = sorted((_new_tuple(Change, (now[ident], ident, ADD)) for ident in new), key=_by_distinct_id)
-        removes = sorted((_new_tuple(Change, (did, ident, REMOVE))
-                          for source in (held, snapshot.pending_removal)
-                          for ident, did in source.items() if ident not in now), key=_by_distinct_id)
-        return cls(adds, removes, len(now) - len(new) + len(current.shared), current, held)
+        adds = [_new_tuple(Change, (did, ident, ADD)) for ident, did in now.items() if ident not in held]
+        removes = [_new_tuple(Change, (did, ident, REMOVE))
+                   for source in (held, snapshot.pending_removal)
+                   for ident, did in source.items() if ident not in now]
+        return cls(adds, removes, len(now) - len(adds) + len(current.shared), current, held)
 
     def unchanged(self, limit: int) -> list[Change]:
         """The first ``limit`` no-ops by distinct_id (members Braze already holds, then members

@@ -98,3 +98,15 @@ def test_stops_well_under_a_second_and_reports_port_in_use():
     started = time.perf_counter()
     server.stop()
     assert time.perf_counter() - started < 0.5
+
+
+def test_journal_redacts_the_head_of_a_body_too_large_to_show_whole(server, monkeypatch):
+    from mocks.common import journal
+
+    monkeypatch.setattr(journal, "MAX_BODY_CHARS", 100)
+    body = {"client_secret": "s3cr3t", "partner_api_key": "pk-123", "name": "x" * 500}
+    requests.post(server.url + "/items", json=body)
+    recorded = requests.get(server.url + "/_harness/journal").json()["entries"][-1]["request"]
+    assert recorded["truncated"] is True and recorded["chars"] > 500
+    assert "s3cr3t" not in recorded["head"] and "pk-123" not in recorded["head"]
+    assert '"client_secret": "***"' in recorded["head"]

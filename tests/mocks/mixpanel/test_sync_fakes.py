@@ -52,7 +52,8 @@ class FakeProject:
         return set(members(at) if callable(members) else members)
 
     def member_profiles(self, cohort_id: Any, at: datetime) -> list[tuple[str, dict[str, Any] | None]]:
-        return [(distinct_id, self.profiles.get(distinct_id)) for distinct_id in self.cohort_members(cohort_id, at)]
+        """Like the real project: a stable member order (here, by distinct_id)."""
+        return [(distinct_id, self.profiles.get(distinct_id)) for distinct_id in sorted(self.cohort_members(cohort_id, at))]
 
 
 @dataclass
