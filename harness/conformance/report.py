@@ -358,7 +358,7 @@ def write_summary(summary: Summary, report_dir: Path) -> None:
 
 
 def coverage_markdown(specs: list[ScenarioSpec]) -> str:
-    """The coverage table of docs/conformance.md: every rule with the scenarios that check it."""
+    """The coverage table of README.md: every rule with the scenarios that check it."""
     out = ["| Rule | What it says | Scenarios |", "|---|---|---|"]
     for rule, scenarios in coverage(specs).items():
         examples = Counter(f"{spec.feature_file}: {spec.template_name}" for spec in scenarios)
@@ -380,7 +380,7 @@ def with_coverage_table(document: str, specs: list[ScenarioSpec]) -> str:
 
 
 def update_coverage_doc(path: str | Path) -> None:
-    """Regenerate the coverage table of docs/conformance.md from the features' tags."""
+    """Regenerate the coverage table of README.md from the features' tags."""
     from .rules import collect_scenarios
 
     target = Path(path)

@@ -5,7 +5,7 @@ from harness.conformance.report import coverage_markdown, with_coverage_table
 from harness.conformance.rules import (HOUSE_RULES, REQUIRED_RULES, SEED_RULES, collect_scenarios, coverage,
                                        is_rule, sort_rules)
 
-DOC = Path(__file__).resolve().parents[3] / "docs" / "conformance.md"
+DOC = Path(__file__).resolve().parents[3] / "README.md"
 
 
 def test_every_seed_and_house_rule_has_a_scenario():
@@ -49,5 +49,5 @@ def test_a_rule_without_scenario_is_listed_as_none_in_the_table():
 def test_the_coverage_table_in_the_docs_is_current():
     document = DOC.read_text(encoding="utf-8")
     assert with_coverage_table(document, collect_scenarios()) == document, (
-        "docs/conformance.md is stale: python -c \"from harness.conformance.report import update_coverage_doc; "
-        "update_coverage_doc('docs/conformance.md')\"")
+        "README.md is stale: python -c \"from harness.conformance.report import update_coverage_doc; "
+        "update_coverage_doc('README.md')\"")
