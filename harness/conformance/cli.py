@@ -36,11 +36,8 @@ def conform(braze_url: str | None, mixpanel_url: str | None, markexpr: str | Non
     --mixpanel-url to judge a Mixpanel-compatible exporter (each must offer the /_harness control
     plane its scenarios use). Anything after -- goes to pytest unchanged.
     """
-    try:  # pytest and pytest-bdd run the suite; every other command works without them
-        from .runner import ConformanceRun, run_conformance
-    except ImportError as exc:
-        raise _fail(f"conform needs pytest and pytest-bdd ({exc}): pip install 'cohort-harness[test]'",
-                    EXIT_USAGE) from None
+    from .runner import ConformanceRun, run_conformance  # imports pytest: only this command pays for it
+
     _check_reachable(braze_url, mixpanel_url)
     run = ConformanceRun(report_dir, braze_url, mixpanel_url, markexpr, keyword, verbose, list(pytest_args))
     exit_code, summary = run_conformance(run)
