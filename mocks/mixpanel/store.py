@@ -36,9 +36,9 @@ class ProjectNotFound(KeyError):
 
 
 class CohortNotFound(KeyError):
-    def __init__(self, cohort_id: Any):
+    def __init__(self, cohort_id: Any, project_id: int):
         super().__init__(cohort_id)
-        self.message = f"no cohort {cohort_id!r} in this project"
+        self.message = f"no cohort {cohort_id!r} in project {project_id}"
 
 
 class Component(Protocol):
@@ -235,7 +235,7 @@ class Project:
     def cohort(self, cohort_id: int) -> Cohort:
         cohort = self.cohorts.get(cohort_id) if isinstance(cohort_id, int) and not isinstance(cohort_id, bool) else None
         if cohort is None:
-            raise CohortNotFound(cohort_id)
+            raise CohortNotFound(cohort_id, self.project_id)
         return cohort
 
     def update_cohort(self, cohort_id: int, changes: dict[str, Any]) -> Cohort:

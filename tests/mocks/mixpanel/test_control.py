@@ -32,7 +32,7 @@ def test_unknown_projects_and_cohorts_are_404(api, proj):
     assert api.get("/_harness/projects/999/stats").json == {"error": "no project 999"}
     assert api.get("/_harness/projects/abc/stats").status_code == 404
     reply = api.get(f"/_harness/projects/{proj['project_id']}/cohorts/77/members")
-    assert reply.status_code == 404 and reply.json == {"error": "no cohort 77 in this project"}
+    assert reply.status_code == 404 and reply.json == {"error": f"no cohort 77 in project {proj['project_id']}"}
 
 
 def test_bulk_loaders_and_stats(api, proj):
