@@ -83,6 +83,7 @@ def format_table(result: dict[str, Any]) -> str:
     if evaluation:
         rows.append((f"evaluation, {evaluation['profiles']:,} profiles / {evaluation['events']:,} events (s)",
                      f"{evaluation['seconds']:.3f}", "", ""))
+        rows.append(("  first evaluation after the load (s)", f"{evaluation['first_seconds']:.3f}", "", ""))
     throughput = result.get("throughput")
     if throughput:
         rows.append(("partner users throughput (req/s)", f"{throughput['requests_per_second']:.1f}",

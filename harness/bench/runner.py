@@ -272,7 +272,8 @@ def suite(options: BenchOptions) -> dict[str, Any]:
         seconds, done = timed(lambda: subprocess.run(
             [sys.executable, "-m", "harness.cli", "conform", "--report-dir", report_dir],
             capture_output=True, text=True))
-    summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr.strip()[-200:]
+    verdicts = [line for line in done.stdout.splitlines() if line.startswith(("PASSED", "FAILED"))]
+    summary = verdicts[-1] if verdicts else done.stderr.strip()[-200:]
     return {"seconds": round(seconds, 2), "passed": done.returncode == 0, "summary": summary}
 
 

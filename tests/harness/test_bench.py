@@ -26,6 +26,7 @@ def test_bench_small_run_reports_every_figure_with_its_baseline():
     assert figures["churn_sync"]["added"] == figures["churn_sync"]["removed"] == MEMBERS // 200
     assert figures["evaluation"]["profiles"] == MEMBERS and figures["evaluation"]["events"] == 8000
     assert 0 < figures["evaluation"]["members"] < MEMBERS
+    assert figures["evaluation"]["first_seconds"] == figures["evaluation"]["runs"][0]
     throughput = figures["throughput"]
     assert throughput["requests_per_second"] > 0 and throughput["baseline_requests_per_second"] > 0
     peaks = [*figures["peak_rss_mb_by_side"].values(), figures["evaluation"]["peak_rss_mb"]]
