@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import compress, islice
 from typing import Any, Iterable
 
 from .identity import UserDirectory
@@ -39,7 +39,8 @@ class Matches:
     braze_ids: list[str | None]
 
     def matched_ids(self) -> list[str]:
-        return [b for b, o in zip(self.braze_ids, self.outcomes) if o == MATCHED]  # type: ignore[misc]
+        """The braze_ids of the matched identifiers (C-level filtering: 1,000 per partner call)."""
+        return list(compress(self.braze_ids, map(MATCHED.__eq__, self.outcomes)))  # type: ignore[arg-type]
 
     def __len__(self) -> int:
         return len(self.identifiers)

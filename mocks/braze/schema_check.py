@@ -38,6 +38,9 @@ _TYPE_TESTS: dict[str, Callable[[Any], bool]] = {
     "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer()),
 }
 
+#: Item types of an all-strings array (the 1,000 ids of a partner call are checked in C).
+_STR_ONLY = {str}
+
 
 def _json_equal(left: Any, right: Any) -> bool:
     """JSON equality as JSON Schema defines it: ``true`` is not ``1``, but ``1`` is ``1.0``."""
@@ -214,7 +217,7 @@ class _Compiler:
                 return SchemaFailure(path, "minItems", f"must have at least {low} items")
             if high is not None and len(value) > high:
                 return SchemaFailure(path, "maxItems", f"must have at most {high} items")
-            if item_check is None or (only_strings and all(type(v) is str for v in value)):
+            if item_check is None or (only_strings and set(map(type, value)) <= _STR_ONLY):
                 return None
             for index, item in enumerate(value):
                 failure = item_check(item, path + (index,))
