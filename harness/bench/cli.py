@@ -52,7 +52,7 @@ def bench(members: int, profiles: int | None, events: int, throughput_requests: 
     do-nothing route), churn (15-minute sync after 1% of members leave and as many join),
     evaluation (a behavioural cohort on --profiles / --events), throughput (partner users
     endpoint with 1,000-identifier bodies vs the do-nothing route), suite (the conformance suite).
-    Full size takes several minutes; size it down with --members/--events or pick parts with --only.
+    Full size takes about two minutes on 2 cores; size it down with --members/--events or pick parts with --only.
     """
     profiles = profiles if profiles is not None else members
     if profiles < 1:
