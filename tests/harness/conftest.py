@@ -62,23 +62,9 @@ def braze():
         client.close()
 
 
-def mocks_available() -> bool:
-    try:
-        from mocks.braze import create_app as braze_app  # noqa: F401
-        from mocks.mixpanel import create_app as mixpanel_app  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-needs_mocks = pytest.mark.skipif(not mocks_available(), reason="the Braze and Mixpanel mocks are not built yet")
-
-
 @pytest.fixture(scope="session")
 def embedded():
     """Both real mocks, started once for the session (tests use their own workspace / project)."""
-    if not mocks_available():
-        pytest.skip("the Braze and Mixpanel mocks are not built yet")
     from harness.embedded import EmbeddedMocks
 
     with EmbeddedMocks() as mocks:

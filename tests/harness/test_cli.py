@@ -10,8 +10,6 @@ from click.testing import CliRunner
 from harness.cli import main
 from harness.worlds import generate_world
 
-from .conftest import needs_mocks
-
 
 @pytest.fixture()
 def cli():
@@ -138,7 +136,6 @@ def test_replay_needs_an_expectation(cli, tmp_path):
 
 
 # -- with the real mocks ----------------------------------------------------------------------------
-@needs_mocks
 def test_run_without_argument_passes_the_demo(cli):
     result = cli("run")
     assert result.exit_code == 0, result.output
@@ -147,7 +144,6 @@ def test_run_without_argument_passes_the_demo(cli):
     assert result.output.rstrip().splitlines()[-1].startswith("PASS: the Braze segment holds exactly the 5 expected members")
 
 
-@needs_mocks
 def test_run_json_reports_the_verdict(cli):
     result = cli("run", "match_device", "--json")
     report = json.loads(result.output)
@@ -155,7 +151,6 @@ def test_run_json_reports_the_verdict(cli):
     assert report["segment_members"] == ["device:phone-anon"]
 
 
-@needs_mocks
 def test_run_fails_when_braze_differs_from_the_expectation(cli, tmp_path):
     data = json.loads(open("fixtures/match_external_id.json").read())
     data["expected"]["syncs"][-1]["members"] = ["ann", "bob", "cy-unknown-to-braze"]
@@ -166,7 +161,6 @@ def test_run_fails_when_braze_differs_from_the_expectation(cli, tmp_path):
     assert "FAIL: the Braze segment holds 2 users, expected 3; missing ['cy-unknown-to-braze']" in result.output
 
 
-@needs_mocks
 def test_serve_on_a_port_in_use(cli):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

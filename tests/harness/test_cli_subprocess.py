@@ -10,7 +10,6 @@ import sys
 
 import pytest
 
-from .conftest import needs_mocks
 
 CLI = [sys.executable, "-m", "harness.cli"]
 
@@ -56,7 +55,6 @@ def test_console_script_help():
     assert result.returncode == 0 and "EXIT CODES" in result.stdout
 
 
-@needs_mocks
 def test_port_in_use():
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -66,14 +64,12 @@ def test_port_in_use():
                               f"port {port} on 127.0.0.1 is already in use")
 
 
-@needs_mocks
 def test_run_demo_passes():
     result = cli("run")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "PASS" in result.stdout.splitlines()[-1]
 
 
-@needs_mocks
 def test_serve_clock_and_ctrl_c_with_state_file(tmp_path):
     state = tmp_path / "state.json"
     braze_port, mixpanel_port = free_port(), free_port()

@@ -6,8 +6,6 @@ import pytest
 from harness.clients import HarnessHTTPError
 from mocks.common.defaults import DEFAULT_PARTNER_API_KEY
 
-from .conftest import needs_mocks
-
 
 @pytest.fixture()
 def workspace(braze):
@@ -89,7 +87,6 @@ def test_faults_and_journal_round_trip(braze, workspace):
 
 
 # -- Mixpanel, and both together ----------------------------------------------------------------------
-@needs_mocks
 def test_mixpanel_ingestion_query_and_export_calls(embedded):
     mp = embedded.targets().mixpanel
     project = mp.create_project("clients")
@@ -110,7 +107,6 @@ def test_mixpanel_ingestion_query_and_export_calls(embedded):
     assert sorted(e["properties"]["time"] for e in exported) == [1262304000, 1767225000]
 
 
-@needs_mocks
 def test_mixpanel_errors_carry_the_vendor_text(embedded):
     mp = embedded.targets().mixpanel
     project = mp.create_project("errors")
@@ -122,7 +118,6 @@ def test_mixpanel_errors_carry_the_vendor_text(embedded):
     assert (caught.value.status, caught.value.message) == (401, "token, not a valid project token")
 
 
-@needs_mocks
 def test_connection_export_and_targets_clock(embedded):
     targets = embedded.targets()
     braze, mp = targets.braze, targets.mixpanel

@@ -8,10 +8,7 @@ import requests
 
 from mocks.common.server import PortInUseError
 
-from .conftest import needs_mocks
 
-
-@needs_mocks
 def test_start_talk_and_stop():
     from harness.embedded import EmbeddedMocks
 
@@ -26,7 +23,6 @@ def test_start_talk_and_stop():
         requests.get(url + "/_harness/health", timeout=1)
 
 
-@needs_mocks
 def test_a_busy_port_stops_what_already_started():
     from harness.embedded import EmbeddedMocks
 

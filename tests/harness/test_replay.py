@@ -10,10 +10,6 @@ from click.testing import CliRunner
 from harness.cli import main
 from harness.worlds import generate_world
 
-from .conftest import needs_mocks
-
-pytestmark = needs_mocks
-
 
 def replay(*args: str):
     return CliRunner().invoke(main, ["replay", *args], catch_exceptions=False)

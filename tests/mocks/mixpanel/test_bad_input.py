@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from .conftest import NOW_S, sa
+from .conftest import sa
 
 
 def nested(depth: int) -> str:

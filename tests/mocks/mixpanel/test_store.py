@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import pytest
 
-from mocks.mixpanel.store import CohortNotFound, MixpanelStore, ProjectNotFound
+from mocks.mixpanel.store import CohortNotFound, ProjectNotFound
 
 from .conftest import NOW_S, START, event
 
