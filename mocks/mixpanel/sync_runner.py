@@ -15,7 +15,16 @@ from mocks.common.clock import parse_duration, to_iso
 
 from .braze_partner_client import BrazeCallError, BrazeRefused, CallReport, RetryPolicy
 from .sync import (FAILED, MAX_IDENTIFIERS_PER_REQUEST, PAUSED, BrazeConnection, CohortInfo, CohortExport,
-                   CohortProject, CohortSnapshot, ExportableMembers, SyncPlan, SyncRecord, cohort_changes)
+                   CohortProject, CohortSnapshot, Change, ExportableMembers, SyncPlan, SyncRecord,
+                   cohort_changes)
+
+
+class PendingCall(Protocol):
+    """A partner call that is encoded; ``start`` sends it, ``result`` waits for Braze's answer."""
+
+    def start(self) -> "PendingCall": ...
+
+    def result(self) -> CallReport: ...
 
 
 class PartnerClient(Protocol):
@@ -23,7 +32,7 @@ class PartnerClient(Protocol):
 
     def name_cohort(self, cohort_id: str, name: str, created_at: str) -> CallReport: ...
 
-    def change_users(self, cohort_id: str, cohort_changes: list[dict[str, Any]]) -> CallReport: ...
+    def users_call(self, cohort_id: str, cohort_changes: list[dict[str, Any]]) -> PendingCall: ...
 
     def check_credentials(self) -> CallReport: ...
 
@@ -116,16 +125,41 @@ class CohortSync:
 
     def _send(self, braze_cohort_id: str, cohort: Any, plan: SyncPlan, snapshot: CohortSnapshot,
               client: PartnerClient, record: SyncRecord) -> None:
-        """The name first when Braze does not have the current one, then the batches; each
-        acknowledged call is written into the snapshot before the next one goes out."""
+        """The name first when Braze does not have the current one, then the batches.
+
+        One request is in flight at a time, so Braze sees the batches in plan order and a fault
+        rule hits the same batch on every run. The exporter's own work hides in Braze's time:
+        while batch k is in flight, batch k+1 is encoded; once k is answered, k+1 goes out and
+        only then is k written into the snapshot. A batch is in the snapshot only when Braze
+        acknowledged it, and a failure stops the sync before anything after it is sent."""
         if snapshot.name_sent != cohort.name:
             _count(record, client.name_cohort(braze_cohort_id, cohort.name, to_iso(cohort.created_at)))
             snapshot.name_sent = cohort.name
             record.name_sent = True
+        in_flight: tuple[list[Change], PendingCall] | None = None
         for batch in plan.batches(self.settings.batch_size):
-            _count(record, client.change_users(braze_cohort_id, cohort_changes(batch)))
-            snapshot.acknowledge(batch)
-            record.count_sent(batch)
+            call = client.users_call(braze_cohort_id, cohort_changes(batch))
+            answered = self._finish(in_flight, record)
+            in_flight = batch, call.start()
+            if answered:
+                _acknowledge(answered, snapshot, record)
+        answered = self._finish(in_flight, record)
+        if answered:
+            _acknowledge(answered, snapshot, record)
+
+    @staticmethod
+    def _finish(in_flight: tuple[list[Change], PendingCall] | None, record: SyncRecord) -> list[Change] | None:
+        """Wait for the batch in flight (if any); its changes once Braze accepted them."""
+        if in_flight is None:
+            return None
+        batch, call = in_flight
+        _count(record, call.result())
+        return batch
+
+
+def _acknowledge(batch: list[Change], snapshot: CohortSnapshot, record: SyncRecord) -> None:
+    snapshot.acknowledge(batch)
+    record.count_sent(batch)
 
 
 def _count(record: SyncRecord, report: CallReport) -> None:

@@ -66,6 +66,24 @@ class FakeDirectory:
         return self.projects[project_id]
 
 
+@dataclass
+class FakeCall:
+    """A users call of :class:`FakeBraze`: Braze handles it when the caller asks for the result;
+    ``braze.events`` shows when each call was made ("encode"), started and finished."""
+
+    braze: "FakeBraze"
+    cohort_id: str
+    cohort_changes: list[dict[str, Any]]
+
+    def start(self) -> "FakeCall":
+        self.braze.events.append("start")
+        return self
+
+    def result(self) -> CallReport:
+        self.braze.events.append("result")
+        return self.braze.change_users(self.cohort_id, self.cohort_changes)
+
+
 def identifier_key(change_object: dict[str, Any]) -> list[tuple[str, str]]:
     keys = [("user_id", x) for x in change_object.get("user_ids", [])]
     keys += [("device_id", x) for x in change_object.get("device_ids", [])]
@@ -82,6 +100,7 @@ class FakeBraze:
     names: dict[str, str] = field(default_factory=dict)
     calls: list[tuple[str, Any]] = field(default_factory=list)
     failures: list[BrazeCallError | None] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)
     closed: bool = False
 
     def fail_next(self, *failures: BrazeCallError | None) -> None:
@@ -110,6 +129,10 @@ class FakeBraze:
             else:
                 members.update(keys)
         return CallReport(requests=1)
+
+    def users_call(self, cohort_id: str, cohort_changes: list[dict[str, Any]]) -> "FakeCall":
+        self.events.append("encode")
+        return FakeCall(self, cohort_id, cohort_changes)
 
     def check_credentials(self) -> CallReport:
         return self.change_users("connection-check", [])

@@ -10,7 +10,7 @@ from mocks.mixpanel.braze_partner_client import BrazeRefused, BrazeUnavailable, 
 from mocks.mixpanel.sync import BrazeConnection, CohortExport, CohortSnapshot
 from mocks.mixpanel.sync_runner import CohortSync, CollectorPause, SyncSettings
 
-from .test_sync_fakes import FakeBraze, FakeProject
+from .test_sync_fakes import FakeBraze, FakeCall, FakeProject
 
 T0 = DEFAULT_START
 COHORT = 7
@@ -50,6 +50,30 @@ def test_first_sync_names_the_cohort_then_adds_everyone_in_batches_of_1000():
     assert rig.braze.identifiers_sent("7") == [1000, 1000, 500]
     assert rig.members_in_braze() == {f"u{i}" for i in range(2500)}
     assert (record.kind, record.result, record.added, record.requests, record.name_sent) == ("full", "success", 2500, 4, True)
+
+
+def test_one_batch_in_flight_and_the_next_one_encoded_while_braze_answers():
+    """Braze sees the batches one after another (so a fault rule hits the same batch on every run),
+    while the exporter prepares batch k+1 before it waits for batch k."""
+    rig = Rig(set())
+    rig.project.membership[COHORT] = users(rig, *(f"u{i}" for i in range(2500)))
+    rig.sync()
+    assert rig.braze.events == ["encode", "start", "encode", "result", "start", "encode", "result", "start", "result"]
+
+
+def test_a_batch_enters_the_snapshot_only_once_braze_accepted_it(monkeypatch):
+    rig = Rig(set())
+    rig.project.membership[COHORT] = users(rig, *(f"u{i}" for i in range(2500)))
+    seen = []
+    real_result = FakeCall.result
+
+    def result(call):
+        seen.append(len(rig.snapshot.acknowledged))
+        return real_result(call)
+
+    monkeypatch.setattr(FakeCall, "result", result)
+    rig.sync()
+    assert seen == [0, 1000, 2000] and len(rig.snapshot.acknowledged) == 2500
 
 
 def test_later_syncs_send_only_the_diff_and_an_empty_diff_sends_nothing():
