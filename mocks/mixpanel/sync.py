@@ -9,10 +9,12 @@ How one sync works (HOUSE-6, HOUSE-7, HOUSE-9):
 3. The identifiers are diffed, as sets, against the :class:`CohortSnapshot`: what Braze has
    acknowledged for this cohort through this connection.
 4. The name endpoint is called when Braze has not been told the cohort's current name.
-5. The changes go out in requests of at most 1,000 identifiers. Each acknowledged request is
-   written into the snapshot at once. A sync that fails half-way therefore leaves a snapshot that
-   matches what Braze holds, and the next sync sends exactly the rest: nothing lost, nothing sent
-   twice (the only exception is a request Braze applied but whose reply never arrived).
+5. The changes go out in requests of at most 1,000 identifiers, one after another. What Braze
+   acknowledged is written into the snapshot when the sync ends: after a success the snapshot is
+   the exportable members themselves; after a failure half-way it gets exactly the acknowledged
+   requests. Either way it matches what Braze holds, and the next sync sends exactly the rest:
+   nothing lost, nothing sent twice (the only exception is a request Braze applied but whose reply
+   never arrived).
 
 The snapshot belongs to the (connection, cohort) pair, not to one export, because Braze keeps one
 cohort per cohort_id: a second one-time export of the same cohort diffs against what the first one
@@ -21,6 +23,8 @@ left in Braze and removes who has left since (HOUSE-11).
 from __future__ import annotations
 
 import heapq
+from itertools import chain, islice
+from operator import itemgetter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
@@ -189,6 +193,14 @@ class CohortSnapshot:
             if change.operation == REMOVE:
                 self.acknowledged.pop(change.identifier, None)
 
+    def settle(self, members: dict[Identifier, str]) -> None:
+        """Every change of a sync was acknowledged: Braze now holds exactly ``members`` (the
+        exportable members of that sync, each identifier with the member that sends it). The dict
+        is taken over, not copied: this is what keeps a 1,000,000-member sync from rebuilding a
+        1,000,000-entry snapshot one request at a time."""
+        self.acknowledged = members
+        self.pending_removal = {}
+
     def complete(self, at: datetime) -> None:
         self.completed_at = self.baseline_at = at
 
@@ -271,11 +283,13 @@ class ExportableMembers:
 class SyncPlan:
     """Set-based diff of the exportable members against the snapshot.
 
-    Only the changes are materialised; the members Braze already holds (no-ops) are counted, and
-    listed on demand (:meth:`unchanged`), because on a large cohort they are nearly everyone."""
+    The removes are materialised (they must be read off the snapshot before anything changes);
+    the adds are made batch by batch while the previous batch is in flight, and the members Braze
+    already holds (no-ops) are counted and listed on demand (:meth:`unchanged`), because on a large
+    cohort they are nearly everyone."""
 
-    adds: list[Change]
     removes: list[Change]
+    add_count: int
     unchanged_count: int
     current: ExportableMembers
     held: dict[Identifier, str]
@@ -286,11 +300,20 @@ class SyncPlan:
         order Braze acknowledged them: deterministic, so batches are the same on every run, and
         no sort of a million changes on a full sync."""
         held, now = snapshot.acknowledged, current.by_identifier
-        adds = [_new_tuple(Change, (did, ident, ADD)) for ident, did in now.items() if ident not in held]
-        removes = [_new_tuple(Change, (did, ident, REMOVE))
-                   for source in (held, snapshot.pending_removal)
-                   for ident, did in source.items() if ident not in now]
-        return cls(adds, removes, len(now) - len(adds) + len(current.shared), current, held)
+        left = [_new_tuple(Change, (did, ident, REMOVE)) for ident, did in held.items() if ident not in now]
+        pending = [_new_tuple(Change, (did, ident, REMOVE))
+                   for ident, did in snapshot.pending_removal.items() if ident not in now]
+        add_count = len(now) - (len(held) - len(left))  # now minus (held and still here)
+        return cls(left + pending, add_count, len(now) - add_count + len(current.shared), current, held)
+
+    def iter_adds(self) -> Iterator[Change]:
+        held = self.held
+        return (_new_tuple(Change, (did, ident, ADD)) for ident, did in self.current.by_identifier.items()
+                if ident not in held)
+
+    @property
+    def adds(self) -> list[Change]:
+        return list(self.iter_adds())
 
     def unchanged(self, limit: int) -> list[Change]:
         """The first ``limit`` no-ops by distinct_id (members Braze already holds, then members
@@ -303,35 +326,55 @@ class SyncPlan:
         first += self.current.shared[:limit - len(first)]
         return [_new_tuple(Change, (did, ident, NO_OP)) for did, ident in first]
 
+    def first_changes(self, limit: int) -> list[Change]:
+        return list(islice(chain(self.iter_adds(), self.removes), limit))
+
     @property
     def changes(self) -> list[Change]:
         return self.adds + self.removes
 
     def batches(self, size: int = MAX_IDENTIFIERS_PER_REQUEST) -> Iterator[list[Change]]:
-        changes = self.changes
-        for start in range(0, len(changes), size):
-            yield changes[start:start + size]
+        """The snapshot must not change while the batches are read (the runner settles it after)."""
+        changes = chain(self.iter_adds(), self.removes)
+        while batch := list(islice(changes, size)):
+            yield batch
 
 
 def cohort_changes(batch: list[Change]) -> list[dict[str, Any]]:
     """One request's ``cohort_changes``: at most one add object and one remove object, each with
-    the ``user_ids``, ``aliases`` and ``device_ids`` it needs."""
-    result: list[dict[str, Any]] = []
-    for operation in (ADD, REMOVE):
-        identifiers = [c.identifier for c in batch if c.operation == operation]
-        if not identifiers:
-            continue
-        change: dict[str, Any] = {}
+    the ``user_ids``, ``aliases`` and ``device_ids`` it needs.
+
+    The usual batch (only adds, or only removes, of external ids) is taken apart by C-level
+    ``map``s: this runs for every request of a million-member export."""
+    identifiers = list(map(_IDENTIFIER_OF, batch))
+    operations = list(map(_OPERATION_OF, batch))
+    if operations.count(operations[0] if operations else ADD) == len(batch):
+        groups = [(operations[0], identifiers)] if batch else []
+    else:
+        groups = [(operation, [i for i, op in zip(identifiers, operations) if op == operation])
+                  for operation in (ADD, REMOVE)]
+    return [_change_object(operation, group) for operation, group in groups if group]
+
+
+def _change_object(operation: str, identifiers: list[Identifier]) -> dict[str, Any]:
+    kinds = list(map(_KIND_OF, identifiers))
+    if kinds.count(USER_ID) == len(kinds):
+        change: dict[str, Any] = {"user_ids": list(map(_VALUE_OF, identifiers))}
+    else:
+        change = {}
         user_ids = [i.value for i in identifiers if i.kind == USER_ID]
         aliases = [{"alias_name": i.value, "alias_label": i.label} for i in identifiers if i.kind == ALIAS]
         device_ids = [i.value for i in identifiers if i.kind == DEVICE_ID]
         for key, values in (("user_ids", user_ids), ("aliases", aliases), ("device_ids", device_ids)):
             if values:
                 change[key] = values
-        if operation == REMOVE:
-            change["should_remove"] = True
-        result.append(change)
-    return result
+    if operation == REMOVE:
+        change["should_remove"] = True
+    return change
+
+
+_IDENTIFIER_OF, _OPERATION_OF = itemgetter(1), itemgetter(2)  # Change fields
+_KIND_OF, _VALUE_OF = itemgetter(0), itemgetter(1)  # Identifier fields
 
 
 # -- the record of one sync ---------------------------------------------------------------------------
@@ -368,9 +411,13 @@ class SyncRecord:
         self.skipped = len(current.skipped)
         self.skipped_distinct_ids = current.skipped[:cap]
         self.unchanged = plan.unchanged_count
-        self.operation_counts = {ADD: len(plan.adds), REMOVE: len(plan.removes), NO_OP: plan.unchanged_count}
-        self.operations = plan.changes[:cap] + plan.unchanged(max(cap - len(plan.changes), 0))
-        self.not_sent = len(plan.adds) + len(plan.removes)
+        self.operation_counts = {ADD: plan.add_count, REMOVE: len(plan.removes), NO_OP: plan.unchanged_count}
+        self.operations = plan.first_changes(cap)
+        self.operations += plan.unchanged(cap - len(self.operations))
+        self.not_sent = plan.add_count + len(plan.removes)
+
+    def count_all_sent(self, plan: SyncPlan) -> None:
+        self.added, self.removed, self.not_sent = plan.add_count, len(plan.removes), 0
 
     def count_sent(self, batch: list[Change]) -> None:
         adds = sum(1 for change in batch if change.operation == ADD)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import threading
+from itertools import islice
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -15,7 +16,7 @@ from mocks.common.clock import parse_duration, to_iso
 
 from .braze_partner_client import BrazeCallError, BrazeRefused, CallReport, RetryPolicy
 from .sync import (FAILED, MAX_IDENTIFIERS_PER_REQUEST, PAUSED, BrazeConnection, CohortInfo, CohortExport,
-                   CohortProject, CohortSnapshot, Change, ExportableMembers, SyncPlan, SyncRecord,
+                   CohortProject, CohortSnapshot, ExportableMembers, SyncPlan, SyncRecord,
                    cohort_changes)
 
 
@@ -89,16 +90,16 @@ class CohortSync:
         record = SyncRecord(scheduled_at=at, ran_at=ran_at, trigger=trigger)
         with COLLECTOR_PAUSE:
             planned = self._plan(export, connection, snapshot, project, at, record)
-        if planned is None:
-            return record
-        cohort, plan = planned
-        try:
-            self._send(str(export.cohort_id), cohort, plan, snapshot, client, record)
-        except BrazeCallError as exc:
-            record.result = PAUSED if isinstance(exc, BrazeRefused) else FAILED
-            record.error = exc.message
-            _count(record, exc.report)
-            return record
+            if planned is None:
+                return record
+            cohort, plan = planned
+            try:
+                self._send(str(export.cohort_id), cohort, plan, snapshot, client, record)
+            except BrazeCallError as exc:
+                record.result = PAUSED if isinstance(exc, BrazeRefused) else FAILED
+                record.error = exc.message
+                _count(record, exc.report)
+                return record
         snapshot.complete(at)
         return record
 
@@ -125,41 +126,41 @@ class CohortSync:
 
     def _send(self, braze_cohort_id: str, cohort: Any, plan: SyncPlan, snapshot: CohortSnapshot,
               client: PartnerClient, record: SyncRecord) -> None:
-        """The name first when Braze does not have the current one, then the batches.
-
-        One request is in flight at a time, so Braze sees the batches in plan order and a fault
-        rule hits the same batch on every run. The exporter's own work hides in Braze's time:
-        while batch k is in flight, batch k+1 is encoded; once k is answered, k+1 goes out and
-        only then is k written into the snapshot. A batch is in the snapshot only when Braze
-        acknowledged it, and a failure stops the sync before anything after it is sent."""
+        """The name first when Braze does not have the current one, then the batches. The snapshot
+        is written once, at the end: all of the plan after a success, exactly the batches Braze
+        accepted after a failure."""
         if snapshot.name_sent != cohort.name:
             _count(record, client.name_cohort(braze_cohort_id, cohort.name, to_iso(cohort.created_at)))
             snapshot.name_sent = cohort.name
             record.name_sent = True
-        in_flight: tuple[list[Change], PendingCall] | None = None
+        accepted = [0]
+        try:
+            self._send_batches(braze_cohort_id, plan, client, record, accepted)
+        except BaseException:
+            for batch in list(islice(plan.batches(self.settings.batch_size), accepted[0])):
+                snapshot.acknowledge(batch)
+                record.count_sent(batch)
+            raise
+        snapshot.settle(plan.current.by_identifier)
+        record.count_all_sent(plan)
+
+    def _send_batches(self, braze_cohort_id: str, plan: SyncPlan, client: PartnerClient, record: SyncRecord,
+                      accepted: list[int]) -> None:
+        """One request in flight at a time, so Braze sees the batches in plan order and a fault
+        rule hits the same batch on every run; the exporter makes and encodes batch k+1 while
+        Braze works on batch k, so its own work hides in Braze's time. Only the number of
+        accepted batches is kept (``accepted[0]``): a batch's changes die once it is answered,
+        so a million of them never pile up for the garbage collector to scan."""
+        in_flight: PendingCall | None = None
         for batch in plan.batches(self.settings.batch_size):
             call = client.users_call(braze_cohort_id, cohort_changes(batch))
-            answered = self._finish(in_flight, record)
-            in_flight = batch, call.start()
-            if answered:
-                _acknowledge(answered, snapshot, record)
-        answered = self._finish(in_flight, record)
-        if answered:
-            _acknowledge(answered, snapshot, record)
-
-    @staticmethod
-    def _finish(in_flight: tuple[list[Change], PendingCall] | None, record: SyncRecord) -> list[Change] | None:
-        """Wait for the batch in flight (if any); its changes once Braze accepted them."""
-        if in_flight is None:
-            return None
-        batch, call = in_flight
-        _count(record, call.result())
-        return batch
-
-
-def _acknowledge(batch: list[Change], snapshot: CohortSnapshot, record: SyncRecord) -> None:
-    snapshot.acknowledge(batch)
-    record.count_sent(batch)
+            if in_flight:
+                _count(record, in_flight.result())
+                accepted[0] += 1
+            in_flight = call.start()
+        if in_flight:
+            _count(record, in_flight.result())
+            accepted[0] += 1
 
 
 def _count(record: SyncRecord, report: CallReport) -> None:

@@ -10,7 +10,7 @@ from mocks.mixpanel.braze_partner_client import BrazeRefused, BrazeUnavailable, 
 from mocks.mixpanel.sync import BrazeConnection, CohortExport, CohortSnapshot
 from mocks.mixpanel.sync_runner import CohortSync, CollectorPause, SyncSettings
 
-from .test_sync_fakes import FakeBraze, FakeCall, FakeProject
+from .test_sync_fakes import FakeBraze, FakeProject
 
 T0 = DEFAULT_START
 COHORT = 7
@@ -61,19 +61,27 @@ def test_one_batch_in_flight_and_the_next_one_encoded_while_braze_answers():
     assert rig.braze.events == ["encode", "start", "encode", "result", "start", "encode", "result", "start", "result"]
 
 
-def test_a_batch_enters_the_snapshot_only_once_braze_accepted_it(monkeypatch):
+def test_an_unexpected_error_half_way_still_writes_what_braze_accepted_into_the_snapshot():
     rig = Rig(set())
-    rig.project.membership[COHORT] = users(rig, *(f"u{i}" for i in range(2500)))
-    seen = []
-    real_result = FakeCall.result
+    rig.project.membership[COHORT] = users(rig, *(f"u{i:04}" for i in range(2500)))
+    rig.braze.fail_next(None, None, RuntimeError("a bug in the client"))
+    with pytest.raises(RuntimeError):
+        rig.sync()
+    assert len(rig.snapshot.acknowledged) == 1000 and rig.snapshot.completed_at is None
 
-    def result(call):
-        seen.append(len(rig.snapshot.acknowledged))
-        return real_result(call)
 
-    monkeypatch.setattr(FakeCall, "result", result)
+def test_after_a_success_the_snapshot_credits_each_identifier_to_the_member_sending_it_now():
+    """m1 leaves and m2 joins with the same external id: nothing to send, but when m2 leaves in
+    turn, the remove is m2's."""
+    rig = Rig({"m1"})
+    rig.project.profiles.update({"m1": {"$braze_external_id": "X"}, "m2": {"$braze_external_id": "X"}})
     rig.sync()
-    assert seen == [0, 1000, 2000] and len(rig.snapshot.acknowledged) == 2500
+    rig.project.membership[COHORT] = {"m2"}
+    assert rig.sync(T0 + timedelta(minutes=15)).requests == 0
+    rig.project.membership[COHORT] = set()
+    record = rig.sync(T0 + timedelta(minutes=30))
+    assert [(c.distinct_id, c.operation) for c in record.operations] == [("m2", "remove")]
+    assert rig.members_in_braze() == set()
 
 
 def test_later_syncs_send_only_the_diff_and_an_empty_diff_sends_nothing():
