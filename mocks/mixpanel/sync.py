@@ -248,16 +248,42 @@ class ExportableMembers:
     @classmethod
     def resolve(cls, members: list[tuple[str, Mapping[str, Any] | None]],
                 connection: BrazeConnection) -> "ExportableMembers":
-        """``members`` pairs each member with its profile (read-only). This runs on every sync of
-        every member, the hot path of a large dynamic export. When two profiles carry one
-        identifier the smallest distinct_id sends it and the others are no-ops, whatever order the
-        members come in, so the whole cohort is never sorted (only the changes are)."""
-        by_identifier: dict[Identifier, str] = {}
+        """``members`` pairs each member with its profile (read-only); see :class:`MemberResolver`."""
+        return MemberResolver(members, connection).finish()
+
+
+Member = tuple[str, Mapping[str, Any] | None]
+
+
+class MemberResolver:
+    """Gives each member its Braze identifier, a slice of members at a time, so that a sync can
+    send its first adds while later members are still being resolved.
+
+    This runs on every sync of every member, the hot path of a large dynamic export. When two
+    profiles carry one identifier the smallest distinct_id sends it and the others are no-ops,
+    whatever order the members come in, so the whole cohort is never sorted (only the changes are)."""
+
+    def __init__(self, members: list[Member], connection: BrazeConnection):
+        self._members = members
+        self._connection = connection
+        self._position = 0
+        self.by_identifier: dict[Identifier, str] = {}
+        self._skipped: list[str] = []
+        self._shared: list[tuple[str, Identifier]] = []
+
+    @property
+    def done(self) -> bool:
+        return self._position >= len(self._members)
+
+    def resolve_next(self, count: int) -> list[tuple[Identifier, str]]:
+        """Resolve the next ``count`` members; the identifiers claimed for the first time, in member
+        order, each with the member claiming it."""
+        start, self._position = self._position, min(self._position + count, len(self._members))
+        by_identifier, connection = self.by_identifier, self._connection
         claim = by_identifier.setdefault
-        skipped: list[str] = []
-        shared: list[tuple[str, Identifier]] = []
+        claimed: list[tuple[Identifier, str]] = []
         user_id_property = connection.user_id_property
-        for distinct_id, properties in members:
+        for distinct_id, properties in self._members[start:self._position]:
             properties = properties or _NO_PROPERTIES
             value = properties.get(user_id_property)
             if value.__class__ is str and value and not value.isspace():  # the usual case, inlined
@@ -265,18 +291,24 @@ class ExportableMembers:
             else:
                 identifier = connection.identifier_for(distinct_id, properties)
             if identifier is None:
-                skipped.append(distinct_id)
+                self._skipped.append(distinct_id)
                 continue
             owner = claim(identifier, distinct_id)
             if owner is distinct_id:
+                claimed.append((identifier, distinct_id))
                 continue
             if distinct_id < owner:
                 by_identifier[identifier] = distinct_id
                 owner, distinct_id = distinct_id, owner
-            shared.append((distinct_id, identifier))
-        skipped.sort()
-        shared.sort()
-        return cls(by_identifier, len(members), skipped, shared)
+            self._shared.append((distinct_id, identifier))
+        return claimed
+
+    def finish(self) -> ExportableMembers:
+        """Resolve whoever is left; the whole cohort as identifiers."""
+        self.resolve_next(len(self._members))
+        self._skipped.sort()
+        self._shared.sort()
+        return ExportableMembers(self.by_identifier, len(self._members), self._skipped, self._shared)
 
 
 @dataclass
@@ -338,6 +370,47 @@ class SyncPlan:
         changes = chain(self.iter_adds(), self.removes)
         while batch := list(islice(changes, size)):
             yield batch
+
+
+class StreamingPlan:
+    """A sync plan made while it is sent, so planning a large cohort hides in Braze's time.
+
+    :meth:`batches` gives exactly the batches of the finished :class:`SyncPlan` (adds in member
+    order, then removes), but resolves members only as far as the next batch needs: the first
+    request goes out after the first thousand adds are known, not after the millionth. The
+    removes, the counts and the record need every member, so they wait for :meth:`finish`.
+    The snapshot must not change until the plan is finished."""
+
+    RESOLVE_SLICE = 1000
+
+    def __init__(self, members: list[Member], connection: BrazeConnection, snapshot: CohortSnapshot):
+        self._resolver = MemberResolver(members, connection)
+        self._snapshot = snapshot
+        self._finished: SyncPlan | None = None
+
+    def batches(self, size: int = MAX_IDENTIFIERS_PER_REQUEST) -> Iterator[list[Change]]:
+        if self._finished is not None:
+            yield from self._finished.batches(size)
+            return
+        changes = chain(self._adds_as_resolved(), self._removes())
+        while batch := list(islice(changes, size)):
+            yield batch
+
+    def finish(self) -> SyncPlan:
+        """Resolve the members not reached yet and diff the whole cohort (once)."""
+        if self._finished is None:
+            self._finished = SyncPlan.diff(self._resolver.finish(), self._snapshot)
+        return self._finished
+
+    def _adds_as_resolved(self) -> Iterator[Change]:
+        held, resolver = self._snapshot.acknowledged, self._resolver
+        while not resolver.done:
+            for identifier, distinct_id in resolver.resolve_next(self.RESOLVE_SLICE):
+                if identifier not in held:
+                    yield _new_tuple(Change, (distinct_id, identifier, ADD))
+
+    def _removes(self) -> Iterator[Change]:
+        yield from self.finish().removes
 
 
 def cohort_changes(batch: list[Change]) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from mocks.common.clock import parse_duration, to_iso
 
 from .braze_partner_client import BrazeCallError, BrazeRefused, CallReport, RetryPolicy
 from .sync import (FAILED, MAX_IDENTIFIERS_PER_REQUEST, PAUSED, BrazeConnection, CohortInfo, CohortExport,
-                   CohortProject, CohortSnapshot, ExportableMembers, SyncPlan, SyncRecord,
+                   CohortProject, CohortSnapshot, StreamingPlan, SyncPlan, SyncRecord,
                    cohort_changes)
 
 
@@ -104,9 +104,9 @@ class CohortSync:
         return record
 
     def _plan(self, export: CohortExport, connection: BrazeConnection, snapshot: CohortSnapshot,
-              project: CohortProject, at: datetime, record: SyncRecord) -> tuple[CohortInfo, SyncPlan] | None:
-        """Membership at ``at``, as identifiers, diffed against the snapshot; None when the export
-        must pause (``record`` says why)."""
+              project: CohortProject, at: datetime, record: SyncRecord) -> tuple[CohortInfo, StreamingPlan] | None:
+        """Membership at ``at``, to be resolved and diffed against the snapshot as it is sent; None
+        when the export must pause (``record`` says why)."""
         try:
             cohort = project.cohort(export.cohort_id)
             members = project.member_profiles(export.cohort_id, at)
@@ -115,52 +115,52 @@ class CohortSync:
         if len(members) > self.settings.max_cohort_members:
             return _refused(record, f"cohort {export.cohort_id} has {len(members):,} members; at most "
                                     f"{self.settings.max_cohort_members:,} can be exported to Braze")
-        current = ExportableMembers.resolve(members, connection)
         if export.needs_full_sync or snapshot.is_stale(at, self.settings.snapshot_max_age):
             snapshot.restart(at)
             export.needs_full_sync = False
             record.kind = "full"
-        plan = SyncPlan.diff(current, snapshot)
-        record.describe_plan(current, plan, self.settings.operations_cap)
-        return cohort, plan
+        return cohort, StreamingPlan(members, connection, snapshot)
 
-    def _send(self, braze_cohort_id: str, cohort: Any, plan: SyncPlan, snapshot: CohortSnapshot,
+    def _send(self, braze_cohort_id: str, cohort: Any, plan: StreamingPlan, snapshot: CohortSnapshot,
               client: PartnerClient, record: SyncRecord) -> None:
-        """The name first when Braze does not have the current one, then the batches. The snapshot
-        is written once, at the end: all of the plan after a success, exactly the batches Braze
-        accepted after a failure."""
-        if snapshot.name_sent != cohort.name:
-            _count(record, client.name_cohort(braze_cohort_id, cohort.name, to_iso(cohort.created_at)))
-            snapshot.name_sent = cohort.name
-            record.name_sent = True
-        accepted = [0]
+        """The name first when Braze does not have the current one, then the batches, one request
+        in flight at a time: Braze sees them in plan order and a fault rule hits the same batch on
+        every run. While Braze works on batch k, the exporter resolves, diffs and encodes batch
+        k+1, so its own work hides in Braze's time.
+
+        The snapshot and the record are written once, at the end: all of the plan after a success,
+        exactly the batches Braze accepted after a failure. Only their number is kept on the way,
+        so a million changes never pile up in memory."""
+        accepted = 0
         try:
-            self._send_batches(braze_cohort_id, plan, client, record, accepted)
+            if snapshot.name_sent != cohort.name:
+                _count(record, client.name_cohort(braze_cohort_id, cohort.name, to_iso(cohort.created_at)))
+                snapshot.name_sent = cohort.name
+                record.name_sent = True
+            in_flight: PendingCall | None = None
+            for batch in plan.batches(self.settings.batch_size):
+                call = client.users_call(braze_cohort_id, cohort_changes(batch))
+                if in_flight:
+                    _count(record, in_flight.result())
+                    accepted += 1
+                in_flight = call.start()
+            if in_flight:
+                _count(record, in_flight.result())
+                accepted += 1
         except BaseException:
-            for batch in list(islice(plan.batches(self.settings.batch_size), accepted[0])):
+            finished = self._describe(plan, record)
+            for batch in list(islice(finished.batches(self.settings.batch_size), accepted)):
                 snapshot.acknowledge(batch)
                 record.count_sent(batch)
             raise
-        snapshot.settle(plan.current.by_identifier)
-        record.count_all_sent(plan)
+        finished = self._describe(plan, record)
+        snapshot.settle(finished.current.by_identifier)
+        record.count_all_sent(finished)
 
-    def _send_batches(self, braze_cohort_id: str, plan: SyncPlan, client: PartnerClient, record: SyncRecord,
-                      accepted: list[int]) -> None:
-        """One request in flight at a time, so Braze sees the batches in plan order and a fault
-        rule hits the same batch on every run; the exporter makes and encodes batch k+1 while
-        Braze works on batch k, so its own work hides in Braze's time. Only the number of
-        accepted batches is kept (``accepted[0]``): a batch's changes die once it is answered,
-        so a million of them never pile up for the garbage collector to scan."""
-        in_flight: PendingCall | None = None
-        for batch in plan.batches(self.settings.batch_size):
-            call = client.users_call(braze_cohort_id, cohort_changes(batch))
-            if in_flight:
-                _count(record, in_flight.result())
-                accepted[0] += 1
-            in_flight = call.start()
-        if in_flight:
-            _count(record, in_flight.result())
-            accepted[0] += 1
+    def _describe(self, plan: StreamingPlan, record: SyncRecord) -> SyncPlan:
+        finished = plan.finish()
+        record.describe_plan(finished.current, finished, self.settings.operations_cap)
+        return finished
 
 
 def _count(record: SyncRecord, report: CallReport) -> None:

@@ -5,7 +5,8 @@ import pytest
 
 from mocks.common.clock import DEFAULT_START
 from mocks.mixpanel.sync import (ADD, NO_OP, REMOVE, BrazeConnection, Change, CohortExport, CohortSnapshot,
-                                 ExportableMembers, Identifier, SyncPlan, SyncRecord, cohort_changes)
+                                 ExportableMembers, Identifier, StreamingPlan, SyncPlan, SyncRecord,
+                                 cohort_changes)
 
 T0 = DEFAULT_START
 
@@ -92,6 +93,53 @@ def test_empty_diff_has_no_batches():
 def test_batches_never_exceed_the_size():
     plan = SyncPlan.diff(resolved(**{f"d{i:04}": str(i) for i in range(2500)}), CohortSnapshot())
     assert [len(b) for b in plan.batches(1000)] == [1000, 1000, 500]
+
+
+def mixed_members(count):
+    """Members with external ids, aliases, devices, no identifier, and shared external ids (the later,
+    smaller distinct_id takes the identifier over)."""
+    members = []
+    for i in range(count):
+        kind = i % 5
+        profile = ({"$braze_external_id": f"x{i}"} if kind == 0 else {"mp_alias": f"a{i}"} if kind == 1
+                   else {"braze_device": f"dev{i}"} if kind == 2 else {} if kind == 3
+                   else {"$braze_external_id": f"x{i - 4}"})
+        members.append((f"$device:{i}" if kind == 2 else f"m{count - i:05}", profile))
+    return members
+
+
+def test_a_streamed_plan_sends_exactly_the_batches_of_the_finished_plan():
+    members = mixed_members(2600)
+    held = {Identifier("user_id", f"x{i}"): f"old{i}" for i in range(0, 1000, 5)}
+    held[Identifier("user_id", "gone")] = "old-gone"
+    snapshot = CohortSnapshot(acknowledged=held, pending_removal={Identifier("alias", "a-old", "mp_id"): "p"})
+    finished = SyncPlan.diff(ExportableMembers.resolve(members, connection(**FULL_MAPPING)), snapshot)
+    streamed = StreamingPlan(members, connection(**FULL_MAPPING), snapshot)
+
+    def identifiers(batches):
+        return [[(c.identifier, c.operation) for c in batch] for batch in batches]
+
+    expected = identifiers(finished.batches(500))
+    assert identifiers(streamed.batches(500)) == expected and [len(b) for b in expected] == [500, 500, 362]
+    assert streamed.finish() == finished
+
+
+class CountingProfile(dict):
+    reads = 0
+
+    def get(self, key, default=None):
+        CountingProfile.reads += 1
+        return super().get(key, default)
+
+
+def test_a_streamed_plan_resolves_members_only_as_far_as_the_next_batch_needs():
+    CountingProfile.reads = 0
+    members = [(f"d{i:05}", CountingProfile({"$braze_external_id": f"x{i}"})) for i in range(10_000)]
+    batches = StreamingPlan(members, connection(), CohortSnapshot()).batches(1000)
+    first = next(batches)
+    assert [c.identifier.value for c in first] == [f"x{i}" for i in range(1000)]
+    assert CountingProfile.reads == StreamingPlan.RESOLVE_SLICE
+    assert sum(1 for _ in batches) == 9 and CountingProfile.reads == 10_000
 
 
 def test_cohort_changes_group_adds_and_removes_by_kind():
