@@ -193,13 +193,15 @@ class CohortSnapshot:
             if change.operation == REMOVE:
                 self.acknowledged.pop(change.identifier, None)
 
-    def settle(self, members: dict[Identifier, str]) -> None:
-        """Every change of a sync was acknowledged: Braze now holds exactly ``members`` (the
-        exportable members of that sync, each identifier with the member that sends it). The dict
-        is taken over, not copied: this is what keeps a 1,000,000-member sync from rebuilding a
-        1,000,000-entry snapshot one request at a time."""
-        self.acknowledged = members
-        self.pending_removal = {}
+    def acknowledge_plan(self, plan: "SyncPlan") -> None:
+        """Every change of ``plan`` was acknowledged. After a first or full sync (nothing was held)
+        Braze holds exactly the plan's members, so their dict is taken over rather than rebuilt one
+        entry at a time: the same content, without a million inserts."""
+        if self.acknowledged:
+            self.acknowledge(plan.changes)
+        else:
+            self.acknowledged = plan.current.by_identifier
+            self.pending_removal = {}
 
     def complete(self, at: datetime) -> None:
         self.completed_at = self.baseline_at = at
@@ -325,23 +327,29 @@ class SyncPlan:
     unchanged_count: int
     current: ExportableMembers
     held: dict[Identifier, str]
+    known_adds: list[Identifier] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def diff(cls, current: ExportableMembers, snapshot: CohortSnapshot) -> "SyncPlan":
+    def diff(cls, current: ExportableMembers, snapshot: CohortSnapshot,
+             known_adds: list[Identifier] | None = None) -> "SyncPlan":
         """Adds come in member order (the order the project first saw them) and removes in the
         order Braze acknowledged them: deterministic, so batches are the same on every run, and
-        no sort of a million changes on a full sync."""
+        no sort of a million changes on a full sync. ``known_adds`` are the added identifiers in
+        that order when the caller found them already (:class:`StreamingPlan`)."""
         held, now = snapshot.acknowledged, current.by_identifier
         left = [_new_tuple(Change, (did, ident, REMOVE)) for ident, did in held.items() if ident not in now]
         pending = [_new_tuple(Change, (did, ident, REMOVE))
                    for ident, did in snapshot.pending_removal.items() if ident not in now]
         add_count = len(now) - (len(held) - len(left))  # now minus (held and still here)
-        return cls(left + pending, add_count, len(now) - add_count + len(current.shared), current, held)
+        return cls(left + pending, add_count, len(now) - add_count + len(current.shared), current, held,
+                   known_adds)
 
     def iter_adds(self) -> Iterator[Change]:
+        now = self.current.by_identifier
+        if self.known_adds is not None:
+            return (_new_tuple(Change, (now[ident], ident, ADD)) for ident in self.known_adds)
         held = self.held
-        return (_new_tuple(Change, (did, ident, ADD)) for ident, did in self.current.by_identifier.items()
-                if ident not in held)
+        return (_new_tuple(Change, (did, ident, ADD)) for ident, did in now.items() if ident not in held)
 
     @property
     def adds(self) -> list[Change]:
@@ -386,6 +394,7 @@ class StreamingPlan:
     def __init__(self, members: list[Member], connection: BrazeConnection, snapshot: CohortSnapshot):
         self._resolver = MemberResolver(members, connection)
         self._snapshot = snapshot
+        self._adds_found: list[Identifier] = []
         self._finished: SyncPlan | None = None
 
     def batches(self, size: int = MAX_IDENTIFIERS_PER_REQUEST) -> Iterator[list[Change]]:
@@ -399,14 +408,16 @@ class StreamingPlan:
     def finish(self) -> SyncPlan:
         """Resolve the members not reached yet and diff the whole cohort (once)."""
         if self._finished is None:
-            self._finished = SyncPlan.diff(self._resolver.finish(), self._snapshot)
+            known = self._adds_found if self._resolver.done else None
+            self._finished = SyncPlan.diff(self._resolver.finish(), self._snapshot, known)
         return self._finished
 
     def _adds_as_resolved(self) -> Iterator[Change]:
-        held, resolver = self._snapshot.acknowledged, self._resolver
+        held, resolver, found = self._snapshot.acknowledged, self._resolver, self._adds_found
         while not resolver.done:
             for identifier, distinct_id in resolver.resolve_next(self.RESOLVE_SLICE):
                 if identifier not in held:
+                    found.append(identifier)
                     yield _new_tuple(Change, (distinct_id, identifier, ADD))
 
     def _removes(self) -> Iterator[Change]:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import gc
 import threading
-from itertools import islice
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
+from itertools import islice
 from typing import Any, Protocol
 
 from mocks.common.clock import parse_duration, to_iso
@@ -154,7 +154,7 @@ class CohortSync:
                 record.count_sent(batch)
             raise
         finished = self._describe(plan, record)
-        snapshot.settle(finished.current.by_identifier)
+        snapshot.acknowledge_plan(finished)
         record.count_all_sent(finished)
 
     def _describe(self, plan: StreamingPlan, record: SyncRecord) -> SyncPlan:
@@ -175,14 +175,15 @@ def _refused(record: SyncRecord, message: str) -> None:
 
 
 class CollectorPause:
-    """Suspends CPython's cyclic garbage collector while a sync builds its plan.
+    """Suspends CPython's cyclic garbage collector while a sync runs.
 
-    The plan is a few million small objects without cycles (identifiers, changes), but allocating
-    them triggers full collections that rescan the whole heap, and next to a loaded Mixpanel store
-    the heap holds millions of profile dicts: at 1,000,000 members the collector took 5 s of the 8 s
-    spent planning. The collector is process-wide, so pauses are counted (concurrent syncs on other
-    connections nest) and it resumes when the last pause ends, if it was running to begin with.
-    The network part of a sync runs with the collector on."""
+    A sync makes a few million small objects without cycles (identifiers, changes), and the plan is
+    made while it is sent. Allocating them triggers full collections that rescan the whole heap,
+    and next to a loaded Mixpanel store the heap holds millions of profile dicts: at 1,000,000
+    members the collector once took 5 s of the 8 s spent planning, and 0.5 s of a 2.5 s send.
+    Reference counting still frees everything a sync drops; only cycles made meanwhile wait.
+    The collector is process-wide, so pauses are counted (concurrent syncs on other connections
+    nest) and it resumes when the last pause ends, if it was running to begin with."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

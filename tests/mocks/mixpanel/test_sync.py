@@ -121,7 +121,8 @@ def test_a_streamed_plan_sends_exactly_the_batches_of_the_finished_plan():
 
     expected = identifiers(finished.batches(500))
     assert identifiers(streamed.batches(500)) == expected and [len(b) for b in expected] == [500, 500, 362]
-    assert streamed.finish() == finished
+    plan = streamed.finish()
+    assert plan == finished and plan.known_adds is not None and plan.adds == finished.adds
 
 
 class CountingProfile(dict):
@@ -162,6 +163,23 @@ def test_restart_keeps_old_members_for_removal_until_each_is_resent_or_removed()
     assert snapshot.acknowledged == {kept: "d1"} and snapshot.pending_removal == {gone: "d2"}
     snapshot.acknowledge(plan.removes)
     assert snapshot.pending_removal == {}
+
+
+@pytest.mark.parametrize("held", [{}, {"1": "d1", "2": "d2", "9": "d9"}], ids=["first sync", "diff"])
+def test_acknowledging_a_whole_plan_is_acknowledging_each_of_its_changes(held):
+    def snapshot():
+        restarted = CohortSnapshot(acknowledged={Identifier("user_id", x): did for x, did in held.items()})
+        restarted.pending_removal = {Identifier("device_id", "old"): "$device:old"}
+        return restarted
+
+    one_by_one, whole = snapshot(), snapshot()
+    current = ExportableMembers.resolve([("e1", {"$braze_external_id": "1"}), ("d2", {"$braze_external_id": "2"}),
+                                         ("d3", {"$braze_external_id": "3"})], connection())
+    for change in SyncPlan.diff(current, one_by_one).changes:
+        one_by_one.acknowledge([change])
+    whole.acknowledge_plan(SyncPlan.diff(current, whole))
+    assert whole == one_by_one and whole.pending_removal == {}
+    assert len(whole.acknowledged) == 3
 
 
 def test_snapshot_age_counts_from_the_last_completed_sync():

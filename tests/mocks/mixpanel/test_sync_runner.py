@@ -70,20 +70,6 @@ def test_an_unexpected_error_half_way_still_writes_what_braze_accepted_into_the_
     assert len(rig.snapshot.acknowledged) == 1000 and rig.snapshot.completed_at is None
 
 
-def test_after_a_success_the_snapshot_credits_each_identifier_to_the_member_sending_it_now():
-    """m1 leaves and m2 joins with the same external id: nothing to send, but when m2 leaves in
-    turn, the remove is m2's."""
-    rig = Rig({"m1"})
-    rig.project.profiles.update({"m1": {"$braze_external_id": "X"}, "m2": {"$braze_external_id": "X"}})
-    rig.sync()
-    rig.project.membership[COHORT] = {"m2"}
-    assert rig.sync(T0 + timedelta(minutes=15)).requests == 0
-    rig.project.membership[COHORT] = set()
-    record = rig.sync(T0 + timedelta(minutes=30))
-    assert [(c.distinct_id, c.operation) for c in record.operations] == [("m2", "remove")]
-    assert rig.members_in_braze() == set()
-
-
 def test_later_syncs_send_only_the_diff_and_an_empty_diff_sends_nothing():
     rig = Rig(set())
     everyone = users(rig, "a", "b", "c")
