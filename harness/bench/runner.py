@@ -30,6 +30,7 @@ from harness.clients import BrazeClient, MixpanelClient, Targets
 from mocks.common.defaults import DEFAULT_PARTNER_API_KEY
 
 from . import synthetic
+from .targets import verdicts
 
 PARTS = ("export", "churn", "evaluation", "throughput", "suite")
 BATCH = 1000
@@ -297,4 +298,5 @@ def run_bench(options: BenchOptions) -> dict[str, Any]:
     if "evaluation" in result:
         peaks.append(result["evaluation"]["peak_rss_mb"])
     result["peak_rss_mb"] = round(max(peaks), 1) if peaks else None
+    result["targets"] = verdicts(result)
     return result

@@ -6,7 +6,9 @@ import pytest
 
 from click.testing import CliRunner
 
+from harness.bench import cli as bench_cli
 from harness.bench.cli import format_table
+from harness.bench.targets import verdicts
 from harness.cli import main
 
 MEMBERS = 2500
@@ -31,8 +33,10 @@ def test_bench_small_run_reports_every_figure_with_its_baseline():
     assert throughput["requests_per_second"] > 0 and throughput["baseline_requests_per_second"] > 0
     peaks = [*figures["peak_rss_mb_by_side"].values(), figures["evaluation"]["peak_rss_mb"]]
     assert figures["peak_rss_mb"] == round(max(peaks), 1)
+    assert {v["figure"] for v in figures["targets"]} == {"export", "churn_sync", "evaluation", "peak_rss_mb"}
     table = format_table(figures)
     assert "export of 2,500 members" in table and "x" in table.splitlines()[2]
+    assert "export within 2x its baseline" in table.splitlines()[2]
 
 
 def test_bench_rejects_an_unknown_part_in_one_line():
@@ -44,3 +48,29 @@ def test_bench_rejects_an_unknown_part_in_one_line():
 def test_bench_rejects_a_zero_size():
     result = CliRunner().invoke(main, ["bench", "--members", "0"])
     assert result.exit_code == 2 and "must be at least 1" in result.output
+
+
+MEASURED = {"export": {"members": 10, "seconds": 2.3, "baseline_seconds": 1.0, "ratio": 2.3, "requests": 1,
+                       "members_per_second": 4},
+            "evaluation": {"profiles": 5, "events": 9, "seconds": 0.4, "first_seconds": 5.5, "runs": [5.5, 0.4, 0.4],
+                           "peak_rss_mb": 100.0},
+            "churn_sync": {"seconds": 1.5, "added": 1, "removed": 1},
+            "peak_rss_mb": 100.0}
+
+
+def test_each_measured_figure_gets_a_verdict_against_its_target():
+    found = {v["figure"]: (v["value"], v["met"]) for v in verdicts(MEASURED)}
+    assert found == {"export": (2.3, False), "churn_sync": (1.5, True), "evaluation": (5.5, False),
+                     "peak_rss_mb": (100.0, True)}
+    assert verdicts({"export": {**MEASURED["export"], "ratio": 2.0}})[0]["met"] is True
+
+
+@pytest.mark.parametrize("check, exit_code", [(False, 0), (True, 1)])
+def test_check_turns_a_missed_target_into_exit_status_1(monkeypatch, check, exit_code):
+    monkeypatch.setattr(bench_cli, "run_bench", lambda options: {**MEASURED, "targets": verdicts(MEASURED)})
+    result = CliRunner().invoke(main, ["bench", *(["--check"] if check else [])])
+    assert result.exit_code == exit_code
+    assert "MISSED: export within 2x its baseline" in result.output
+    if check:
+        assert result.output.strip().splitlines()[-1] == (
+            "Error: missed 2 target(s): export within 2x its baseline; every evaluation within 5 s")
