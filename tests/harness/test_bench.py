@@ -74,3 +74,20 @@ def test_check_turns_a_missed_target_into_exit_status_1(monkeypatch, check, exit
     if check:
         assert result.output.strip().splitlines()[-1] == (
             "Error: missed 2 target(s): export within 2x its baseline; every evaluation within 5 s")
+
+
+def test_braze_url_measures_a_vendors_receiver():
+    """The export goes to the receiver named by --braze-url (here a Braze mock in this process),
+    through its control plane; the baseline still runs on the local stack."""
+    from mocks.braze import create_app
+    from mocks.common import ServerThread
+
+    app = create_app()
+    with ServerThread(app) as receiver:
+        result = CliRunner().invoke(main, ["bench", "--members", "1500", "--only", "export", "--braze-url",
+                                           receiver.url, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["export"]["requests"] == 3
+    journal = app.extensions["harness"].journal
+    users_calls = journal.entries(path="/partners/mixpanel/cohorts/users")
+    assert [entry["status"] for entry in users_calls][-2:] == [201, 201]
