@@ -181,7 +181,8 @@ class CollectorPause:
     made while it is sent. Allocating them triggers full collections that rescan the whole heap,
     and next to a loaded Mixpanel store the heap holds millions of profile dicts: at 1,000,000
     members the collector once took 5 s of the 8 s spent planning, and 0.5 s of a 2.5 s send.
-    Reference counting still frees everything a sync drops; only cycles made meanwhile wait.
+    Reference counting still frees everything a sync drops; only cycles made meanwhile wait (on a
+    real clock that includes the retry waits of a sync, at most 60 s per call).
     The collector is process-wide, so pauses are counted (concurrent syncs on other connections
     nest) and it resumes when the last pause ends, if it was running to begin with."""
 
