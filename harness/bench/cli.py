@@ -88,6 +88,8 @@ def format_table(result: dict[str, Any]) -> str:
                      f"{export['baseline_seconds']:.2f}", f"{export['ratio']:.2f}x", target("export")))
         rows.append(("  requests / members per second", f"{export['requests']:,}",
                      f"{export['members_per_second']:,}/s", "", ""))
+        rows.append(("  floor: same bodies, the exporter's client (s)", "", f"{export['floor_seconds']:.2f}",
+                     f"{export['floor_ratio']:.2f}x", ""))
     churn = result.get("churn_sync")
     if churn:
         rows.append((f"churn sync, +{churn['added']:,} / -{churn['removed']:,} (s)", f"{churn['seconds']:.3f}", "", "",

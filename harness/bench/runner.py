@@ -2,8 +2,10 @@
 same machine, so a ratio means something on a noisy 2-core box.
 
 * export: a one-time export of N members, Mixpanel process -> Braze process over loopback HTTP;
-  baseline: the same number of requests with byte-identical bodies to a do-nothing route of the
-  same server stack (``POST /_bench/sink`` on the Braze process).
+  baseline: the same number of requests with byte-identical bodies, posted one after another by a
+  ``requests`` session (the harness's HTTP client) to a do-nothing route of the same server stack
+  (``POST /_bench/sink`` on the Braze process). The floor is the same again through the exporter's
+  own, lighter transport: what the export would cost if neither side did any work.
 * churn: a dynamic export of the same cohort, then 1% of the members leave and as many join;
   seconds of the 15-minute sync that sends the diff.
 * evaluation: a behavioural cohort over P profiles and E events, seconds per evaluation.
@@ -28,6 +30,7 @@ import requests
 
 from harness.clients import BrazeClient, MixpanelClient, Targets
 from mocks.common.defaults import DEFAULT_PARTNER_API_KEY
+from mocks.mixpanel.braze_partner_client import HttpTransport, TransportError
 
 from . import synthetic
 from .targets import verdicts
@@ -147,6 +150,24 @@ def post_all(url: str, bodies: list[bytes], clients: int = 1) -> float:
     return time.perf_counter() - started
 
 
+def post_all_like_the_exporter(url: str, bodies: list[bytes]) -> float:
+    """Seconds to POST every body to ``url`` one after another with the exporter's own transport
+    (:class:`~mocks.mixpanel.braze_partner_client.HttpTransport`): the transport floor of an export."""
+    transport = HttpTransport(url, timeout=(10.0, 120.0))
+    started = time.perf_counter()
+    try:
+        for body in bodies:
+            transport.send("", body)
+            reply = transport.receive()
+            if reply.status >= 300:
+                raise BenchError(f"POST {url} answered {reply.status}: {reply.body[:200]!r}")
+    except TransportError as exc:
+        raise BenchError(f"POST {url}: {exc.reason}") from None
+    finally:
+        transport.close()
+    return time.perf_counter() - started
+
+
 def users_bodies(key: str, cohort_id: str, members: int, first: int = 0) -> Iterator[bytes]:
     """Partner users bodies of at most 1,000 external ids, byte for byte what an exporter sends."""
     for start in range(first, first + members, BATCH):
@@ -208,8 +229,10 @@ def _one_time_export(options: BenchOptions, mixpanel: MixpanelClient, pid: Any, 
     bodies = list(users_bodies(braze.data_import_key, str(cohort_id), options.members))
     bodies = _pad_to(bodies, requests_made)
     baseline = post_all(sink_node.url + "/_bench/sink", bodies)
+    floor = post_all_like_the_exporter(sink_node.url + "/_bench/sink", bodies)
     return {"members": options.members, "seconds": round(seconds, 4), "baseline_seconds": round(baseline, 4),
             "ratio": round(seconds / baseline, 2), "requests": requests_made,
+            "floor_seconds": round(floor, 4), "floor_ratio": round(seconds / floor, 2),
             "members_per_second": round(options.members / seconds),
             "exported": sync.get("added"), "skipped": sync.get("skipped")}
 
