@@ -395,6 +395,7 @@ class StreamingPlan:
         self._resolver = MemberResolver(members, connection)
         self._snapshot = snapshot
         self._adds_found: list[Identifier] = []
+        self._all_adds_found = False  # set once the adds were all yielded, not merely resolved
         self._finished: SyncPlan | None = None
 
     def batches(self, size: int = MAX_IDENTIFIERS_PER_REQUEST) -> Iterator[list[Change]]:
@@ -408,7 +409,7 @@ class StreamingPlan:
     def finish(self) -> SyncPlan:
         """Resolve the members not reached yet and diff the whole cohort (once)."""
         if self._finished is None:
-            known = self._adds_found if self._resolver.done else None
+            known = self._adds_found if self._all_adds_found else None
             self._finished = SyncPlan.diff(self._resolver.finish(), self._snapshot, known)
         return self._finished
 
@@ -419,6 +420,7 @@ class StreamingPlan:
                 if identifier not in held:
                     found.append(identifier)
                     yield _new_tuple(Change, (distinct_id, identifier, ADD))
+        self._all_adds_found = True
 
     def _removes(self) -> Iterator[Change]:
         yield from self.finish().removes

@@ -310,9 +310,6 @@ def test_aliases_and_device_ids_cut_on_the_mixed_middle_batch_converge(mocks):
 
 
 # -- the record of a failed sync ---------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="StreamingPlan.finish() takes the adds found so far as complete when the "
-                                       "resolver is done but the last slice's adds are not all yielded: a failed "
-                                       "sync's record lists too few adds")
 def test_a_failed_syncs_record_lists_every_planned_add_up_to_the_operations_cap():
     """500 members exported, then 2,500 join after them. Batch 1 fails while batch 2 (encoded ahead)
     has resolved the last member but not yielded the last slice's adds: the record must still list

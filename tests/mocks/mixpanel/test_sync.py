@@ -143,6 +143,15 @@ def test_a_streamed_plan_resolves_members_only_as_far_as_the_next_batch_needs():
     assert sum(1 for _ in batches) == 9 and CountingProfile.reads == 10_000
 
 
+def test_a_plan_finished_half_way_through_a_slice_still_has_every_add():
+    """The resolver is done after one slice while only the first batch of its adds was sent (a
+    failure on that batch): the finished plan must not mistake those for all the adds."""
+    members = [(f"d{i}", {"$braze_external_id": f"x{i}"}) for i in range(10)]
+    plan = StreamingPlan(members, connection(), CohortSnapshot())
+    assert len(next(plan.batches(3))) == 3
+    assert [c.identifier.value for c in plan.finish().adds] == [f"x{i}" for i in range(10)]
+
+
 def test_cohort_changes_group_adds_and_removes_by_kind():
     batch = [Change("a", Identifier("user_id", "1"), ADD), Change("b", Identifier("alias", "n", "lbl"), ADD),
              Change("c", Identifier("device_id", "dev"), REMOVE), Change("d", Identifier("user_id", "4"), REMOVE)]
