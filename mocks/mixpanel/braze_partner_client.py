@@ -24,12 +24,15 @@ import http.client
 import json
 import select
 import socket
+import ssl
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Mapping, Protocol
 from urllib.parse import urlsplit
+
+import certifi
 
 from mocks.common.defaults import MIXPANEL_PARTNER
 
@@ -137,27 +140,38 @@ class HttpTransport:
     """One HTTP/1.1 connection to a Braze endpoint (``http`` or ``https``), opened on first use,
     kept alive while the server allows it and reopened when it does not.
 
-    Timeouts are ``(connect, read)`` seconds like ``requests``'. A connection that sat idle is
-    checked before it is reused: a server may close an idle keep-alive connection at any time, and a
-    request written into a closed connection would be a failure nobody caused."""
+    Timeouts are ``(connect, read)`` seconds like ``requests``'; writing a request is bounded by the
+    read timeout. HTTPS checks certificates against certifi's bundle, as ``requests`` does, and
+    redirects are not followed (a partner endpoint that redirects is misconfigured: the sync fails
+    with the 3xx). A connection that sat idle is checked before it is reused: a server may close an
+    idle keep-alive connection at any time, and a request written into a closed connection would be
+    a failure nobody caused."""
 
     def __init__(self, base_url: str, timeout: tuple[float, float] = (3.05, 30.0)):
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"not an http(s) URL: {base_url!r}")
-        connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-        self._connection = connection_class(parts.hostname, parts.port, timeout=timeout[0])
+        if parts.scheme == "https":
+            context = ssl.create_default_context(cafile=certifi.where())
+            self._connection: http.client.HTTPConnection = http.client.HTTPSConnection(
+                parts.hostname, parts.port, timeout=timeout[0], context=context)
+        else:
+            self._connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout[0])
         self.base_path = parts.path.rstrip("/")
         self.timeout = timeout
 
     def send(self, path: str, body: bytes) -> None:
         try:
             self._ensure_open()
+        except (OSError, http.client.HTTPException) as exc:
+            self.close()
+            raise TransportError(self._reason(exc, self.timeout[0])) from None
+        try:
             self._connection.request("POST", self.base_path + path, body=body,
                                      headers={"Content-Type": "application/json", "Accept": "application/json"})
         except (OSError, http.client.HTTPException) as exc:
             self.close()
-            raise TransportError(self._reason(exc, self.timeout[0])) from None
+            raise TransportError(self._reason(exc, self.timeout[1])) from None
 
     def receive(self) -> Reply:
         try:
