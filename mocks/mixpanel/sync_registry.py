@@ -20,7 +20,7 @@ from mocks.common.clock import Clock
 from .braze_partner_client import BrazePartnerClient, BrazeRefused, BrazeUnavailable
 from .sync import (ACTIVE, DYNAMIC, FINISHED, PAUSED, STOPPED, BrazeConnection, CohortExport,
                    CohortProject, CohortSnapshot, SyncRecord)
-from .sync_runner import CohortSync, PartnerClient, SyncSettings
+from .sync_runner import COLLECTOR_PAUSE, CohortSync, PartnerClient, SyncSettings
 
 ClientFactory = Callable[[BrazeConnection], PartnerClient]
 
@@ -311,10 +311,15 @@ def _as_id(value: Any) -> int | None:
 
 def _sleep_on(clock: Clock) -> Callable[[float], None]:
     """How a retry waits: not at all on a virtual clock (the wait is only recorded in the sync),
-    for real on a real clock, and shortened by the scale on a scaled one."""
+    for real on a real clock, and shortened by the scale on a scaled one; the garbage collector may
+    run while a sync waits (see :class:`~mocks.mixpanel.sync_runner.CollectorPause`)."""
     if clock.mode == "virtual":
         return lambda seconds: None
-    if clock.mode == "scaled":
-        return lambda seconds: time.sleep(seconds / clock.scale)
-    return time.sleep
+    scale = clock.scale if clock.mode == "scaled" else 1.0
+
+    def sleep(seconds: float) -> None:
+        with COLLECTOR_PAUSE.lifted():
+            time.sleep(seconds / scale)
+
+    return sleep
 

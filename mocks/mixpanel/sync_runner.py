@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import gc
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from itertools import islice
-from typing import Any, Protocol
+from typing import Any, Iterator, Protocol
 
 from mocks.common.clock import parse_duration, to_iso
 
@@ -181,8 +182,8 @@ class CollectorPause:
     made while it is sent. Allocating them triggers full collections that rescan the whole heap,
     and next to a loaded Mixpanel store the heap holds millions of profile dicts: at 1,000,000
     members the collector once took 5 s of the 8 s spent planning, and 0.5 s of a 2.5 s send.
-    Reference counting still frees everything a sync drops; only cycles made meanwhile wait (on a
-    real clock that includes the retry waits of a sync, at most 60 s per call).
+    Reference counting still frees everything a sync drops; only cycles made meanwhile wait, and a
+    sync waiting out a retry on a real clock lifts its pause meanwhile (:meth:`lifted`).
     The collector is process-wide, so pauses are counted (concurrent syncs on other connections
     nest) and it resumes when the last pause ends, if it was running to begin with."""
 
@@ -190,6 +191,7 @@ class CollectorPause:
         self._lock = threading.Lock()
         self._depth = 0
         self._was_enabled = False
+        self._this_thread = threading.local()
 
     def __enter__(self) -> None:
         with self._lock:
@@ -197,12 +199,27 @@ class CollectorPause:
                 self._was_enabled = gc.isenabled()
                 gc.disable()
             self._depth += 1
+        self._this_thread.depth = getattr(self._this_thread, "depth", 0) + 1
 
     def __exit__(self, *exc: Any) -> None:
+        self._this_thread.depth -= 1
         with self._lock:
             self._depth -= 1
             if self._depth == 0 and self._was_enabled:
                 gc.enable()
+
+    @contextmanager
+    def lifted(self) -> Iterator[None]:
+        """The pauses of this thread are lifted inside (a wait allocates nothing, so the collector
+        may run then); other threads' pauses stay, and outside any pause this does nothing."""
+        depth = getattr(self._this_thread, "depth", 0)
+        for _ in range(depth):
+            self.__exit__()
+        try:
+            yield
+        finally:
+            for _ in range(depth):
+                self.__enter__()
 
 
 #: The one pause counter of this process (the collector it guards is process-wide too).

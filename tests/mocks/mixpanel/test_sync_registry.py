@@ -1,4 +1,5 @@
 """The export registry on a virtual clock: schedule, limits, stop/resume/run, connections, state."""
+import gc
 import threading
 from datetime import timedelta
 
@@ -7,7 +8,7 @@ import pytest
 from mocks.common.clock import DEFAULT_START, Clock
 from mocks.mixpanel.braze_partner_client import BrazeRefused, BrazeUnavailable, CallReport
 from mocks.mixpanel.sync_registry import ExportError, ExportRegistry
-from mocks.mixpanel.sync_runner import SyncSettings
+from mocks.mixpanel.sync_runner import COLLECTOR_PAUSE, SyncSettings
 
 from .test_sync_fakes import FakeBraze, FakeDirectory, FakeProject, UnknownProject
 
@@ -299,10 +300,12 @@ def test_syncs_under_one_connection_run_one_after_another(world):
     assert braze.max_concurrent == 1 and len(braze.user_calls()) == 2
 
 
-@pytest.mark.parametrize("mode, slept", [("virtual", []), ("scaled", [0.5])])
-def test_retries_wait_by_the_clock_mode(monkeypatch, mode, slept):
+@pytest.mark.parametrize("mode, slept", [("virtual", []), ("scaled", [(0.5, True)]), ("real", [(1.0, True)])])
+def test_retries_wait_by_the_clock_mode_with_the_collector_free_to_run(monkeypatch, mode, slept):
     waits = []
-    monkeypatch.setattr("mocks.mixpanel.sync_registry.time.sleep", waits.append)
-    registry = ExportRegistry(FakeDirectory(), Clock(mode, scale=2.0) if mode == "scaled" else Clock())
-    registry._sleep(1.0)
+    monkeypatch.setattr("mocks.mixpanel.sync_registry.time.sleep", lambda s: waits.append((s, gc.isenabled())))
+    registry = ExportRegistry(FakeDirectory(), Clock(mode, scale=2.0) if mode == "scaled" else Clock(mode))
+    with COLLECTOR_PAUSE:  # a sync waiting out a retry
+        registry._sleep(1.0)
+        assert not gc.isenabled()
     assert waits == slept

@@ -1,5 +1,6 @@
 """One sync at a time, driven with a fake project and a fake Braze (no HTTP)."""
 import gc
+import threading
 from collections import Counter
 from datetime import timedelta
 
@@ -224,3 +225,36 @@ def test_the_collector_pause_nests_and_restores_the_collector_as_it_found_it():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_pause_lifted_for_a_wait_lets_the_collector_run_then_pauses_again():
+    pause = CollectorPause()
+    with pause:
+        with pause:
+            with pause.lifted():
+                assert gc.isenabled()
+            assert not gc.isenabled()
+    assert gc.isenabled()
+    with pause.lifted():  # outside a pause: nothing to lift
+        assert gc.isenabled()
+
+
+def test_lifting_a_pause_leaves_other_threads_pauses_alone():
+    pause, inside, done = CollectorPause(), threading.Event(), threading.Event()
+
+    def other_sync():
+        with pause:
+            inside.set()
+            done.wait(5)
+
+    thread = threading.Thread(target=other_sync)
+    thread.start()
+    assert inside.wait(5)
+    try:
+        with pause:
+            with pause.lifted():
+                assert not gc.isenabled()
+    finally:
+        done.set()
+        thread.join(5)
+    assert gc.isenabled()
