@@ -5,7 +5,8 @@ same machine, so a ratio means something on a noisy 2-core box.
   baseline: the same number of requests with byte-identical bodies, posted one after another by a
   ``requests`` session (the harness's HTTP client) to a do-nothing route of the same server stack
   (``POST /_bench/sink`` on the Braze process). The floor is the same again through the exporter's
-  own, lighter transport: what the export would cost if neither side did any work.
+  own, lighter transport: what the export would cost if neither side did any work. Both are the
+  fastest of two runs, so a hiccup of the machine cannot make the export look better than it is.
 * churn: a dynamic export of the same cohort, then 1% of the members leave and as many join;
   seconds of the 15-minute sync that sends the diff.
 * evaluation: a behavioural cohort over P profiles and E events, seconds per evaluation.
@@ -37,6 +38,8 @@ from .targets import verdicts
 
 PARTS = ("export", "churn", "evaluation", "throughput", "suite")
 BATCH = 1000
+#: The export's baseline and floor are each the fastest of this many runs.
+BASELINE_RUNS = 2
 NODE_START_TIMEOUT = 1800.0
 
 Progress = Callable[[str], None]
@@ -228,8 +231,11 @@ def _one_time_export(options: BenchOptions, mixpanel: MixpanelClient, pid: Any, 
     options.progress(f"export: baseline ({requests_made} requests to the do-nothing route)")
     bodies = list(users_bodies(braze.data_import_key, str(cohort_id), options.members))
     bodies = _pad_to(bodies, requests_made)
-    baseline = post_all(sink_node.url + "/_bench/sink", bodies)
-    floor = post_all_like_the_exporter(sink_node.url + "/_bench/sink", bodies)
+    sink = sink_node.url + "/_bench/sink"
+    baseline, floor = math.inf, math.inf
+    for _ in range(BASELINE_RUNS):  # the fastest run: a hiccup must not flatter the ratio
+        baseline = min(baseline, post_all(sink, bodies))
+        floor = min(floor, post_all_like_the_exporter(sink, bodies))
     return {"members": options.members, "seconds": round(seconds, 4), "baseline_seconds": round(baseline, 4),
             "ratio": round(seconds / baseline, 2), "requests": requests_made,
             "floor_seconds": round(floor, 4), "floor_ratio": round(seconds / floor, 2),
