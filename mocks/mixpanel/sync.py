@@ -330,14 +330,17 @@ class SyncPlan:
     known_adds: list[Identifier] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def diff(cls, current: ExportableMembers, snapshot: CohortSnapshot,
-             known_adds: list[Identifier] | None = None) -> "SyncPlan":
+    def diff(cls, current: ExportableMembers, snapshot: CohortSnapshot, known_adds: list[Identifier] | None = None,
+             gone: dict[Identifier, str] | None = None) -> "SyncPlan":
         """Adds come in member order (the order the project first saw them) and removes in the
         order Braze acknowledged them: deterministic, so batches are the same on every run, and
-        no sort of a million changes on a full sync. ``known_adds`` are the added identifiers in
-        that order when the caller found them already (:class:`StreamingPlan`)."""
+        no sort of a million changes on a full sync. A caller that already compared the members
+        with the snapshot (:class:`StreamingPlan`) passes what it found: ``known_adds``, the added
+        identifiers in member order, and ``gone``, the acknowledged ones no member has any more."""
         held, now = snapshot.acknowledged, current.by_identifier
-        left = [_new_tuple(Change, (did, ident, REMOVE)) for ident, did in held.items() if ident not in now]
+        if gone is None:
+            gone = {ident: did for ident, did in held.items() if ident not in now}
+        left = [_new_tuple(Change, (did, ident, REMOVE)) for ident, did in gone.items()]
         pending = [_new_tuple(Change, (did, ident, REMOVE))
                    for ident, did in snapshot.pending_removal.items() if ident not in now]
         add_count = len(now) - (len(held) - len(left))  # now minus (held and still here)
@@ -395,6 +398,7 @@ class StreamingPlan:
         self._resolver = MemberResolver(members, connection)
         self._snapshot = snapshot
         self._adds_found: list[Identifier] = []
+        self._not_claimed: dict[Identifier, str] = {}  # what Braze holds that no member claimed yet
         self._all_adds_found = False  # set once the adds were all yielded, not merely resolved
         self._finished: SyncPlan | None = None
 
@@ -409,15 +413,23 @@ class StreamingPlan:
     def finish(self) -> SyncPlan:
         """Resolve the members not reached yet and diff the whole cohort (once)."""
         if self._finished is None:
-            known = self._adds_found if self._all_adds_found else None
-            self._finished = SyncPlan.diff(self._resolver.finish(), self._snapshot, known)
+            current = self._resolver.finish()
+            if self._all_adds_found:
+                self._finished = SyncPlan.diff(current, self._snapshot, self._adds_found, self._not_claimed)
+            else:
+                self._finished = SyncPlan.diff(current, self._snapshot)
         return self._finished
 
     def _adds_as_resolved(self) -> Iterator[Change]:
-        held, resolver, found = self._snapshot.acknowledged, self._resolver, self._adds_found
+        """One lookup per member finds both sides of the diff: each identifier claimed is taken out
+        of a copy of the snapshot, so what is left there at the end is what Braze must remove (in
+        the snapshot's order), with no second pass over a million acknowledged identifiers."""
+        resolver, found = self._resolver, self._adds_found
+        self._not_claimed = dict(self._snapshot.acknowledged)
+        take = self._not_claimed.pop
         while not resolver.done:
             for identifier, distinct_id in resolver.resolve_next(self.RESOLVE_SLICE):
-                if identifier not in held:
+                if take(identifier, None) is None:
                     found.append(identifier)
                     yield _new_tuple(Change, (distinct_id, identifier, ADD))
         self._all_adds_found = True
