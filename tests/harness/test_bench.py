@@ -26,7 +26,9 @@ def test_bench_small_run_reports_every_figure_with_its_baseline():
     assert export["seconds"] > 0 and export["baseline_seconds"] > 0
     assert export["ratio"] == pytest.approx(export["seconds"] / export["baseline_seconds"], rel=0.02)
     assert export["floor_ratio"] == pytest.approx(export["seconds"] / export["floor_seconds"], rel=0.02)
-    assert figures["churn_sync"]["added"] == figures["churn_sync"]["removed"] == MEMBERS // 200
+    churn = figures["churn_sync"]
+    assert churn["added"] == churn["removed"] == MEMBERS // 200
+    assert len(churn["runs"]) == 3 and churn["seconds"] == sorted(churn["runs"])[1]
     assert figures["evaluation"]["profiles"] == MEMBERS and figures["evaluation"]["events"] == 8000
     assert 0 < figures["evaluation"]["members"] < MEMBERS
     assert figures["evaluation"]["first_seconds"] == figures["evaluation"]["runs"][0]
@@ -55,7 +57,7 @@ MEASURED = {"export": {"members": 10, "seconds": 2.3, "baseline_seconds": 1.0, "
                        "members_per_second": 4, "floor_seconds": 0.5, "floor_ratio": 4.6},
             "evaluation": {"profiles": 5, "events": 9, "seconds": 0.4, "first_seconds": 5.5, "runs": [5.5, 0.4, 0.4],
                            "peak_rss_mb": 100.0},
-            "churn_sync": {"seconds": 1.5, "added": 1, "removed": 1},
+            "churn_sync": {"seconds": 1.5, "runs": [1.4, 1.5, 2.5], "added": 1, "removed": 1},
             "peak_rss_mb": 100.0}
 
 
