@@ -377,7 +377,8 @@ class SyncPlan:
         return self.adds + self.removes
 
     def batches(self, size: int = MAX_IDENTIFIERS_PER_REQUEST) -> Iterator[list[Change]]:
-        """The snapshot must not change while the batches are read (the runner settles it after)."""
+        """The snapshot must not change while the batches are read (the runner acknowledges the plan
+        once they are all answered)."""
         changes = chain(self.iter_adds(), self.removes)
         while batch := list(islice(changes, size)):
             yield batch
