@@ -32,7 +32,7 @@ import requests
 
 from harness.clients import BrazeClient, MixpanelClient, Targets
 from mocks.common.defaults import DEFAULT_PARTNER_API_KEY
-from mocks.mixpanel.braze_partner_client import HttpTransport, TransportError
+from mocks.mixpanel.cohort_sync.partner_client import HttpTransport, TransportError
 
 from . import synthetic
 from .targets import verdicts
@@ -158,7 +158,7 @@ def post_all(url: str, bodies: list[bytes], clients: int = 1) -> float:
 
 def post_all_like_the_exporter(url: str, bodies: list[bytes]) -> float:
     """Seconds to POST every body to ``url`` one after another with the exporter's own transport
-    (:class:`~mocks.mixpanel.braze_partner_client.HttpTransport`): the transport floor of an export."""
+    (:class:`~mocks.mixpanel.cohort_sync.partner_client.HttpTransport`): the transport floor of an export."""
     transport = HttpTransport(url, timeout=(10.0, 120.0))
     started = time.perf_counter()
     try:

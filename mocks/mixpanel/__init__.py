@@ -1,5 +1,7 @@
 """The Mixpanel mock: ingestion with retention, Simplified ID Merge, cohorts, the Query API and the
-raw export, plus its control plane. ``create_app(config=None, clock=None)`` builds one instance.
+raw export, plus its control plane; the app factory wires in the cohort sync to Braze
+(:mod:`.cohort_sync`), which the rest of the mock does not import.
+``create_app(config=None, clock=None)`` builds one instance.
 
 Config keys: ``MIXPANEL_LIMITS`` (a dict of :class:`~.limits.Limits` fields, e.g.
 ``{"query_per_hour": 10000}``); anything else is passed to Flask.
@@ -14,6 +16,7 @@ from mocks.common import Clock, MockContext, create_mock_app
 from mocks.common.validation import error_location, first_error, load_validator
 
 from .api import ingestion_blueprint
+from .cohort_sync import install_cohort_sync
 from .control import control_blueprint
 from .engage import EngageSessions
 from .limits import Limits
@@ -37,9 +40,7 @@ def create_app(config: dict[str, Any] | None = None, clock: Clock | None = None)
     app.register_blueprint(ingestion_blueprint(limits))
     app.register_blueprint(query_blueprint(limits, sessions))
     app.register_blueprint(control_blueprint(limits))
-    from .exports import install_exports
-
-    install_exports(app, store, clock)
+    install_cohort_sync(app, store, clock)
     return app
 
 

@@ -1,6 +1,6 @@
 """The Braze connections and cohort exports of every project, and the sync scheduler.
 
-:class:`ExportRegistry` is a store component (``reset`` / ``to_dict`` / ``load``, attached to the
+:class:`CohortExportRegistry` is a store component (``reset`` / ``to_dict`` / ``load``, attached to the
 Mixpanel store so reset and state dump cover it) and a clock scheduler (``next_due`` / ``run_due``):
 advancing the clock by an hour runs each dynamic export's four syncs, in order, each evaluated at its
 own instant. Syncs under one connection run one after another (a lock per connection), whether the
@@ -13,14 +13,16 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Protocol, Sequence
 
 from mocks.common.clock import Clock
 
-from .braze_partner_client import BrazePartnerClient, BrazeRefused, BrazeUnavailable
-from .sync import (ACTIVE, DYNAMIC, FINISHED, PAUSED, STOPPED, BrazeConnection, CohortExport,
+from .errors import (BrazeUnreachable, CredentialsRefused, DynamicExportLimit, ExportStateConflict,
+                     InvalidConnection, UnknownItem)
+from .model import (ACTIVE, DYNAMIC, FINISHED, PAUSED, STOPPED, BrazeConnection, CohortExport, CohortInfo, Member,
                    CohortProject, CohortSnapshot, SyncRecord)
-from .sync_runner import COLLECTOR_PAUSE, CohortSync, PartnerClient, SyncSettings
+from .partner_client import BrazePartnerClient, BrazeRefused, BrazeUnavailable
+from .runner import COLLECTOR_PAUSE, CohortSync, PartnerClient, SyncSettings
 
 ClientFactory = Callable[[BrazeConnection], PartnerClient]
 
@@ -31,17 +33,7 @@ class ProjectDirectory(Protocol):
     def project(self, project_id: Any) -> CohortProject: ...
 
 
-class ExportError(Exception):
-    """A control-plane refusal with its HTTP status and exact message."""
-
-    def __init__(self, status: int, message: str, **details: Any):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.details = details
-
-
-class ExportRegistry:
+class CohortExportRegistry:
     """Connections, exports and snapshots of all projects; runs the syncs."""
 
     def __init__(self, projects: ProjectDirectory, clock: Clock, settings: SyncSettings | None = None,
@@ -137,7 +129,7 @@ class ExportRegistry:
         try:
             cohort_id = project.cohort(cohort_id).cohort_id
         except KeyError:
-            raise ExportError(404, f"no cohort {cohort_id} in project {project_id}") from None
+            raise UnknownItem(f"no cohort {cohort_id} in project {project_id}") from None
         with self._lock:
             if mode == DYNAMIC:
                 self._check_dynamic_limits(project_id, cohort_id, connection.connection_id)
@@ -162,7 +154,7 @@ class ExportRegistry:
         export = self.export(project_id, export_id)
         with self._connection_lock(export.connection_id):
             if export.status not in (ACTIVE, PAUSED):
-                raise ExportError(400, f"export {export.export_id} is already {export.status}")
+                raise ExportStateConflict(f"export {export.export_id} is already {export.status}")
             export.status, export.next_sync_at = STOPPED, None
         return export
 
@@ -171,7 +163,7 @@ class ExportRegistry:
         export = self.export(project_id, export_id)
         with self._connection_lock(export.connection_id):
             if export.status == ACTIVE:
-                raise ExportError(400, f"export {export.export_id} is already active")
+                raise ExportStateConflict(f"export {export.export_id} is already active")
             if export.status == FINISHED:
                 raise _finished_error(export)
             if export.mode == DYNAMIC and export.status == STOPPED:
@@ -187,7 +179,7 @@ class ExportRegistry:
             if export.status == FINISHED:
                 raise _finished_error(export)
             if export.status != ACTIVE:
-                raise ExportError(400, f"export {export.export_id} is {export.status}; resume it first")
+                raise ExportStateConflict(f"export {export.export_id} is {export.status}; resume it first")
             return export, self._sync(export, self._clock.now(), "run")
 
     # -- clock scheduler -------------------------------------------------------------------------------
@@ -221,6 +213,7 @@ class ExportRegistry:
             key = (export.connection_id, str(export.cohort_id))
             with self._lock:
                 snapshot = self._snapshots.setdefault(key, CohortSnapshot())
+            project: CohortProject
             try:
                 project = self._projects.project(export.project_id)
             except KeyError:
@@ -234,9 +227,10 @@ class ExportRegistry:
     def _owned(self, items: dict[int, Any], kind: str, project_id: Any, item_id: Any) -> Any:
         """A connection or export of ``project_id`` (another project's ids are not found either)."""
         self._projects.project(project_id)
-        found = items.get(_as_id(item_id))
+        item = _as_id(item_id)
+        found = None if item is None else items.get(item)
         if found is None or found.project_id != project_id:
-            raise ExportError(404, f"no {kind} {item_id} in project {project_id}")
+            raise UnknownItem(f"no {kind} {item_id} in project {project_id}")
         return found
 
     def _check_dynamic_limits(self, project_id: Any, cohort_id: Any, connection_id: int) -> None:
@@ -245,10 +239,10 @@ class ExportRegistry:
                 if e.project_id == project_id and e.mode == DYNAMIC and e.status in (ACTIVE, PAUSED)]
         for other in live:
             if other.cohort_id == cohort_id and other.connection_id == connection_id:
-                raise ExportError(400, f"cohort {cohort_id} already has a dynamic export to connection "
+                raise DynamicExportLimit(f"cohort {cohort_id} already has a dynamic export to connection "
                                        f"{connection_id} (export {other.export_id}); stop it first")
         if len(live) >= self.settings.max_dynamic_exports:
-            raise ExportError(400, f"project {project_id} already has {len(live)} dynamic exports, the most "
+            raise DynamicExportLimit(f"project {project_id} already has {len(live)} dynamic exports, the most "
                                    f"allowed; stop one before adding another")
 
     def _checked_client(self, connection: BrazeConnection) -> PartnerClient:
@@ -258,10 +252,10 @@ class ExportRegistry:
             client.check_credentials()
         except BrazeRefused as exc:
             client.close()
-            raise ExportError(400, exc.message, braze_status=exc.status) from None
+            raise CredentialsRefused(exc.message, braze_status=exc.status) from None
         except BrazeUnavailable as exc:
             client.close()
-            raise ExportError(502, f"could not reach Braze at {connection.rest_endpoint}: {exc.message}") from None
+            raise BrazeUnreachable(f"could not reach Braze at {connection.rest_endpoint}: {exc.message}") from None
         return client
 
     def _client(self, connection: BrazeConnection) -> PartnerClient:
@@ -284,19 +278,20 @@ class ExportRegistry:
 class _MissingProject:
     """Stands in for a project that was deleted: every cohort is gone, so the export pauses."""
 
-    def cohort(self, cohort_id: Any) -> Any:
+    def cohort(self, cohort_id: Any) -> CohortInfo:
         raise KeyError(cohort_id)
 
-    member_profiles = cohort
+    def member_profiles(self, cohort_id: Any, at: datetime) -> Sequence[Member]:
+        raise KeyError(cohort_id)
 
 
 def _check_alias_mapping(connection: BrazeConnection) -> None:
     if bool(connection.alias_label) != bool(connection.alias_property):
-        raise ExportError(400, "'alias_label' and 'alias_property' go together: give both or neither")
+        raise InvalidConnection("'alias_label' and 'alias_property' go together: give both or neither")
 
 
-def _finished_error(export: CohortExport) -> ExportError:
-    return ExportError(400, f"export {export.export_id} is a finished one-time export; "
+def _finished_error(export: CohortExport) -> ExportStateConflict:
+    return ExportStateConflict(f"export {export.export_id} is a finished one-time export; "
                             f"create a new export to sync the cohort again")
 
 
@@ -312,7 +307,7 @@ def _as_id(value: Any) -> int | None:
 def _sleep_on(clock: Clock) -> Callable[[float], None]:
     """How a retry waits: not at all on a virtual clock (the wait is only recorded in the sync),
     for real on a real clock, and shortened by the scale on a scaled one; the garbage collector may
-    run while a sync waits (see :class:`~mocks.mixpanel.sync_runner.CollectorPause`)."""
+    run while a sync waits (see :class:`~mocks.mixpanel.cohort_sync.runner.CollectorPause`)."""
     if clock.mode == "virtual":
         return lambda seconds: None
     scale = clock.scale if clock.mode == "scaled" else 1.0

@@ -3,6 +3,10 @@ identifier, what Braze has acknowledged, the diff, the batches, and the record o
 
 How one sync works (HOUSE-6, HOUSE-7, HOUSE-9):
 
+The modules of the package: this one (the model), :mod:`.planner` (resolve, diff, batch),
+:mod:`.wire` (Braze's encoding), :mod:`.runner` (one sync), :mod:`.scheduler` (all exports, the
+clock grid), :mod:`.partner_client` (HTTP to Braze), :mod:`.control` (the control plane).
+
 1. The cohort's members are evaluated at the sync's scheduled instant.
 2. Each member gets one identifier from its profile (:meth:`BrazeConnection.identifier_for`);
    members without one are skipped and counted.
@@ -22,13 +26,9 @@ left in Braze and removes who has left since (HOUSE-11).
 """
 from __future__ import annotations
 
-import heapq
-from itertools import chain, islice
-from operator import itemgetter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from types import MappingProxyType
-from typing import Any, Iterator, Mapping, NamedTuple, Protocol
+from typing import Any, Mapping, NamedTuple, Protocol, Sequence
 
 from mocks.common.clock import parse_instant, to_iso
 from mocks.common.defaults import DEFAULT_PARTNER_API_KEY
@@ -40,15 +40,21 @@ ANONYMOUS_PREFIX = "$device:"
 MAX_IDENTIFIERS_PER_REQUEST = 1000
 
 ADD, REMOVE, NO_OP = "add", "remove", "no-op"
-USER_ID, ALIAS, DEVICE_ID = "user_id", "alias", "device_id"
+EXTERNAL_ID, ALIAS, DEVICE_ID = "external_id", "alias", "device_id"
 
 
 # -- what Mixpanel's side offers the sync --------------------------------------------------------------
 class CohortInfo(Protocol):
-    cohort_id: Any
-    name: str
-    description: str
-    created_at: datetime
+    """A cohort as the sync reads it (read-only)."""
+
+    @property
+    def cohort_id(self) -> Any: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def created_at(self) -> datetime: ...
 
 
 class CohortProject(Protocol):
@@ -56,7 +62,7 @@ class CohortProject(Protocol):
 
     def cohort(self, cohort_id: Any) -> CohortInfo: ...
 
-    def member_profiles(self, cohort_id: Any, at: datetime) -> list[tuple[str, Mapping[str, Any] | None]]: ...
+    def member_profiles(self, cohort_id: Any, at: datetime) -> Sequence[tuple[str, Mapping[str, Any] | None]]: ...
 
 
 # -- identifiers -----------------------------------------------------------------------------------
@@ -79,11 +85,11 @@ class Identifier(NamedTuple):
 
 #: ``tuple.__new__`` builds these without the Python-level ``__new__`` of a NamedTuple: the sync
 #: creates one per member, and for a million members the difference is seconds.
-_new_tuple = tuple.__new__
+new_tuple = tuple.__new__
 
 
-def user_id_identifier(value: str) -> Identifier:
-    return _new_tuple(Identifier, (USER_ID, value, ""))
+def external_id_identifier(value: str) -> Identifier:
+    return new_tuple(Identifier, (EXTERNAL_ID, value, ""))
 
 
 def _identifier_text(value: Any) -> str | None:
@@ -117,15 +123,15 @@ class BrazeConnection:
                 "alias_label", "alias_property", "device_id_property")
     CREDENTIALS = ("data_import_key", "rest_endpoint", "partner_api_key")
 
-    def identifier_for(self, distinct_id: str, properties: dict[str, Any]) -> Identifier | None:
+    def identifier_for(self, distinct_id: str, properties: Mapping[str, Any]) -> Identifier | None:
         """HOUSE-6: the user id property, else the alias, else (anonymous profiles only) the device id.
 
         "Anonymous" means the canonical distinct_id is still ``$device:...``: the profile has never
         been identified in Mixpanel. An identified profile is never sent by device id, because in
         Braze its device ids no longer match anyone once the user is identified (SEED-6.3)."""
-        user_id = _identifier_text(properties.get(self.user_id_property))
-        if user_id is not None:
-            return user_id_identifier(user_id)
+        external_id = _identifier_text(properties.get(self.user_id_property))
+        if external_id is not None:
+            return external_id_identifier(external_id)
         if self.alias_label and self.alias_property:
             alias = _identifier_text(properties.get(self.alias_property))
             if alias is not None:
@@ -193,7 +199,7 @@ class CohortSnapshot:
             if change.operation == REMOVE:
                 self.acknowledged.pop(change.identifier, None)
 
-    def acknowledge_plan(self, plan: "SyncPlan") -> None:
+    def acknowledge_plan(self, plan: "FinishedPlan") -> None:
         """Every change of ``plan`` was acknowledged. After a first or full sync (nothing was held)
         Braze holds exactly the plan's members, so their dict is taken over rather than rebuilt one
         entry at a time: the same content, without a million inserts."""
@@ -227,7 +233,6 @@ class CohortSnapshot:
                    data.get("name_sent"))
 
 
-_NO_PROPERTIES: Mapping[str, Any] = MappingProxyType({})
 
 
 
@@ -247,233 +252,32 @@ class ExportableMembers:
     skipped: list[str]
     shared: list[tuple[str, Identifier]]
 
-    @classmethod
-    def resolve(cls, members: list[tuple[str, Mapping[str, Any] | None]],
-                connection: BrazeConnection) -> "ExportableMembers":
-        """``members`` pairs each member with its profile (read-only); see :class:`MemberResolver`."""
-        return MemberResolver(members, connection).finish()
 
-
+#: A cohort member with its profile properties (read-only), as :class:`CohortProject` lists them.
 Member = tuple[str, Mapping[str, Any] | None]
 
 
-class MemberResolver:
-    """Gives each member its Braze identifier, a slice of members at a time, so that a sync can
-    send its first adds while later members are still being resolved.
-
-    This runs on every sync of every member, the hot path of a large dynamic export. When two
-    profiles carry one identifier the smallest distinct_id sends it and the others are no-ops,
-    whatever order the members come in, so the whole cohort is never sorted (only the changes are)."""
-
-    def __init__(self, members: list[Member], connection: BrazeConnection):
-        self._members = members
-        self._connection = connection
-        self._position = 0
-        self.by_identifier: dict[Identifier, str] = {}
-        self._skipped: list[str] = []
-        self._shared: list[tuple[str, Identifier]] = []
+class FinishedPlan(Protocol):
+    """What the snapshot and the record read off a finished :class:`~.planner.SyncPlan`."""
 
     @property
-    def done(self) -> bool:
-        return self._position >= len(self._members)
-
-    def resolve_next(self, count: int) -> list[tuple[Identifier, str]]:
-        """Resolve the next ``count`` members; the identifiers claimed for the first time, in member
-        order, each with the member claiming it."""
-        start, self._position = self._position, min(self._position + count, len(self._members))
-        by_identifier, connection = self.by_identifier, self._connection
-        claim = by_identifier.setdefault
-        claimed: list[tuple[Identifier, str]] = []
-        user_id_property = connection.user_id_property
-        for distinct_id, properties in self._members[start:self._position]:
-            properties = properties or _NO_PROPERTIES
-            value = properties.get(user_id_property)
-            if value.__class__ is str and value and not value.isspace():  # the usual case, inlined
-                identifier: Identifier | None = _new_tuple(Identifier, (USER_ID, value, ""))
-            else:
-                identifier = connection.identifier_for(distinct_id, properties)
-            if identifier is None:
-                self._skipped.append(distinct_id)
-                continue
-            owner = claim(identifier, distinct_id)
-            if owner is distinct_id:
-                claimed.append((identifier, distinct_id))
-                continue
-            if distinct_id < owner:
-                by_identifier[identifier] = distinct_id
-                owner, distinct_id = distinct_id, owner
-            self._shared.append((distinct_id, identifier))
-        return claimed
-
-    def finish(self) -> ExportableMembers:
-        """Resolve whoever is left; the whole cohort as identifiers."""
-        self.resolve_next(len(self._members))
-        self._skipped.sort()
-        self._shared.sort()
-        return ExportableMembers(self.by_identifier, len(self._members), self._skipped, self._shared)
-
-
-@dataclass
-class SyncPlan:
-    """Set-based diff of the exportable members against the snapshot.
-
-    The removes are materialised (they must be read off the snapshot before anything changes);
-    the adds are made batch by batch while the previous batch is in flight, and the members Braze
-    already holds (no-ops) are counted and listed on demand (:meth:`unchanged`), because on a large
-    cohort they are nearly everyone."""
-
-    removes: list[Change]
-    add_count: int
-    unchanged_count: int
-    current: ExportableMembers
-    held: dict[Identifier, str]
-    known_adds: list[Identifier] | None = field(default=None, compare=False, repr=False)
-
-    @classmethod
-    def diff(cls, current: ExportableMembers, snapshot: CohortSnapshot, known_adds: list[Identifier] | None = None,
-             gone: dict[Identifier, str] | None = None) -> "SyncPlan":
-        """Adds come in member order (the order the project first saw them) and removes in the
-        order Braze acknowledged them: deterministic, so batches are the same on every run, and
-        no sort of a million changes on a full sync. A caller that already compared the members
-        with the snapshot (:class:`StreamingPlan`) passes what it found: ``known_adds``, the added
-        identifiers in member order, and ``gone``, the acknowledged ones no member has any more."""
-        held, now = snapshot.acknowledged, current.by_identifier
-        if gone is None:
-            gone = {ident: did for ident, did in held.items() if ident not in now}
-        left = [_new_tuple(Change, (did, ident, REMOVE)) for ident, did in gone.items()]
-        pending = [_new_tuple(Change, (did, ident, REMOVE))
-                   for ident, did in snapshot.pending_removal.items() if ident not in now]
-        add_count = len(now) - (len(held) - len(left))  # now minus (held and still here)
-        return cls(left + pending, add_count, len(now) - add_count + len(current.shared), current, held,
-                   known_adds)
-
-    def iter_adds(self) -> Iterator[Change]:
-        now = self.current.by_identifier
-        if self.known_adds is not None:
-            return (_new_tuple(Change, (now[ident], ident, ADD)) for ident in self.known_adds)
-        held = self.held
-        return (_new_tuple(Change, (did, ident, ADD)) for ident, did in now.items() if ident not in held)
+    def current(self) -> ExportableMembers: ...
 
     @property
-    def adds(self) -> list[Change]:
-        return list(self.iter_adds())
-
-    def unchanged(self, limit: int) -> list[Change]:
-        """The first ``limit`` no-ops by distinct_id (members Braze already holds, then members
-        sharing an identifier another member sends); only the sample is ordered, not everyone."""
-        if limit <= 0:
-            return []
-        held = self.held
-        first = heapq.nsmallest(limit, ((did, ident) for ident, did in self.current.by_identifier.items()
-                                        if ident in held))
-        first += self.current.shared[:limit - len(first)]
-        return [_new_tuple(Change, (did, ident, NO_OP)) for did, ident in first]
-
-    def first_changes(self, limit: int) -> list[Change]:
-        return list(islice(chain(self.iter_adds(), self.removes), limit))
+    def add_count(self) -> int: ...
 
     @property
-    def changes(self) -> list[Change]:
-        return self.adds + self.removes
+    def unchanged_count(self) -> int: ...
 
-    def batches(self, size: int = MAX_IDENTIFIERS_PER_REQUEST) -> Iterator[list[Change]]:
-        """The snapshot must not change while the batches are read (the runner acknowledges the plan
-        once they are all answered)."""
-        changes = chain(self.iter_adds(), self.removes)
-        while batch := list(islice(changes, size)):
-            yield batch
+    @property
+    def removes(self) -> list[Change]: ...
 
+    @property
+    def changes(self) -> list[Change]: ...
 
-class StreamingPlan:
-    """A sync plan made while it is sent, so planning a large cohort hides in Braze's time.
+    def first_changes(self, limit: int) -> list[Change]: ...
 
-    :meth:`batches` gives exactly the batches of the finished :class:`SyncPlan` (adds in member
-    order, then removes), but resolves members only as far as the next batch needs: the first
-    request goes out after the first thousand adds are known, not after the millionth. The
-    removes, the counts and the record need every member, so they wait for :meth:`finish`.
-    The snapshot must not change until the plan is finished."""
-
-    RESOLVE_SLICE = 1000
-
-    def __init__(self, members: list[Member], connection: BrazeConnection, snapshot: CohortSnapshot):
-        self._resolver = MemberResolver(members, connection)
-        self._snapshot = snapshot
-        self._adds_found: list[Identifier] = []
-        self._not_claimed: dict[Identifier, str] = {}  # what Braze holds that no member claimed yet
-        self._all_adds_found = False  # set once the adds were all yielded, not merely resolved
-        self._finished: SyncPlan | None = None
-
-    def batches(self, size: int = MAX_IDENTIFIERS_PER_REQUEST) -> Iterator[list[Change]]:
-        if self._finished is not None:
-            yield from self._finished.batches(size)
-            return
-        changes = chain(self._adds_as_resolved(), self._removes())
-        while batch := list(islice(changes, size)):
-            yield batch
-
-    def finish(self) -> SyncPlan:
-        """Resolve the members not reached yet and diff the whole cohort (once)."""
-        if self._finished is None:
-            current = self._resolver.finish()
-            if self._all_adds_found:
-                self._finished = SyncPlan.diff(current, self._snapshot, self._adds_found, self._not_claimed)
-            else:
-                self._finished = SyncPlan.diff(current, self._snapshot)
-        return self._finished
-
-    def _adds_as_resolved(self) -> Iterator[Change]:
-        """One lookup per member finds both sides of the diff: each identifier claimed is taken out
-        of a copy of the snapshot, so what is left there at the end is what Braze must remove (in
-        the snapshot's order), with no second pass over a million acknowledged identifiers."""
-        resolver, found = self._resolver, self._adds_found
-        self._not_claimed = dict(self._snapshot.acknowledged)
-        take = self._not_claimed.pop
-        while not resolver.done:
-            for identifier, distinct_id in resolver.resolve_next(self.RESOLVE_SLICE):
-                if take(identifier, None) is None:
-                    found.append(identifier)
-                    yield _new_tuple(Change, (distinct_id, identifier, ADD))
-        self._all_adds_found = True
-
-    def _removes(self) -> Iterator[Change]:
-        yield from self.finish().removes
-
-
-def cohort_changes(batch: list[Change]) -> list[dict[str, Any]]:
-    """One request's ``cohort_changes``: at most one add object and one remove object, each with
-    the ``user_ids``, ``aliases`` and ``device_ids`` it needs.
-
-    The usual batch (only adds, or only removes, of external ids) is taken apart by C-level
-    ``map``s: this runs for every request of a million-member export."""
-    identifiers = list(map(_IDENTIFIER_OF, batch))
-    operations = list(map(_OPERATION_OF, batch))
-    if operations.count(operations[0] if operations else ADD) == len(batch):
-        groups = [(operations[0], identifiers)] if batch else []
-    else:
-        groups = [(operation, [i for i, op in zip(identifiers, operations) if op == operation])
-                  for operation in (ADD, REMOVE)]
-    return [_change_object(operation, group) for operation, group in groups if group]
-
-
-def _change_object(operation: str, identifiers: list[Identifier]) -> dict[str, Any]:
-    kinds = list(map(_KIND_OF, identifiers))
-    if kinds.count(USER_ID) == len(kinds):
-        change: dict[str, Any] = {"user_ids": list(map(_VALUE_OF, identifiers))}
-    else:
-        change = {}
-        user_ids = [i.value for i in identifiers if i.kind == USER_ID]
-        aliases = [{"alias_name": i.value, "alias_label": i.label} for i in identifiers if i.kind == ALIAS]
-        device_ids = [i.value for i in identifiers if i.kind == DEVICE_ID]
-        for key, values in (("user_ids", user_ids), ("aliases", aliases), ("device_ids", device_ids)):
-            if values:
-                change[key] = values
-    if operation == REMOVE:
-        change["should_remove"] = True
-    return change
-
-
-_IDENTIFIER_OF, _OPERATION_OF = itemgetter(1), itemgetter(2)  # Change fields
-_KIND_OF, _VALUE_OF = itemgetter(0), itemgetter(1)  # Identifier fields
+    def unchanged(self, limit: int) -> list[Change]: ...
 
 
 # -- the record of one sync ---------------------------------------------------------------------------
@@ -505,7 +309,7 @@ class SyncRecord:
     operation_counts: dict[str, int] = field(default_factory=lambda: {ADD: 0, REMOVE: 0, NO_OP: 0})
     skipped_distinct_ids: list[str] = field(default_factory=list)
 
-    def describe_plan(self, current: ExportableMembers, plan: SyncPlan, cap: int) -> None:
+    def describe_plan(self, current: ExportableMembers, plan: "FinishedPlan", cap: int) -> None:
         self.members = current.member_count
         self.skipped = len(current.skipped)
         self.skipped_distinct_ids = current.skipped[:cap]
@@ -515,7 +319,7 @@ class SyncRecord:
         self.operations += plan.unchanged(cap - len(self.operations))
         self.not_sent = plan.add_count + len(plan.removes)
 
-    def count_all_sent(self, plan: SyncPlan) -> None:
+    def count_all_sent(self, plan: "FinishedPlan") -> None:
         self.added, self.removed, self.not_sent = plan.add_count, len(plan.removes), 0
 
     def count_sent(self, batch: list[Change]) -> None:

@@ -6,12 +6,13 @@ Paths (design.md's contract), under ``/_harness/projects/<pid>``:
 * ``POST /exports`` (first sync at once), ``GET /exports``, ``GET /exports/<eid>`` (``?limit=N`` syncs)
 * ``POST /exports/<eid>/stop``, ``/resume``, ``/run``
 
-The rules live in :mod:`.sync_registry`; this layer validates bodies against ``schemas/connection.json``
-and ``schemas/export.json`` and turns refusals into ``{"error": message}`` replies.
+The rules live in :mod:`.scheduler`; this layer validates bodies against ``schemas/connection.json``
+and ``schemas/export.json`` and turns the refusals of :mod:`.errors` into ``{"error": message}``
+replies with the status of :data:`STATUS` (the one place where a refusal gets its status).
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 from flask import Blueprint, Flask, Response, request
 
@@ -19,26 +20,40 @@ from mocks.common.app import ApiError, json_reply, read_json_object
 from mocks.common.clock import Clock, ClockError, parse_duration
 from mocks.common.validation import error_location, first_error, load_validator
 
-from .sync import BrazeConnection, CohortExport
-from .sync_registry import ExportError, ExportRegistry, ProjectDirectory
-from .sync_runner import SyncSettings
+from .errors import (BrazeUnreachable, CohortSyncError, CredentialsRefused, DynamicExportLimit,
+                     ExportStateConflict, InvalidConnection, UnknownItem)
+from .model import BrazeConnection, CohortExport
+from .runner import SyncSettings
+from .scheduler import CohortExportRegistry, ProjectDirectory
 
-#: ``app.extensions`` key of the registry (benchmarks and tests reach it there).
-EXTENSION = "exports"
+#: The store component's name: the key of the registry's state in a dump (fixtures pin it).
+COMPONENT = "exports"
+
+#: The control plane's status for each refusal.
+STATUS: dict[type[CohortSyncError], int] = {
+    UnknownItem: 404, ExportStateConflict: 400, DynamicExportLimit: 400, InvalidConnection: 400,
+    CredentialsRefused: 400, BrazeUnreachable: 502,
+}
 
 
-def install_exports(app: Flask, store: Any, clock: Clock) -> ExportRegistry:
+class ComponentHost(ProjectDirectory, Protocol):
+    """The Mixpanel store as the installation needs it: projects, and components it resets, dumps
+    and loads."""
+
+    def attach(self, name: str, component: Any) -> None: ...
+
+
+def install_cohort_sync(app: Flask, store: ComponentHost, clock: Clock) -> CohortExportRegistry:
     """Attach the export registry to the store (reset, dump and load cover it), register it as a
     clock scheduler, and add the control plane. Settings come from ``app.config["EXPORTS"]``."""
-    registry = ExportRegistry(store, clock, SyncSettings.from_config(app.config.get("EXPORTS")))
-    store.attach(EXTENSION, registry)
+    registry = CohortExportRegistry(store, clock, SyncSettings.from_config(app.config.get("EXPORTS")))
+    store.attach(COMPONENT, registry)
     clock.add_scheduler(registry)
-    app.extensions[EXTENSION] = registry
-    app.register_blueprint(exports_blueprint(registry, store))
+    app.register_blueprint(cohort_sync_blueprint(registry, store))
     return registry
 
 
-def exports_blueprint(registry: ExportRegistry, projects: ProjectDirectory) -> Blueprint:
+def cohort_sync_blueprint(registry: CohortExportRegistry, projects: ProjectDirectory) -> Blueprint:
     bp = Blueprint("exports_control", __name__, url_prefix="/_harness/projects/<pid>")
 
     @bp.post("/connections")
@@ -114,13 +129,13 @@ def _refusals(action: Callable[..., Any], *args: Any) -> Any:
     """Call the registry, turning its refusals into control-plane replies."""
     try:
         return action(*args)
-    except ExportError as exc:
-        raise _error(exc.status, exc.message, **exc.details) from None
+    except CohortSyncError as exc:
+        raise _error(STATUS[type(exc)], exc.message, **exc.details) from None
 
 
 def _valid_body(schema: str, body: dict[str, Any]) -> dict[str, Any]:
     """The body, or 400 naming the first problem; a schema may word a rule with ``x-message``."""
-    error = first_error(load_validator("mocks.mixpanel", schema), body)
+    error = first_error(load_validator("mocks.mixpanel.cohort_sync", schema), body)
     if error is not None:
         message = error.schema.get("x-message", error.message) if isinstance(error.schema, dict) else error.message
         raise _error(400, f"{error_location(error)}: {message}")
@@ -151,7 +166,7 @@ def _editable_fields(connection: BrazeConnection) -> dict[str, Any]:
     return {name: getattr(connection, name) for name in BrazeConnection.EDITABLE}
 
 
-def _export_detail(registry: ExportRegistry, export: CohortExport, limit: int | None) -> dict[str, Any]:
+def _export_detail(registry: CohortExportRegistry, export: CohortExport, limit: int | None) -> dict[str, Any]:
     detail = export.to_dict()
     if limit is not None:
         detail["syncs"] = detail["syncs"][-limit:]

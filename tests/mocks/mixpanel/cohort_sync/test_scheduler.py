@@ -6,11 +6,13 @@ from datetime import timedelta
 import pytest
 
 from mocks.common.clock import DEFAULT_START, Clock
-from mocks.mixpanel.braze_partner_client import BrazeRefused, BrazeUnavailable, CallReport
-from mocks.mixpanel.sync_registry import ExportError, ExportRegistry
-from mocks.mixpanel.sync_runner import COLLECTOR_PAUSE, SyncSettings
+from mocks.mixpanel.cohort_sync.partner_client import BrazeRefused, BrazeUnavailable, CallReport
+from mocks.mixpanel.cohort_sync.errors import (BrazeUnreachable, CohortSyncError, CredentialsRefused,
+                                              DynamicExportLimit, UnknownItem)
+from mocks.mixpanel.cohort_sync.scheduler import CohortExportRegistry
+from mocks.mixpanel.cohort_sync.runner import COLLECTOR_PAUSE, SyncSettings
 
-from .test_sync_fakes import FakeBraze, FakeDirectory, FakeProject, UnknownProject
+from .fakes import FakeBraze, FakeDirectory, FakeProject, UnknownProject
 
 T0 = DEFAULT_START
 PID, COHORT = 1, 7
@@ -25,7 +27,7 @@ class World:
         self.project = FakeProject()
         self.project.add_cohort(COHORT, "Buyers", set())
         self.braze: dict[str, FakeBraze] = {}
-        self.registry = ExportRegistry(FakeDirectory({PID: self.project}), self.clock, SyncSettings(**settings),
+        self.registry = CohortExportRegistry(FakeDirectory({PID: self.project}), self.clock, SyncSettings(**settings),
                                        client_factory=self.client_for)
         self.clock.add_scheduler(self.registry)
 
@@ -117,37 +119,37 @@ def test_at_most_60_live_dynamic_exports_per_project():
     for cohort in range(3):
         world.project.add_cohort(100 + cohort, f"c{cohort}", set())
         world.registry.create_export(PID, 100 + cohort, conn, "dynamic")
-    with pytest.raises(ExportError) as refused:
+    with pytest.raises(CohortSyncError) as refused:
         world.registry.create_export(PID, COHORT, conn, "dynamic")
-    assert (refused.value.status, refused.value.message) == (
-        400, "project 1 already has 3 dynamic exports, the most allowed; stop one before adding another")
+    assert (type(refused.value), refused.value.message) == (
+        DynamicExportLimit, "project 1 already has 3 dynamic exports, the most allowed; stop one before adding another")
     world.registry.create_export(PID, COHORT, conn, "one_time")  # one-time exports are not limited
     world.registry.stop(PID, 1)
     world.registry.create_export(PID, COHORT, conn, "dynamic")
-    with pytest.raises(ExportError, match="already has 3 dynamic exports"):
+    with pytest.raises(CohortSyncError, match="already has 3 dynamic exports"):
         world.registry.resume(PID, 1)
 
 
 def test_one_dynamic_export_per_cohort_and_connection(world):
     conn = world.connect()
     world.registry.create_export(PID, COHORT, conn, "dynamic")
-    with pytest.raises(ExportError) as refused:
+    with pytest.raises(CohortSyncError) as refused:
         world.registry.create_export(PID, COHORT, conn, "dynamic")
     assert refused.value.message == "cohort 7 already has a dynamic export to connection 1 (export 1); stop it first"
 
 
-@pytest.mark.parametrize("call, args, status, message", [
-    ("create_export", (PID, 99, 1, "dynamic"), 404, "no cohort 99 in project 1"),
-    ("create_export", (PID, COHORT, 5, "dynamic"), 404, "no connection 5 in project 1"),
-    ("export", (PID, 42), 404, "no export 42 in project 1"),
-    ("export", (PID, "x"), 404, "no export x in project 1"),
-    ("update_connection", (PID, 9, {}), 404, "no connection 9 in project 1"),
+@pytest.mark.parametrize("call, args, message", [
+    ("create_export", (PID, 99, 1, "dynamic"), "no cohort 99 in project 1"),
+    ("create_export", (PID, COHORT, 5, "dynamic"), "no connection 5 in project 1"),
+    ("export", (PID, 42), "no export 42 in project 1"),
+    ("export", (PID, "x"), "no export x in project 1"),
+    ("update_connection", (PID, 9, {}), "no connection 9 in project 1"),
 ])
-def test_unknown_references_are_404(world, call, args, status, message):
+def test_unknown_references_are_unknown_items(world, call, args, message):
     world.connect()
-    with pytest.raises(ExportError) as refused:
+    with pytest.raises(UnknownItem) as refused:
         getattr(world.registry, call)(*args)
-    assert (refused.value.status, refused.value.message) == (status, message)
+    assert refused.value.message == message
 
 
 def test_unknown_project_raises_the_stores_key_error(world):
@@ -162,13 +164,13 @@ def test_stop_resume_and_run_now_state_machine(world):
     assert (export.status, export.next_sync_at) == ("stopped", None)
     assert world.clock.advance("1h") == []
     for call, message in (("stop", "export 1 is already stopped"), ("run_now", "export 1 is stopped; resume it first")):
-        with pytest.raises(ExportError, match=message):
+        with pytest.raises(CohortSyncError, match=message):
             getattr(world.registry, call)(PID, 1)
     world.members("a", "b")
     _, record = world.registry.resume(PID, 1)
     assert (record.trigger, record.added, export.status) == ("resume", 1, "active")
     assert export.next_sync_at == T0 + timedelta(minutes=75)  # the grid of T0 + k x 15m continues
-    with pytest.raises(ExportError, match="export 1 is already active"):
+    with pytest.raises(CohortSyncError, match="export 1 is already active"):
         world.registry.resume(PID, 1)
     world.clock.advance("10m")
     world.members("a", "b", "c")
@@ -182,10 +184,10 @@ def test_finished_exports_cannot_run_or_resume(world):
     world.registry.create_export(PID, COHORT, world.connect(), "one_time")
     expected = "export 1 is a finished one-time export; create a new export to sync the cohort again"
     for call in ("run_now", "resume"):
-        with pytest.raises(ExportError) as refused:
+        with pytest.raises(CohortSyncError) as refused:
             getattr(world.registry, call)(PID, 1)
         assert refused.value.message == expected
-    with pytest.raises(ExportError, match="export 1 is already finished"):
+    with pytest.raises(CohortSyncError, match="export 1 is already finished"):
         world.registry.stop(PID, 1)
 
 
@@ -207,22 +209,22 @@ def test_a_refused_key_pauses_then_a_new_key_and_resume_catch_up(world):
 
 def test_a_connection_is_saved_only_when_braze_accepts_its_key(world):
     world.braze["bad-key-0000"] = FakeBraze(failures=[BrazeRefused(401, "Invalid client secret", CallReport(1))])
-    with pytest.raises(ExportError) as refused:
+    with pytest.raises(CohortSyncError) as refused:
         world.connect("bad-key-0000")
-    assert (refused.value.status, refused.value.message, refused.value.details) == (
-        400, "Invalid client secret", {"braze_status": 401})
+    assert (type(refused.value), refused.value.message, refused.value.details) == (
+        CredentialsRefused, "Invalid client secret", {"braze_status": 401})
     assert world.registry.connections(PID) == [] and world.braze["bad-key-0000"].closed
     world.braze["down-key-000"] = FakeBraze(failures=[BrazeUnavailable("connection failed", CallReport(6))])
-    with pytest.raises(ExportError) as unreachable:
+    with pytest.raises(CohortSyncError) as unreachable:
         world.connect("down-key-000")
-    assert (unreachable.value.status, unreachable.value.message) == (
-        502, "could not reach Braze at http://braze.test: connection failed")
+    assert (type(unreachable.value), unreachable.value.message) == (
+        BrazeUnreachable, "could not reach Braze at http://braze.test: connection failed")
 
 
 def test_a_refused_new_key_leaves_the_connection_unchanged(world):
     conn = world.connect()
     world.braze["bad-key-0000"] = FakeBraze(failures=[BrazeRefused(401, "Invalid client secret", CallReport(1))])
-    with pytest.raises(ExportError, match="Invalid client secret"):
+    with pytest.raises(CohortSyncError, match="Invalid client secret"):
         world.registry.update_connection(PID, conn, {"data_import_key": "bad-key-0000", "name": "renamed"})
     saved = world.registry.connection(PID, conn)
     assert (saved.data_import_key, saved.name) == ("key-abcdefgh", "")
@@ -231,7 +233,7 @@ def test_a_refused_new_key_leaves_the_connection_unchanged(world):
 
 
 def test_alias_mapping_needs_label_and_property(world):
-    with pytest.raises(ExportError, match="'alias_label' and 'alias_property' go together: give both or neither"):
+    with pytest.raises(CohortSyncError, match="'alias_label' and 'alias_property' go together: give both or neither"):
         world.registry.add_connection(PID, {**KEY, "alias_label": "mp"})
 
 
@@ -303,8 +305,8 @@ def test_syncs_under_one_connection_run_one_after_another(world):
 @pytest.mark.parametrize("mode, slept", [("virtual", []), ("scaled", [(0.5, True)]), ("real", [(1.0, True)])])
 def test_retries_wait_by_the_clock_mode_with_the_collector_free_to_run(monkeypatch, mode, slept):
     waits = []
-    monkeypatch.setattr("mocks.mixpanel.sync_registry.time.sleep", lambda s: waits.append((s, gc.isenabled())))
-    registry = ExportRegistry(FakeDirectory(), Clock(mode, scale=2.0) if mode == "scaled" else Clock(mode))
+    monkeypatch.setattr("mocks.mixpanel.cohort_sync.scheduler.time.sleep", lambda s: waits.append((s, gc.isenabled())))
+    registry = CohortExportRegistry(FakeDirectory(), Clock(mode, scale=2.0) if mode == "scaled" else Clock(mode))
     with COLLECTOR_PAUSE:  # a sync waiting out a retry
         registry._sleep(1.0)
         assert not gc.isenabled()

@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Callable, Mapping, Protocol, cast
 from urllib.parse import urlsplit
 
 import certifi
@@ -192,7 +192,8 @@ class HttpTransport:
             self.close()
         if self._connection.sock is None:
             self._connection.connect()
-            self._connection.sock.settimeout(self.timeout[1])
+            # connect() set the socket; mypy still sees the None tested above
+            cast(socket.socket, self._connection.sock).settimeout(self.timeout[1])
 
     @staticmethod
     def _reason(exc: BaseException, seconds: float) -> str:

@@ -10,15 +10,15 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
-from itertools import islice
 from typing import Any, Iterator, Protocol
 
 from mocks.common.clock import parse_duration, to_iso
 
-from .braze_partner_client import BrazeCallError, BrazeRefused, CallReport, RetryPolicy
-from .sync import (FAILED, MAX_IDENTIFIERS_PER_REQUEST, PAUSED, BrazeConnection, CohortInfo, CohortExport,
-                   CohortProject, CohortSnapshot, StreamingPlan, SyncPlan, SyncRecord,
-                   cohort_changes)
+from .model import (FAILED, MAX_IDENTIFIERS_PER_REQUEST, PAUSED, BrazeConnection, CohortExport, CohortInfo,
+                    CohortProject, CohortSnapshot, SyncRecord)
+from .partner_client import BrazeCallError, BrazeRefused, CallReport, RetryPolicy
+from .planner import SyncPlan
+from .wire import cohort_changes
 
 
 class PendingCall(Protocol):
@@ -30,7 +30,7 @@ class PendingCall(Protocol):
 
 
 class PartnerClient(Protocol):
-    """What the runner needs from :class:`~mocks.mixpanel.braze_partner_client.BrazePartnerClient`."""
+    """What the runner needs from :class:`~mocks.mixpanel.cohort_sync.partner_client.BrazePartnerClient`."""
 
     def name_cohort(self, cohort_id: str, name: str, created_at: str) -> CallReport: ...
 
@@ -105,24 +105,26 @@ class CohortSync:
         return record
 
     def _plan(self, export: CohortExport, connection: BrazeConnection, snapshot: CohortSnapshot,
-              project: CohortProject, at: datetime, record: SyncRecord) -> tuple[CohortInfo, StreamingPlan] | None:
+              project: CohortProject, at: datetime, record: SyncRecord) -> tuple[CohortInfo, SyncPlan] | None:
         """Membership at ``at``, to be resolved and diffed against the snapshot as it is sent; None
         when the export must pause (``record`` says why)."""
         try:
             cohort = project.cohort(export.cohort_id)
             members = project.member_profiles(export.cohort_id, at)
         except KeyError:
-            return _refused(record, f"cohort {export.cohort_id} no longer exists in project {export.project_id}")
+            _refused(record, f"cohort {export.cohort_id} no longer exists in project {export.project_id}")
+            return None
         if len(members) > self.settings.max_cohort_members:
-            return _refused(record, f"cohort {export.cohort_id} has {len(members):,} members; at most "
-                                    f"{self.settings.max_cohort_members:,} can be exported to Braze")
+            _refused(record, f"cohort {export.cohort_id} has {len(members):,} members; at most "
+                             f"{self.settings.max_cohort_members:,} can be exported to Braze")
+            return None
         if export.needs_full_sync or snapshot.is_stale(at, self.settings.snapshot_max_age):
             snapshot.restart(at)
             export.needs_full_sync = False
             record.kind = "full"
-        return cohort, StreamingPlan(members, connection, snapshot)
+        return cohort, SyncPlan(members, connection, snapshot, self.settings.batch_size)
 
-    def _send(self, braze_cohort_id: str, cohort: Any, plan: StreamingPlan, snapshot: CohortSnapshot,
+    def _send(self, braze_cohort_id: str, cohort: Any, plan: SyncPlan, snapshot: CohortSnapshot,
               client: PartnerClient, record: SyncRecord) -> None:
         """The name first when Braze does not have the current one, then the batches, one request
         in flight at a time: Braze sees them in plan order and a fault rule hits the same batch on
@@ -139,7 +141,7 @@ class CohortSync:
                 snapshot.name_sent = cohort.name
                 record.name_sent = True
             in_flight: PendingCall | None = None
-            for batch in plan.batches(self.settings.batch_size):
+            for batch in plan.batches():
                 call = client.users_call(braze_cohort_id, cohort_changes(batch))
                 if in_flight:
                     _count(record, in_flight.result())
@@ -149,19 +151,18 @@ class CohortSync:
                 _count(record, in_flight.result())
                 accepted += 1
         except BaseException:
-            finished = self._describe(plan, record)
-            for batch in list(islice(finished.batches(self.settings.batch_size), accepted)):
-                snapshot.acknowledge(batch)
-                record.count_sent(batch)
+            self._describe(plan, record)
+            carried = plan.carried_by(accepted)
+            snapshot.acknowledge(carried)
+            record.count_sent(carried)
             raise
-        finished = self._describe(plan, record)
-        snapshot.acknowledge_plan(finished)
-        record.count_all_sent(finished)
+        self._describe(plan, record)
+        snapshot.acknowledge_plan(plan)
+        record.count_all_sent(plan)
 
-    def _describe(self, plan: StreamingPlan, record: SyncRecord) -> SyncPlan:
-        finished = plan.finish()
-        record.describe_plan(finished.current, finished, self.settings.operations_cap)
-        return finished
+    def _describe(self, plan: SyncPlan, record: SyncRecord) -> None:
+        plan.finish()
+        record.describe_plan(plan.current, plan, self.settings.operations_cap)
 
 
 def _count(record: SyncRecord, report: CallReport) -> None:

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 
 from mocks.common.clock import DEFAULT_START
-from mocks.mixpanel.braze_partner_client import BrazeRefused, BrazeUnavailable, CallReport
-from mocks.mixpanel.sync import BrazeConnection, CohortExport, CohortSnapshot
-from mocks.mixpanel.sync_runner import CohortSync, CollectorPause, SyncSettings
+from mocks.mixpanel.cohort_sync.partner_client import BrazeRefused, BrazeUnavailable, CallReport
+from mocks.mixpanel.cohort_sync.model import BrazeConnection, CohortExport, CohortSnapshot
+from mocks.mixpanel.cohort_sync.runner import CohortSync, CollectorPause, SyncSettings
 
-from .test_sync_fakes import FakeBraze, FakeProject
+from .fakes import FakeBraze, FakeProject
 
 T0 = DEFAULT_START
 COHORT = 7

@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from mocks.mixpanel.braze_partner_client import (BrazePartnerClient, BrazeRefused, BrazeUnavailable, Reply,
+from mocks.mixpanel.cohort_sync.partner_client import (BrazePartnerClient, BrazeRefused, BrazeUnavailable, Reply,
                                                  RetryPolicy, TransportError, retry_after_seconds)
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)

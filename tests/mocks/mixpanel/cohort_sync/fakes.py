@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Any, Callable
 
 from mocks.common.clock import DEFAULT_START
-from mocks.mixpanel.braze_partner_client import BrazeCallError, CallReport
+from mocks.mixpanel.cohort_sync.model import BrazeConnection
+from mocks.mixpanel.cohort_sync.partner_client import BrazeCallError, CallReport
 
 Membership = set[str] | Callable[[datetime], set[str]]
 
@@ -85,7 +86,7 @@ class FakeCall:
 
 
 def identifier_key(change_object: dict[str, Any]) -> list[tuple[str, str]]:
-    keys = [("user_id", x) for x in change_object.get("user_ids", [])]
+    keys = [("external_id", x) for x in change_object.get("user_ids", [])]
     keys += [("device_id", x) for x in change_object.get("device_ids", [])]
     keys += [("alias", f"{a['alias_label']}:{a['alias_name']}") for a in change_object.get("aliases", [])]
     return keys
@@ -149,4 +150,16 @@ class FakeBraze:
         return [sum(len(identifier_key(c)) for c in changes) for changes in self.user_calls(cohort_id)]
 
     def external_ids(self, cohort_id: str) -> set[str]:
-        return {value for kind, value in self.members.get(cohort_id, set()) if kind == "user_id"}
+        return {value for kind, value in self.members.get(cohort_id, set()) if kind == "external_id"}
+
+
+T0 = DEFAULT_START
+FULL_MAPPING = dict(alias_label="mp_id", alias_property="mp_alias", device_id_property="braze_device")
+
+
+def connection(**mapping: Any) -> BrazeConnection:
+    return BrazeConnection(connection_id=1, project_id=1, data_import_key="key-1234567890",
+                           rest_endpoint="http://braze.test", created_at=T0, **mapping)
+
+
+FULL_MAPPING = dict(alias_label="mp_id", alias_property="mp_alias", device_id_property="braze_device")
