@@ -14,7 +14,7 @@ from itertools import chain, islice
 from types import MappingProxyType
 from typing import Any, Iterator, Mapping, Sequence
 
-from .model import (ADD, MAX_IDENTIFIERS_PER_REQUEST, NO_OP, REMOVE, EXTERNAL_ID, BrazeConnection, Change,
+from .model import (ADD, EXTERNAL_ID, MAX_IDENTIFIERS_PER_REQUEST, NO_OP, REMOVE, BrazeConnection, Change,
                     CohortSnapshot, ExportableMembers, Identifier, Member, new_tuple)
 
 _NO_PROPERTIES: Mapping[str, Any] = MappingProxyType({})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from operator import itemgetter
 from typing import Any
 
-from .model import ADD, ALIAS, DEVICE_ID, REMOVE, EXTERNAL_ID, Change, Identifier
+from .model import ADD, ALIAS, DEVICE_ID, EXTERNAL_ID, REMOVE, Change, Identifier
 
 
 def cohort_changes(batch: list[Change]) -> list[dict[str, Any]]:
