@@ -14,11 +14,13 @@ from typing import Any, Mapping
 from flask import Flask
 
 from mocks.common import Clock, MockContext, create_mock_app
+from mocks.common.ui import install_ui
 
 from .api import braze_error_body, partner_blueprint, rest_blueprint
 from .config import BrazeConfig
 from .control import control_blueprint
 from .store import BrazeStore
+from .ui import ui_blueprint
 
 __all__ = ["create_app", "BrazeConfig", "BrazeStore"]
 
@@ -38,4 +40,5 @@ def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = No
     app.register_blueprint(partner_blueprint())
     app.register_blueprint(rest_blueprint())
     app.register_blueprint(control_blueprint())
+    install_ui(app, ui_blueprint(), "Braze", "braze_ui.home")
     return app
