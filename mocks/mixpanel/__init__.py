@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask
 
 from mocks.common import Clock, MockContext, create_mock_app
+from mocks.common.ui import install_ui
 from mocks.common.validation import error_location, first_error, load_validator
 
 from .api import ingestion_blueprint
@@ -22,6 +23,7 @@ from .engage import EngageSessions
 from .limits import Limits
 from .query_api import query_blueprint
 from .store import CohortNotFound, MixpanelStore, Project, ProjectNotFound
+from .ui import ui_blueprint
 
 
 def error_body(status: int, message: str) -> dict[str, Any]:
@@ -40,7 +42,8 @@ def create_app(config: dict[str, Any] | None = None, clock: Clock | None = None)
     app.register_blueprint(ingestion_blueprint(limits))
     app.register_blueprint(query_blueprint(limits, sessions))
     app.register_blueprint(control_blueprint(limits))
-    install_cohort_sync(app, store, clock)
+    registry = install_cohort_sync(app, store, clock)
+    install_ui(app, ui_blueprint(registry), "Mixpanel", "mixpanel_ui.home")
     return app
 
 

@@ -217,6 +217,10 @@ class EventLog:
     def all_rows(self) -> range:
         return range(len(self.time_col))
 
+    def rows_of(self, user: int) -> array:
+        """The rows stored under one user int, in storage order (a profile page lists them)."""
+        return self._user_rows.get(user, array("i"))
+
 
 def _slot(insert_id: str) -> bytes:
     if not insert_id:

@@ -222,6 +222,27 @@ class Project:
         with self.lock:
             return self.registry.canonical_id(distinct_id)
 
+    def merged_ids(self, distinct_id: str) -> list[str]:
+        """The device ids Simplified ID Merge pointed at this distinct_id's canonical id."""
+        with self.lock:
+            canonical = self.registry.canonical_id(distinct_id)
+            return sorted(device for device, user in self.registry.merges.items() if user == canonical)
+
+    def user_events(self, distinct_id: str, now: datetime) -> list[dict[str, Any]]:
+        """Every stored event of a user and of the devices merged into it, newest first; ``expired``
+        marks those retention has removed by ``now`` (they no longer count anywhere)."""
+        with self.lock:
+            canonical = self.registry.canonical_id(distinct_id)
+            numbers = [self.registry.find(d) for d in [canonical, *self.merged_ids(canonical)]]
+            rows = sorted((row for n in numbers if n is not None for row in self.events.rows_of(n)),
+                          key=lambda row: (self.events.time_col[row], row), reverse=True)
+            cutoff = self.cutoff_ms(to_ms(now))
+            events, ids = self.events, self.registry.ids
+            return [{"event": events.names[events.name_col[row]], "time_ms": events.time_col[row],
+                     "distinct_id": ids[events.user_col[row]], "insert_id": events.insert_id(row),
+                     "properties": events.properties(row), "expired": events.time_col[row] < cutoff}
+                    for row in rows]
+
     # -- cohorts -------------------------------------------------------------------------------
     def create_cohort(self, name: str, definition: Any, created_at: datetime, description: str = "",
                       is_visible: bool = True) -> Cohort:
