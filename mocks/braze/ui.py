@@ -62,6 +62,7 @@ def _page(template: str, workspace: Workspace | None, section: str, crumbs: list
         trail.append((workspace.name, url_for("braze_ui.workspace", ws=workspace.workspace_id)))
     title = crumbs[-1][0] if crumbs else (workspace.name if workspace else "Workspaces")
     return render(template, status, title=title, workspace=workspace, workspaces=workspaces, section=section,
+                  picker_options=[(w.workspace_id, w.name) for w in workspaces],
                   breadcrumbs=trail + crumbs, **context)
 
 

@@ -76,8 +76,9 @@ def ui_blueprint(registry: CohortExportRegistry) -> Blueprint:
         if project is not None:
             trail.append((project.name, url_for("mixpanel_ui.project", pid=project.project_id)))
         title = crumbs[-1][0] if crumbs else (project.name if project else "Projects")
-        return render(template, status, title=title, project=project, projects=list(_store().projects.values()),
-                      section=section, breadcrumbs=trail + crumbs, status_label=status_label, modes=MODES, **context)
+        projects = list(_store().projects.values())
+        return render(template, status, title=title, project=project, projects=projects, section=section,
+                      picker_options=[(p.project_id, p.name) for p in projects], breadcrumbs=trail + crumbs, status_label=status_label, modes=MODES, **context)
 
     # -- projects ------------------------------------------------------------------------------------
     @bp.get("/")
@@ -226,6 +227,7 @@ def ui_blueprint(registry: CohortExportRegistry) -> Blueprint:
     def export_action(pid: str, eid: str, action: str) -> Any:
         p = _project(pid)
         step = {"stop": registry.stop, "resume": registry.resume, "run": registry.run_now}[action]
+        registry.export(p.project_id, eid)  # an unknown export is a 404 page, not a notice on one
         try:
             result = step(p.project_id, eid)
         except CohortSyncError as exc:
