@@ -53,9 +53,10 @@ class Dashboards:
         """Profiles, and one Purchase per distinct_id at the given hours before the start."""
         self.mixpanel.control("POST", f"/projects/{pid}/profiles", json={
             "profiles": [{"distinct_id": d, "properties": p} for d, p in profiles.items()]})
-        events = [{"event": "Purchase", "properties": {"time": self.epoch(h), "distinct_id": d, "$insert_id": f"p-{d}"}}
-                  for d, h in purchases.items()]
-        self.mixpanel.control("POST", f"/projects/{pid}/events", json={"events": events})
+        events = [{"event": "Purchase", "properties": {"time": self.epoch(h), "distinct_id": d, "$insert_id": f"p{i}"}}
+                  for i, (d, h) in enumerate(purchases.items())]
+        report = self.mixpanel.control("POST", f"/projects/{pid}/events", json={"events": events})
+        assert report["failed_records"] == [], report
 
 
 @pytest.fixture(scope="session")

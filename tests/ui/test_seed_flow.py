@@ -115,7 +115,7 @@ def test_seed_flow_from_an_empty_workspace_to_a_campaign_audience(dash: Dashboar
     page.goto(export_url)
     button(page, "Advance 1 hour").click()
     expect(page.get_by_role("status")).to_contain_text("4 syncs ran")
-    expect(page.get_by_role("status")).to_contain_text("(+0 −1)")
+    expect(page.get_by_role("status")).to_contain_text("4 syncs ran (4 success), +0 added, −1 removed: export 1 at 00:30")
     shot(page, "mixpanel-export-after-an-hour")
     page.goto(targets["Campaigns"])
     expect(page.get_by_text("1 user", exact=True)).to_be_visible()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Generic, Sequence, TypeVar
 from urllib.parse import urlencode
@@ -192,12 +192,22 @@ def safe_next(target: str | None) -> str:
     return url_for(settings().home_endpoint)
 
 
-def describe_fired(fired: list[dict[str, Any]]) -> str:
+def describe_fired(fired: list[dict[str, Any]], listed: int = 8) -> str:
+    """What a clock move ran, in one short paragraph: counts, totals, and the syncs that changed
+    something (a day of syncs is 96 of them; most change nothing)."""
     if not fired:
         return "nothing was due."
-    runs = "; ".join(f"export {f.get('export_id')} {f.get('result')} (+{f.get('added', 0)} −{f.get('removed', 0)})"
-                     for f in fired)
-    return f"{plural(len(fired), 'sync')} ran: {runs}."
+    results = Counter(str(f.get("result")) for f in fired)
+    added, removed = sum(f.get("added", 0) for f in fired), sum(f.get("removed", 0) for f in fired)
+    text = (f"{plural(len(fired), 'sync')} ran ({', '.join(f'{n} {r}' for r, n in results.items())}), "
+            f"+{added} added, −{removed} removed")
+    changed = [f for f in fired if f.get("added") or f.get("removed") or f.get("result") != "success"]
+    if not changed:
+        return text + "."
+    lines = [f"export {f.get('export_id')} at {str(f.get('scheduled_at', ''))[11:16]} {f.get('result')} "
+             f"(+{f.get('added', 0)} −{f.get('removed', 0)})" for f in changed[:listed]]
+    more = f" and {len(changed) - listed} more" if len(changed) > listed else ""
+    return f"{text}: {'; '.join(lines)}{more}."
 
 
 def with_notice(url: str, notice: Notice) -> str:

@@ -10,7 +10,7 @@ from flask import Flask
 
 from mocks.braze import create_app
 from mocks.common.clock import DEFAULT_START
-from mocks.common.ui import Notice, Notices, Page, UI_PREFIX
+from mocks.common.ui import UI_PREFIX, Notice, Notices, Page, describe_fired
 from mocks.common.ui.chart import HEIGHT, MARGIN, adds_and_removes
 from tests.ui.pages import check_page
 
@@ -86,3 +86,13 @@ def test_the_chart_scales_bars_to_the_peak_and_places_them_in_time() -> None:
     assert adds[0].x < adds[1].x < adds[2].x and (adds[1].x - adds[0].x) * 4 == pytest.approx(adds[2].x - adds[0].x)
     assert adds[0].title == "a: +4 added" and removes[1].title == "b: −2 removed"
     assert adds_and_removes([]).bars == []
+
+
+def test_a_clock_move_lists_only_the_syncs_that_changed_something() -> None:
+    quiet = {"export_id": 1, "result": "success", "added": 0, "removed": 0, "scheduled_at": "2026-01-01T00:15:00Z"}
+    busy = [{**quiet, "removed": 1, "scheduled_at": f"2026-01-01T{h:02d}:00:00Z"} for h in range(10)]
+    assert describe_fired([]) == "nothing was due."
+    assert describe_fired([quiet, quiet]) == "2 syncs ran (2 success), +0 added, −0 removed."
+    text = describe_fired([quiet, *busy, {**quiet, "result": "paused"}])
+    assert text.startswith("12 syncs ran (11 success, 1 paused), +0 added, −10 removed: export 1 at 00:00 success (+0 −1); ")
+    assert text.endswith("export 1 at 07:00 success (+0 −1) and 3 more.")
