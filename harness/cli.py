@@ -23,6 +23,7 @@ from harness.worlds import (Reporter, WorldError, WorldRun, diff_checkpoints, ex
 from harness.worlds.files import bundled_worlds, dumps_world, write_world
 from mocks.common.clock import ClockError, parse_duration, parse_instant, to_iso
 from mocks.common.server import PortInUseError
+from mocks.common.ui import UI_PREFIX
 
 DEFAULT_BRAZE_PORT = 8710
 DEFAULT_MIXPANEL_PORT = 8720
@@ -390,6 +391,8 @@ def serve(braze_port: int, mixpanel_port: int, clock_mode: str, start: str | Non
         else:
             ready = _ready_workspace(targets)
         summary = {"braze_url": mocks.braze_url, "mixpanel_url": mocks.mixpanel_url, "clock": clock_mode,
+                   "braze_dashboard": mocks.braze_url + UI_PREFIX + "/",
+                   "mixpanel_dashboard": mocks.mixpanel_url + UI_PREFIX + "/",
                    "now": targets.now(), "restored_from": state_file if saved else None, **ready}
         _print_serve_summary(summary, as_json)
         while not stop.wait(0.2):
@@ -434,6 +437,7 @@ def _print_serve_summary(summary: dict[str, Any], as_json: bool) -> None:
     else:
         click.echo(f"Braze mock     {summary['braze_url']}   (default port {DEFAULT_BRAZE_PORT})\n"
                    f"Mixpanel mock  {summary['mixpanel_url']}   (default port {DEFAULT_MIXPANEL_PORT})\n"
+                   f"Dashboards     {summary['braze_dashboard']}   {summary['mixpanel_dashboard']}\n"
                    f"Clock          {summary['clock']}, now {summary['now']}\n"
                    f"Partner key    {summary['partner_api_key']}   (Braze's key for partner 'mixpanel')\n"
                    f"Workspace      {summary['workspace_id']}   REST API key {summary['rest_api_key']}\n"

@@ -31,7 +31,6 @@ HOME = "mixpanel_ui.home"
 MODES = {ONE_TIME: "One-time sync", DYNAMIC: "Dynamic sync"}
 #: the connect form's fields -> their labels, also used to word the schema's complaints
 CONNECT_FIELDS = {"data_import_key": "Braze data import key", "rest_endpoint": "REST endpoint", "name": "Name"}
-ACTIONS = ("stop", "resume", "run")
 CHART_SYNCS = 500
 
 
@@ -226,13 +225,16 @@ def ui_blueprint(registry: CohortExportRegistry) -> Blueprint:
     @_guarded
     def export_action(pid: str, eid: str, action: str) -> Any:
         p = _project(pid)
-        step = {"stop": registry.stop, "resume": registry.resume, "run": registry.run_now}[action]
         registry.export(p.project_id, eid)  # an unknown export is a 404 page, not a notice on one
         try:
-            result = step(p.project_id, eid)
+            if action == "stop":
+                registry.stop(p.project_id, eid)
+                text = "Export stopped."
+            else:
+                _, record = (registry.resume if action == "resume" else registry.run_now)(p.project_id, eid)
+                text = f"Synced: {_sync_line(record)}"
         except CohortSyncError as exc:
             return done("mixpanel_ui.export", Notice(exc.message, "error"), pid=p.project_id, eid=eid)
-        text = "Export stopped." if action == "stop" else f"Synced: {_sync_line(result[1])}"
         return done("mixpanel_ui.export", Notice(text), pid=p.project_id, eid=eid)
 
     @bp.get(project_path + "/exports/<eid>/syncs/<number>")

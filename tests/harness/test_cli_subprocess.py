@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+import requests
 
 
 CLI = [sys.executable, "-m", "harness.cli"]
@@ -86,6 +87,10 @@ def test_serve_clock_and_ctrl_c_with_state_file(tmp_path):
     try:
         assert summary["braze_url"] == f"http://127.0.0.1:{braze_port}"
         assert summary["data_import_key"] and summary["partner_api_key"] and summary["restored_from"] is None
+        for dashboard in (summary["braze_dashboard"], summary["mixpanel_dashboard"]):
+            assert dashboard.startswith("http://127.0.0.1:") and dashboard.endswith("/_harness/ui/")
+            page = requests.get(dashboard, timeout=10)
+            assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
         urls = ["--braze-url", summary["braze_url"], "--mixpanel-url", summary["mixpanel_url"]]
         moved = cli("clock", "advance", "15m", "--json", *urls)
         assert moved.returncode == 0, moved.stderr

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Sequence, TypeVar
 from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, Response, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
 from ..app import CONTROL_PREFIX, mock_context
 from ..clock import parse_duration, to_iso
@@ -114,7 +115,8 @@ class Page(Generic[T]):
 
 
 def settings() -> UiSettings:
-    return current_app.extensions[EXTENSION]  # type: ignore[no-any-return]
+    found: UiSettings = current_app.extensions[EXTENSION]
+    return found
 
 
 def vendor_blueprint(name: str, import_name: str) -> Blueprint:
