@@ -96,3 +96,23 @@ def test_a_clock_move_lists_only_the_syncs_that_changed_something() -> None:
     text = describe_fired([quiet, *busy, {**quiet, "result": "paused"}])
     assert text.startswith("12 syncs ran (11 success, 1 paused), +0 added, −10 removed: export 1 at 00:00 success (+0 −1); ")
     assert text.endswith("export 1 at 07:00 success (+0 −1) and 3 more.")
+
+
+def test_every_template_and_stylesheet_ships_in_the_wheel() -> None:
+    """Each file under a ``templates/`` or ``static/`` folder is matched by pyproject's package-data,
+    in a package the wheel lists (a wheel built from the tree was checked by hand to hold them)."""
+    import tomllib
+    from fnmatch import fnmatch
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    setup = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    patterns, packages = setup["package-data"]["*"], set(setup["packages"])
+    assets = [p for folder in ("templates", "static") for p in (root / "mocks").rglob(f"{folder}/**/*") if p.is_file()]
+    assert len(assets) > 30
+    for asset in assets:
+        package_dir = next(parent for parent in asset.parents if (parent / "__init__.py").exists())
+        package = ".".join(package_dir.relative_to(root).parts)
+        relative = asset.relative_to(package_dir).as_posix()
+        assert package in packages, package
+        assert any(fnmatch(relative, pattern) and relative.count("/") == pattern.count("/") for pattern in patterns), relative
