@@ -14,7 +14,7 @@ from mocks.braze import create_app as create_braze_app
 from mocks.common import Clock, ServerThread
 from mocks.common.clock import DEFAULT_START
 from mocks.mixpanel import create_app
-from mocks.mixpanel.sync_registry import ExportError
+from mocks.mixpanel.cohort_sync.errors import CredentialsRefused
 from mocks.mixpanel.ui import _refusal_text
 from tests.ui.pages import check_page, text_of
 
@@ -140,7 +140,7 @@ def test_connect_refuses_bad_input_and_saves_nothing(world: World, form: dict[st
 
 
 def test_a_refusal_quoting_the_key_shows_it_masked() -> None:
-    refusal = ExportError(400, "Partner not enabled for client with client secret: abcdef123456", braze_status=401)
+    refusal = CredentialsRefused("Partner not enabled for client with client secret: abcdef123456", braze_status=401)
     assert _refusal_text(refusal, "abcdef123456") == (
         "Braze refused the connection (HTTP 401): Partner not enabled for client with client secret: •••• 3456")
 
@@ -213,7 +213,7 @@ def test_a_syncs_page_lists_each_users_operation(world: World) -> None:
     html = world.page(f"/projects/{world.pid}/exports/{export}/syncs/3")
     rows = re.findall(r'profiles/(\w+)">\1</a></td>\s*<td class="mono">(\w+)</td><td>(\w+)</td>\s*'
                       r'<td><span class="status status-[\w-]+">([\w-]+)</span>', html)
-    assert rows == [("ann", "ann", "user_id", "remove"), ("bob", "bob", "user_id", "no-op")]
+    assert rows == [("ann", "ann", "external_id", "remove"), ("bob", "bob", "external_id", "no-op")]
     world.page(f"/projects/{world.pid}/exports/{export}/syncs/9", status=404)
 
 
