@@ -170,7 +170,7 @@ def ui_blueprint(registry: CohortExportRegistry) -> Blueprint:
         members = sorted(p.cohort_members(found.cohort_id, mock_context().clock.now()))
         exports = [e for e in registry.exports(p.project_id) if e.cohort_id == found.cohort_id]
         return page("mixpanel/cohort.html", p, "cohorts", cohort_crumbs(p) + [(found.name, None)], cohort=found,
-                    members=Page.of(members), exports=exports,
+                    members=Page.of(members), exports=exports, cohort_names={found.cohort_id: found.name},
                     definition=json.dumps(found.definition, indent=2, sort_keys=True))
 
     def export_form(p: Project, cid: str, status: int = 200, **context: Any) -> tuple[str, int]:

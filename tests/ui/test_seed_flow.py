@@ -106,6 +106,7 @@ def test_seed_flow_from_an_empty_workspace_to_a_campaign_audience(dash: Dashboar
         button(page, create).click()
         page.get_by_role("textbox", name="Name", exact=True).fill(name)
         page.get_by_role("combobox", name="Target segment", exact=True).select_option(label="Buyers from Mixpanel")
+        shot(page, f"braze-{create.lower().replace(' ', '-')}")
         button(page, "Save").click()
         expect(page.get_by_text("2 users", exact=True)).to_be_visible()
         targets[section] = page.url.split("?")[0]
