@@ -12,7 +12,8 @@ from typing import Any, Callable
 from flask import Blueprint, request, url_for
 
 from mocks.common.app import mock_context
-from mocks.common.ui import FormError, Notice, Page, UiError, done, form_choice, form_text, render, vendor_blueprint
+from mocks.common.ui import (FormError, Notice, Page, UiError, done, form_choice, form_text, render, vendor_blueprint,
+                             whole_number)
 
 from .audiences import COHORT_FILTER_SUFFIX, EXCLUDES, INCLUDES
 from .cohorts import DEVICE_OF_IDENTIFIED_USER, MATCHED, REMOVE, UNKNOWN_USER, PartnerCohort
@@ -68,9 +69,10 @@ def _page(template: str, workspace: Workspace | None, section: str, crumbs: list
 
 def _key_number(workspace: Workspace, number: str) -> DataImportKey:
     keys = list(workspace.data_import_keys.values())
-    if not number.isdigit() or not 1 <= int(number) <= len(keys):
+    index = whole_number(number)
+    if index is None or not 1 <= index <= len(keys):
         raise UiError(404, f"no data import key number {number} in workspace {workspace.name}")
-    return keys[int(number) - 1]
+    return keys[index - 1]
 
 
 def _cohort_options(workspace: Workspace) -> list[PartnerCohort]:

@@ -17,7 +17,7 @@ from flask import Blueprint, request, url_for
 from mocks.common.app import ApiError, mock_context
 from mocks.common.clock import to_iso
 from mocks.common.ui import (FormError, Notice, Page, UiError, done, form_choice, form_text, masked, render,
-                             vendor_blueprint)
+                             vendor_blueprint, whole_number)
 from mocks.common.ui.chart import adds_and_removes
 
 from .cohort_sync.control import _valid_body
@@ -57,11 +57,13 @@ def _guarded(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _project(pid: str) -> Project:
-    return _store().project(int(pid) if pid.isdigit() else pid)  # type: ignore[arg-type]
+    return _store().project(_number(pid))  # type: ignore[arg-type]
 
 
 def _number(text: str) -> int | str:
-    return int(text) if text.isdigit() else text
+    """A path id as the store keys it: a whole number, else the text (which no project or cohort has)."""
+    found = whole_number(text)
+    return text if found is None else found
 
 
 def ui_blueprint(registry: CohortExportRegistry) -> Blueprint:
@@ -78,6 +80,13 @@ def ui_blueprint(registry: CohortExportRegistry) -> Blueprint:
         projects = list(_store().projects.values())
         return render(template, status, title=title, project=project, projects=projects, section=section,
                       picker_options=[(p.project_id, p.name) for p in projects], breadcrumbs=trail + crumbs, status_label=status_label, modes=MODES, **context)
+
+    def export_of(p: Project, eid: str) -> CohortExport:
+        """Only a whole number reaches the registry (it would take ``"²"`` for a number)."""
+        number = whole_number(eid)
+        if number is None:
+            raise UiError(404, f"no export {eid} in project {p.project_id}")
+        return registry.export(p.project_id, number)
 
     # -- projects ------------------------------------------------------------------------------------
     @bp.get("/")
@@ -209,7 +218,7 @@ def ui_blueprint(registry: CohortExportRegistry) -> Blueprint:
     @_guarded
     def export(pid: str, eid: str) -> Any:
         p = _project(pid)
-        found = registry.export(p.project_id, eid)
+        found = export_of(p, eid)
         numbered = _numbered(found)
         chart = adds_and_removes([(r.scheduled_at, r.added, r.removed, f"Sync {n} at {_iso(r)}")
                                   for n, r in numbered[-CHART_SYNCS:]])
@@ -225,7 +234,7 @@ def ui_blueprint(registry: CohortExportRegistry) -> Blueprint:
     @_guarded
     def export_action(pid: str, eid: str, action: str) -> Any:
         p = _project(pid)
-        registry.export(p.project_id, eid)  # an unknown export is a 404 page, not a notice on one
+        export_of(p, eid)  # an unknown export is a 404 page, not a notice on one
         try:
             if action == "stop":
                 registry.stop(p.project_id, eid)
@@ -241,12 +250,12 @@ def ui_blueprint(registry: CohortExportRegistry) -> Blueprint:
     @_guarded
     def sync(pid: str, eid: str, number: str) -> Any:
         p = _project(pid)
-        found = registry.export(p.project_id, eid)
+        found = export_of(p, eid)
         kept = dict(_numbered(found))
-        if not number.isdigit() or int(number) not in kept:
+        if whole_number(number) not in kept:
             raise UiError(404, f"sync {number} of export {found.export_id} is not kept (the newest "
                                f"{len(kept)} are)")
-        record = kept[int(number)]
+        record = kept[int(number)]  # a whole number, checked above
         return page("mixpanel/sync.html", p, "cohorts",
                     [("Braze", url_for("mixpanel_ui.braze", pid=p.project_id)),
                      (f"Export {found.export_id}", url_for("mixpanel_ui.export", pid=p.project_id, eid=eid)),

@@ -105,13 +105,19 @@ class Page(Generic[T]):
         """The page named by ``?page=`` (a number out of range or not a number shows the nearest page)."""
         pages = max(1, -(-len(items) // per_page))
         text = request.args.get(arg, "1")
-        number = min(max(int(text), 1), pages) if text.isdigit() else 1
+        asked = whole_number(text)
+        number = 1 if asked is None else min(max(asked, 1), pages)
         start = (number - 1) * per_page
         return cls(items[start:start + per_page], number, pages, len(items), per_page)
 
     @property
     def first_index(self) -> int:
         return (self.number - 1) * self.per_page
+
+
+def whole_number(text: str) -> int | None:
+    """``"12"`` -> 12; anything else (``"x"``, ``"-1"``, ``"²"``, which ``str.isdigit`` accepts) -> None."""
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def settings() -> UiSettings:

@@ -143,7 +143,7 @@ def test_unknown_things_are_404_pages(braze: Braze, path: str) -> None:
     assert "Not available" in braze.page(path.format(ws=braze.ws), status=404)
 
 
-@pytest.mark.parametrize("number", ["0", "2", "x"])
+@pytest.mark.parametrize("number", ["0", "2", "x", "²"])
 def test_invalidating_an_unknown_key_number_is_a_404_page(braze: Braze, number: str) -> None:
     reply = braze.post(f"/workspaces/{braze.ws}/technology-partners/mixpanel/keys/{number}/invalidate")
     assert reply.status_code == 404 and reply.mimetype == "text/html"

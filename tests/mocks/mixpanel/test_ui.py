@@ -226,7 +226,9 @@ def test_a_profile_shows_merged_identities_and_events_retention_removed(world: W
 
 @pytest.mark.parametrize("path", ["/projects/9", "/projects/x/cohorts", "/projects/{pid}/cohorts/99",
                                   "/projects/{pid}/cohorts/x/export", "/projects/{pid}/exports/5",
-                                  "/projects/{pid}/profiles/nobody", "/pick?project=9"])
+                                  "/projects/{pid}/profiles/nobody", "/pick?project=9", "/projects/²",
+                                  "/projects/{pid}/cohorts/²", "/projects/{pid}/exports/1/syncs/²",
+                                  "/projects/{pid}/exports/²", "/projects/{pid}/exports/²/syncs/1"])
 def test_unknown_things_are_404_pages(world: World, path: str) -> None:
     assert "Not available" in world.page(path.format(pid=world.pid), status=404)
 
@@ -234,6 +236,7 @@ def test_unknown_things_are_404_pages(world: World, path: str) -> None:
 def test_bad_forms_on_projects_and_actions_are_never_a_500(world: World) -> None:
     assert world.post("/projects", {"name": ""}).status_code == 400
     assert world.post(f"/projects/{world.pid}/exports/77/stop").status_code == 404
+    assert world.post(f"/projects/{world.pid}/exports/²/run").status_code == 404
     assert world.post(f"/projects/{world.pid}/cohorts/99/export", {"mode": "dynamic"}).status_code == 404
 
 
