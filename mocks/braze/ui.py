@@ -43,7 +43,8 @@ def filter_name(partner: str) -> str:
 
 
 def _locked(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Run a view under the store lock; an unknown workspace (or anything else) is an error page."""
+    """Run a view under the store lock, as the control plane does; an unknown workspace, segment,
+    campaign, Canvas or cohort is a 404 page."""
     @functools.wraps(view)
     def handler(*args: Any, **kwargs: Any) -> Any:
         try:
