@@ -1,4 +1,4 @@
-"""The HTTP plumbing shared by both clients and the common control plane of design.md.
+"""The HTTP plumbing shared by both clients and the control plane common to both mocks (README "The test control plane").
 
 One keep-alive ``requests.Session`` per client; every call goes through :meth:`HttpClient.request`,
 which turns connection failures into :class:`TargetUnreachable` and non-2xx replies into
@@ -92,7 +92,7 @@ class HttpClient:
         return self.control("DELETE", "/journal")
 
     def add_fault(self, path: str, **rule: Any) -> str:
-        """Add a fault rule (fields of design.md: method, status, body, headers, delay_ms,
+        """Add a fault rule (the README's fault fields: method, status, body, headers, delay_ms,
         drop_connection, times, probability, seed); returns its ``fault_id``."""
         return self.control("POST", "/faults", json={"path": path, **rule})["fault_id"]
 

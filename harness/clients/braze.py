@@ -1,4 +1,4 @@
-"""Client of a Braze target: the Braze control plane of design.md plus the vendor endpoints a world
+"""Client of a Braze target: the Braze control plane (README "Braze control plane") plus the vendor endpoints a world
 loader and the conformance steps need (users REST API with a Bearer key, partner cohort endpoints)."""
 from __future__ import annotations
 

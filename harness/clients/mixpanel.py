@@ -1,4 +1,4 @@
-"""Client of a Mixpanel target: the Mixpanel control plane of design.md (projects, cohorts, Braze
+"""Client of a Mixpanel target: the Mixpanel control plane (README "The test control plane") (projects, cohorts, Braze
 connections, exports) plus the vendor endpoints a world loader and the conformance steps need
 (``/import``, ``/engage``, the Query API and the raw export)."""
 from __future__ import annotations
@@ -31,7 +31,7 @@ class MixpanelClient(HttpClient):
 
     def create_cohort(self, pid: Any, name: str, definition: dict[str, Any],
                       description: str | None = None) -> Any:
-        """Returns the new ``cohort_id`` (definition language of design.md)."""
+        """Returns the new ``cohort_id`` (the cohort definition language of the README)."""
         body: dict[str, Any] = {"name": name, "definition": definition}
         if description is not None:
             body["description"] = description

@@ -1,6 +1,6 @@
 """The rules the suite checks and the scenarios that check them, read from the feature files' tags.
 
-A scenario cites a rule with a tag: ``@SEED-6.3`` (the seed document), ``@HOUSE-9`` (design.md's house
+A scenario cites a rule with a tag: ``@SEED-6.3`` (the seed document), ``@HOUSE-9`` (docs/rules.md's house
 rules), ``@BRAZE-...`` / ``@MIXPANEL-...`` (a vendor behaviour). SEED and HOUSE rules are listed here
 with their text so the report and the coverage table can show every one of them, checked or not.
 """

@@ -1,4 +1,4 @@
-"""The Braze test control plane under ``/_harness`` (design.md "Control plane contract").
+"""The Braze test control plane under ``/_harness`` (README "Braze control plane").
 
 Everything a test or the harness needs to set up and observe Braze: partners, workspaces and their
 keys, SDK users and ``changeUser``, partner cohorts with members, match log and locks, segments,

@@ -85,7 +85,7 @@ class BrazeUser:
         return self.external_id is not None
 
     def summary(self) -> dict[str, Any]:
-        """The control plane's view of a profile (design.md: braze_id, external_id, aliases, device_ids)."""
+        """The control plane's view of a profile (README "Braze control plane": braze_id, external_id, aliases, device_ids)."""
         return {"braze_id": self.braze_id, "external_id": self.external_id, "aliases": self.alias_list(),
                 "device_ids": list(self.device_ids), "kind": self.kind, "was_anonymous": self.was_anonymous,
                 "former_anonymous_device_ids": list(self.former_anonymous_device_ids or []),

@@ -1,4 +1,4 @@
-"""The Mixpanel control plane under ``/_harness`` (design.md): projects, statistics, cohorts,
+"""The Mixpanel control plane under ``/_harness`` (README "Mixpanel control plane"): projects, statistics, cohorts,
 the mock-only bulk loaders and the rate limits. Errors are ``{"error": message}``."""
 from __future__ import annotations
 

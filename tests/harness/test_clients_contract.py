@@ -1,4 +1,4 @@
-"""Each client method calls the exact path, method and body of design.md's control-plane contract.
+"""Each client method calls the exact path, method and body of the README's control-plane contract.
 
 A recording stand-in plays the target, so these hold whatever state the real mocks are in."""
 from __future__ import annotations

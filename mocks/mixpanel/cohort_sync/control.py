@@ -1,6 +1,6 @@
 """The control plane of Braze connections and cohort exports (SEED-3, SEED-4), and its installation.
 
-Paths (design.md's contract), under ``/_harness/projects/<pid>``:
+Paths (the README's contract), under ``/_harness/projects/<pid>``:
 
 * ``POST /connections``, ``GET /connections``, ``GET|PATCH /connections/<conn>``
 * ``POST /exports`` (first sync at once), ``GET /exports``, ``GET /exports/<eid>`` (``?limit=N`` syncs)

@@ -1,4 +1,4 @@
-"""The Braze control plane over real HTTP (design.md's contract), and isolation between workspaces."""
+"""The Braze control plane over real HTTP (the README's contract), and isolation between workspaces."""
 import pytest
 
 from mocks.braze import create_app
