@@ -154,7 +154,7 @@ def event_count_holds(node: dict[str, Any], events: list[tuple[str, float, dict[
 
 
 # -- Braze ------------------------------------------------------------------------------------------
-@dataclass
+@dataclass(eq=False)  # a user is itself: two profiles with the same fields are still two users
 class BrazeUser:
     external_id: str | None = None
     aliases: dict[str, str] = field(default_factory=dict)  # label -> name
@@ -170,14 +170,47 @@ class BrazeUser:
         return f"device:{self.devices[0]}" if self.devices else "?"
 
 
+class _Holders:
+    """Which users hold a key (an alias or a device id), the oldest first, as a scan of the users in
+    creation order would find them; a dict per key keeps every lookup O(1) on worlds of 20,000 users."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[Any, dict[int, BrazeUser]] = {}
+
+    def add(self, key: Any, seq: int, user: BrazeUser) -> None:
+        self._by_key.setdefault(key, {})[seq] = user
+
+    def discard(self, key: Any, seq: int) -> None:
+        holders = self._by_key.get(key, {})
+        holders.pop(seq, None)
+        if not holders:
+            self._by_key.pop(key, None)
+
+    def in_order(self, key: Any) -> list[BrazeUser]:
+        holders = self._by_key.get(key, {})
+        return [holders[seq] for seq in sorted(holders)]
+
+    def first(self, key: Any) -> BrazeUser | None:
+        holders = self._by_key.get(key)
+        return holders[min(holders)] if holders else None
+
+
 class BrazeModel:
     """Users and their identity history, one partner cohort, and its data points (HOUSE-4)."""
 
     def __init__(self) -> None:
-        self.users: list[BrazeUser] = []
-        self.cohort: list[BrazeUser] = []  # members, in order of arrival
+        self._users: dict[int, BrazeUser] = {}  # by creation number, in creation order
+        self._seq: dict[int, int] = {}  # id(user) -> creation number
+        self._external_ids: dict[str, BrazeUser] = {}
+        self._aliases = _Holders()  # (label, name)
+        self._devices = _Holders()
+        self._cohort: dict[int, BrazeUser] = {}  # members, by creation number
         self.cohort_name: str | None = None
         self.data_points = 0
+
+    @property
+    def users(self) -> list[BrazeUser]:
+        return list(self._users.values())
 
     def load_users(self, entries: list[dict[str, Any]]) -> None:
         """Create users in the loader's phases (see :func:`creation_phases`), then identify them."""
@@ -186,13 +219,13 @@ class BrazeModel:
             user = self._by_external_id(entry["external_id"]) or self._new(BrazeUser(entry["external_id"]))
             for alias in entry.get("aliases", []):
                 if self._by_alias(alias["alias_label"], alias["alias_name"]) is None:
-                    user.aliases.setdefault(alias["alias_label"], alias["alias_name"])
+                    self._give_alias(user, alias["alias_label"], alias["alias_name"])
         for entry in alias_only:
             alias = entry["alias"]
             if self._by_alias(alias["alias_label"], alias["alias_name"]) is None:
                 self._new(BrazeUser(aliases={alias["alias_label"]: alias["alias_name"]}))
         for entry in anonymous:
-            if not any(entry["device_id"] in u.devices for u in self.users):
+            if self._devices.first(entry["device_id"]) is None:
                 self._new(BrazeUser(devices=[entry["device_id"]]))
         for entry in entries:
             if "identified_as" not in entry:
@@ -204,7 +237,7 @@ class BrazeModel:
                 self.identify(self._by_alias(alias["alias_label"], alias["alias_name"]), entry["identified_as"])
 
     def change_user(self, device_id: str, external_id: str) -> None:
-        anonymous = next((u for u in self.users if device_id in u.devices and not u.external_id), None)
+        anonymous = next((u for u in self._devices.in_order(device_id) if not u.external_id), None)
         if anonymous is not None:
             self.identify(anonymous, external_id)
 
@@ -215,12 +248,15 @@ class BrazeModel:
         target = self._by_external_id(external_id)
         if target is None:
             user.external_id = external_id
+            self._external_ids[external_id] = user
             return
+        self._remove(user)
         for label, name in user.aliases.items():
-            target.aliases.setdefault(label, name)
-        target.devices.extend(d for d in user.devices if d not in target.devices)
-        self.users.remove(user)
-        self.cohort = [u for u in self.cohort if u is not user]
+            self._give_alias(target, label, name)
+        for device in user.devices:
+            if device not in target.devices:
+                target.devices.append(device)
+                self._devices.add(device, self._seq[id(target)], target)
 
     def match(self, identifier: Identifier) -> tuple[BrazeUser | None, str]:
         """SEED-6: the user an identifier names, or None and why."""
@@ -230,7 +266,7 @@ class BrazeModel:
         elif kind == "aliases":
             user = self._by_alias(identifier[1], identifier[2])
         else:
-            user = next((u for u in self.users if identifier[1] in u.devices), None)
+            user = self._devices.first(identifier[1])
             if user is not None and user.external_id:
                 return None, "identified_device"  # SEED-6.3
         return (user, "matched") if user else (None, "unknown")
@@ -240,24 +276,49 @@ class BrazeModel:
         if user is None:
             return outcome
         self.data_points += 1
+        seq = self._seq[id(user)]
         if remove:
-            self.cohort = [u for u in self.cohort if u is not user]
-        elif user not in self.cohort:
-            self.cohort.append(user)
+            self._cohort.pop(seq, None)
+        else:
+            self._cohort.setdefault(seq, user)
         return outcome
 
     def members(self) -> list[str]:
-        return sorted(u.handle() for u in self.cohort)
+        return sorted(u.handle() for u in self._cohort.values())
 
     def _new(self, user: BrazeUser) -> BrazeUser:
-        self.users.append(user)
+        seq = len(self._seq)
+        self._users[seq] = user
+        self._seq[id(user)] = seq
+        if user.external_id:
+            self._external_ids.setdefault(user.external_id, user)
+        for label, name in user.aliases.items():
+            self._aliases.add((label, name), seq, user)
+        for device in user.devices:
+            self._devices.add(device, seq, user)
         return user
 
+    def _give_alias(self, user: BrazeUser, label: str, name: str) -> None:
+        """A user takes an alias only under a label it does not hold yet."""
+        if label not in user.aliases:
+            user.aliases[label] = name
+            self._aliases.add((label, name), self._seq[id(user)], user)
+
+    def _remove(self, user: BrazeUser) -> None:
+        """A profile absorbed by another: gone from the users, the indexes and the cohort."""
+        seq = self._seq[id(user)]
+        del self._users[seq]
+        self._cohort.pop(seq, None)
+        for label, name in user.aliases.items():
+            self._aliases.discard((label, name), seq)
+        for device in user.devices:
+            self._devices.discard(device, seq)
+
     def _by_external_id(self, external_id: str) -> BrazeUser | None:
-        return next((u for u in self.users if u.external_id == external_id), None)
+        return self._external_ids.get(external_id)
 
     def _by_alias(self, label: str, name: str) -> BrazeUser | None:
-        return next((u for u in self.users if u.aliases.get(label) == name), None)
+        return self._aliases.first((label, name))
 
 
 # -- the flow ---------------------------------------------------------------------------------------
