@@ -137,4 +137,17 @@ def write_world(path: str | Path, world: dict[str, Any]) -> None:
 
 
 def dumps_world(world: dict[str, Any]) -> str:
-    return json.dumps(world, indent=1, ensure_ascii=False) + "\n"
+    """The layout of the bundled worlds: sections indented, one record (a profile, an event, a user, a
+    sync) per line. It reads and diffs like a hand-written world, and it is written by the C encoder a
+    record at a time (``indent=`` would take the pure-Python one: 2.6 s for a 200,000-event world)."""
+    return _layout(world, 0) + "\n"
+
+
+def _layout(value: Any, depth: int) -> str:
+    inner = " " * (depth + 1)
+    if isinstance(value, dict) and any(isinstance(v, (dict, list)) and v for v in value.values()):
+        items = (f"{inner}{json.dumps(key, ensure_ascii=False)}: {_layout(item, depth + 1)}" for key, item in value.items())
+        return "{\n" + ",\n".join(items) + "\n" + " " * depth + "}"
+    if isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
+        return "[\n" + ",\n".join(inner + json.dumps(item, ensure_ascii=False) for item in value) + "\n" + " " * depth + "]"
+    return json.dumps(value, ensure_ascii=False)

@@ -75,29 +75,41 @@ class MixpanelModel:
         return self.merged.get(distinct_id, distinct_id)
 
     def members(self, definition: dict[str, Any], at: float) -> set[str]:
-        """The cohort evaluated at instant ``at`` (seconds)."""
+        """The cohort evaluated at instant ``at`` (seconds): the events kept by retention are the ones
+        between ``oldest`` and ``at``."""
         oldest = at - self.retention_days * 86400 if self.retention_days else float("-inf")
-        by_user: dict[str, list[tuple[str, float, dict[str, Any]]]] = {}
-        for name, seconds, who, props in self.events:
-            if oldest <= seconds <= at:
-                by_user.setdefault(self.canonical(who), []).append((name, seconds, props))
-        universe = {self.canonical(d) for d in self.profiles} | set(by_user)
-        return self._evaluate(definition, at, universe, by_user)
+        canonical = self.merged.get
+        universe = {canonical(d, d) for d in self.profiles}
+        universe.update(canonical(who, who) for _, seconds, who, _ in self.events if oldest <= seconds <= at)
+        return self._evaluate(definition, _Window(oldest, at), universe)
 
-    def _evaluate(self, node: dict[str, Any], at: float, universe: set[str],
-                  by_user: dict[str, list[tuple[str, float, dict[str, Any]]]]) -> set[str]:
+    def _evaluate(self, node: dict[str, Any], window: "_Window", universe: set[str]) -> set[str]:
         if "and" in node:
-            parts = [self._evaluate(n, at, universe, by_user) for n in node["and"]]
-            return set.intersection(*parts)
+            return set.intersection(*(self._evaluate(n, window, universe) for n in node["and"]))
         if "or" in node:
-            return set().union(*(self._evaluate(n, at, universe, by_user) for n in node["or"]))
+            return set().union(*(self._evaluate(n, window, universe) for n in node["or"]))
         if "not" in node:
-            return universe - self._evaluate(node["not"], at, universe, by_user)
+            return universe - self._evaluate(node["not"], window, universe)
         if "distinct_ids" in node:
             return {self.canonical(d) for d in node["distinct_ids"]}
         if "property" in node:
             return {d for d in universe if property_holds(node, self.profiles.get(d, {}))}
-        return {d for d in universe if event_count_holds(node, by_user.get(d, []), at)}
+        counts = self._event_counts(node, window.narrowed(node))
+        at_least = node.get("at_least", 0 if "at_most" in node else 1)
+        at_most = node.get("at_most", float("inf"))
+        return {d for d in universe if at_least <= counts.get(d, 0) <= at_most}
+
+    def _event_counts(self, node: dict[str, Any], window: "_Window") -> dict[str, int]:
+        """How many of the node's events each user did inside the window: one pass over the events per
+        event condition, not one per user."""
+        name, where, canonical = node["event"], node.get("where", {}).items(), self.merged.get
+        counts: dict[str, int] = {}
+        for event, seconds, who, props in self.events:
+            if (event == name and window.low <= seconds <= window.high
+                    and all(props.get(k) == v for k, v in where)):
+                user = canonical(who, who)
+                counts[user] = counts.get(user, 0) + 1
+        return counts
 
     def identifier(self, distinct_id: str, connection: dict[str, Any]) -> Identifier | None:
         """HOUSE-6: user id property, then alias mapping, then (anonymous ``$device:`` profiles only)
@@ -138,19 +150,21 @@ def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def event_count_holds(node: dict[str, Any], events: list[tuple[str, float, dict[str, Any]]], at: float) -> bool:
-    low, high = float("-inf"), at
-    if "within_days" in node:
-        low = at - node["within_days"] * 86400
-    if "between" in node:
-        low = max(low, parse_instant(node["between"][0]).timestamp())
-        high = min(high, parse_instant(node["between"][1]).timestamp())
-    where = node.get("where", {})
-    count = sum(1 for name, seconds, props in events
-                if name == node["event"] and low <= seconds <= high
-                and all(props.get(k) == v for k, v in where.items()))
-    at_least = node.get("at_least", 0 if "at_most" in node else 1)
-    return count >= at_least and ("at_most" not in node or count <= node["at_most"])
+@dataclass(frozen=True)
+class _Window:
+    """The instants an event condition counts: retention's [oldest, at], narrowed by the condition's
+    ``within_days`` and ``between``."""
+    low: float
+    high: float
+
+    def narrowed(self, node: dict[str, Any]) -> "_Window":
+        low, high = self.low, self.high
+        if "within_days" in node:
+            low = max(low, self.high - node["within_days"] * 86400)
+        if "between" in node:
+            low = max(low, parse_instant(node["between"][0]).timestamp())
+            high = min(high, parse_instant(node["between"][1]).timestamp())
+        return _Window(low, high)
 
 
 # -- Braze ------------------------------------------------------------------------------------------
