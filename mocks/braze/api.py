@@ -10,7 +10,6 @@ Errors are ``{"message": <text>}``. Rate-limit windows are measured on the mock'
 from __future__ import annotations
 
 import functools
-import json
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
@@ -18,11 +17,12 @@ from flask import Blueprint, Response, request
 
 from mocks.common.app import ApiError, json_reply, mock_context
 from mocks.common.clock import ClockError, parse_instant
+from mocks.common.validation import check_body, request_object
 
 from . import user_requests
-from .schema_check import body_check
 from .store import BrazeStore, Workspace
 
+BRAZE = "mocks.braze"
 MAX_COHORT_IDENTIFIERS = 1000
 INVALID_PARTNER_KEY = "Invalid Partner API key"
 INVALID_CLIENT_SECRET = "Invalid client secret"
@@ -52,26 +52,14 @@ def _store() -> BrazeStore:
     return mock_context().store  # type: ignore[return-value]
 
 
-_NOT_JSON = object()
-
-
 def _read_body(schema: str) -> dict[str, Any]:
     """The body as a JSON object; otherwise (not JSON, or not an object) the 400 the schema's root
     ``errorMessage`` gives for this endpoint (for partner calls, a documented Braze text)."""
-    raw = request.get_data(cache=True)
-    try:
-        body = json.loads(raw) if raw else _NOT_JSON
-    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested too deeply
-        body = _NOT_JSON
-    if not isinstance(body, dict):
-        _check_body(schema, body)
-    return body
+    return request_object(BRAZE, schema)
 
 
 def _check_body(schema: str, body: dict[str, Any]) -> None:
-    failure = body_check(schema).first_failure(body)
-    if failure is not None:
-        raise braze_error(400, failure.text())
+    check_body(BRAZE, schema, body)
 
 
 @contextmanager

@@ -12,14 +12,14 @@ from typing import Any, Callable
 
 from flask import Blueprint, Response, request
 
-from mocks.common.app import CONTROL_PREFIX, control_error, json_reply, mock_context, read_json
+from mocks.common.app import CONTROL_PREFIX, control_error, json_reply, mock_context
+from mocks.common.validation import valid_body
 from mocks.common.defaults import MIXPANEL_PARTNER
 
 from .audiences import COHORT_FILTER_SUFFIX, CohortFilter
 from .cohorts import OUTCOMES
 from .errors import BrazeError, ConflictError, InvalidError, NotFoundError
 from .identity import BrazeUser
-from .schema_check import body_check
 from .store import CAMPAIGN, CANVAS, BrazeStore, DataImportKey, Workspace
 
 _STATUS = {NotFoundError: 404, ConflictError: 409, InvalidError: 400}
@@ -51,15 +51,7 @@ def _locked(view: Callable[..., Any]) -> Callable[..., Response]:
 
 def _body(schema: str, optional: bool = False) -> dict[str, Any]:
     """The JSON body, checked against ``schemas/<schema>.json`` (an empty body is ``{}`` if optional)."""
-    body = read_json()
-    if body is None and optional:
-        body = {}
-    if not isinstance(body, dict):
-        raise control_error(400, "request body must be a JSON object")
-    failure = body_check(schema).first_failure(body)
-    if failure is not None:
-        raise control_error(400, failure.text())
-    return body
+    return valid_body("mocks.braze", schema, optional)
 
 
 def _users(users: list[BrazeUser]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from .clock import Clock, ClockError, to_iso
 from .faults import FaultError, FaultRegistry, parse_rule
 from .journal import Journal, RawBody, redact
 from .ratelimit import RateLimiter
+from .validation import InvalidBody, request_json, request_object
 
 CONTROL_PREFIX = "/_harness"
 ErrorBody = Callable[[int, str], Any]
@@ -76,23 +77,6 @@ def json_reply(body: Any, status: int = 200, headers: dict[str, str] | None = No
     return response
 
 
-def read_json(error: Callable[[], ApiError] | None = None) -> Any:
-    """The request body parsed as JSON, or the given error (default: control-plane 400)."""
-    raw = request.get_data(cache=True)
-    try:
-        return json.loads(raw) if raw else None
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise (error() if error else control_error(400, "request body must be valid JSON")) from None
-
-
-def read_json_object(error: Callable[[], ApiError] | None = None) -> dict[str, Any]:
-    """Like :func:`read_json` but the body must be a JSON object."""
-    body = read_json(error)
-    if not isinstance(body, dict):
-        raise error() if error else control_error(400, "request body must be a JSON object")
-    return body
-
-
 def create_mock_app(ctx: MockContext, config: dict[str, Any] | None = None) -> Flask:
     """A Flask app with the shared request pipeline and the common control plane registered."""
     app = Flask(f"mocks.{ctx.service}")
@@ -102,6 +86,7 @@ def create_mock_app(ctx: MockContext, config: dict[str, Any] | None = None) -> F
     app.before_request(_inject_fault)
     app.after_request(_record_in_journal)
     app.register_error_handler(ApiError, _api_error_reply)
+    app.register_error_handler(InvalidBody, _invalid_body_reply)
     app.register_error_handler(HTTPException, _http_error_reply)
     app.register_error_handler(Exception, _unexpected_error_reply)
     app.register_blueprint(_common_control_blueprint())
@@ -185,6 +170,13 @@ def _api_error_reply(error: ApiError) -> Response:
     return json_reply(error.body, error.status, error.headers)
 
 
+def _invalid_body_reply(error: InvalidBody) -> Response:
+    """A body refused by the validation path: 400 in the control plane's shape or the vendor's."""
+    if _is_control(request.path):
+        return json_reply({"error": error.message}, 400)
+    return json_reply(mock_context().error_body(400, error.message), 400)
+
+
 def _http_error_reply(error: HTTPException) -> Response:
     status = error.code or 500
     if _is_control(request.path):
@@ -234,7 +226,7 @@ def _common_control_blueprint() -> Blueprint:
     @bp.put("/state")
     def load_state() -> Response:
         ctx = mock_context()
-        body = read_json_object()
+        body = request_object()
         if body.get("service") not in (None, ctx.service):
             raise control_error(400, f"state belongs to service {body.get('service')!r}, not {ctx.service!r}")
         store = body.get("store")
@@ -256,7 +248,7 @@ def _common_control_blueprint() -> Blueprint:
     @bp.post("/clock")
     def move_clock() -> Response:
         ctx = mock_context()
-        body = read_json_object()
+        body = request_object()
         if ("advance" in body) == ("set" in body):
             raise control_error(400, "give exactly one of 'advance' (e.g. \"15m\") or 'set' (ISO-8601)")
         try:
@@ -286,7 +278,7 @@ def _common_control_blueprint() -> Blueprint:
     @bp.post("/faults")
     def add_fault() -> Response:
         try:
-            rule = parse_rule(read_json())
+            rule = parse_rule(request_json())
         except FaultError as exc:
             raise control_error(400, str(exc)) from None
         mock_context().faults.add(rule)

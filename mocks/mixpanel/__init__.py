@@ -14,7 +14,7 @@ from flask import Flask
 
 from mocks.common import Clock, MockContext, create_mock_app
 from mocks.common.ui import install_ui
-from mocks.common.validation import error_location, first_error, load_validator
+from mocks.common.validation import InvalidBody, check_body
 
 from .api import ingestion_blueprint
 from .cohort_sync import install_cohort_sync
@@ -50,9 +50,10 @@ def create_app(config: dict[str, Any] | None = None, clock: Clock | None = None)
 def _limits(overrides: dict[str, Any] | None) -> Limits:
     limits = Limits()
     if overrides:
-        error = first_error(load_validator("mocks.mixpanel", "limits_patch"), overrides)
-        if error is not None:
-            raise ValueError(f"MIXPANEL_LIMITS at {error_location(error)}: {error.message}")
+        try:
+            check_body("mocks.mixpanel", "limits_patch", overrides)
+        except InvalidBody as exc:
+            raise ValueError(f"MIXPANEL_LIMITS at {exc.message}") from None
         limits.update(overrides)
     return limits
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Protocol
 
 from mocks.common.clock import ClockError, parse_instant
-from mocks.common.validation import error_location, first_error, load_validator
+from mocks.common.validation import InvalidBody, check_body
 
 from .events import EventLog
 from .expressions import ordered, same_value
@@ -227,9 +227,10 @@ def compile_definition(definition: Any, registry: IdRegistry) -> Condition:
     """Validate a definition (schema first, then the rules a schema cannot say) and compile it."""
     if _depth(definition) > MAX_DEPTH:
         raise DefinitionError(f"invalid cohort definition: nested more than {MAX_DEPTH} levels deep")
-    error = first_error(load_validator("mocks.mixpanel", "cohort_definition"), definition)
-    if error is not None:
-        raise DefinitionError(f"invalid cohort definition at {error_location(error)}: {error.message}")
+    try:
+        check_body("mocks.mixpanel", "cohort_definition", definition)
+    except InvalidBody as exc:
+        raise DefinitionError(f"invalid cohort definition at {exc.message}") from None
     return _compile(definition, "$", registry)
 
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from mocks.common import ClockError, control_error, json_reply, mock_context, parse_instant, read_json_object, to_iso
-from mocks.common.validation import error_location, first_error, load_validator
+from mocks.common import ClockError, control_error, json_reply, mock_context, parse_instant, to_iso
+from mocks.common.validation import InvalidBody, valid_body
 
 from .cohorts import Cohort, DefinitionError
 from .limits import Limits
@@ -16,11 +16,10 @@ from .store import CohortNotFound, MixpanelStore, Project, ProjectNotFound
 
 def validated(schema: str) -> dict[str, Any]:
     """The JSON object body, checked against ``schemas/<schema>.json`` (400 with where and why)."""
-    body = read_json_object()
-    error = first_error(load_validator("mocks.mixpanel", schema), body)
-    if error is not None:
-        raise control_error(400, f"invalid body at {error_location(error)}: {error.message}")
-    return body
+    try:
+        return valid_body("mocks.mixpanel", schema)
+    except InvalidBody as exc:
+        raise control_error(400, f"invalid body at {exc.message}" if exc.location else exc.message) from None
 
 
 def store() -> MixpanelStore:

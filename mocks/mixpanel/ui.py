@@ -16,11 +16,12 @@ from flask import Blueprint, request, url_for
 
 from mocks.common.app import ApiError, mock_context
 from mocks.common.clock import to_iso
+from mocks.common.validation import InvalidBody, check_body
 from mocks.common.ui import (FormError, Notice, Page, UiError, done, form_choice, form_text, masked, render,
                              vendor_blueprint, whole_number)
 from mocks.common.ui.chart import adds_and_removes
 
-from .cohort_sync.control import _valid_body
+from .cohort_sync.control import SCHEMAS
 from .cohort_sync.errors import CohortSyncError, UnknownItem
 from .cohort_sync.model import ACTIVE, DYNAMIC, ONE_TIME, PAUSED, CohortExport, SyncRecord
 from .cohort_sync.scheduler import CohortExportRegistry
@@ -292,9 +293,9 @@ def _checked_connection(fields: dict[str, str]) -> dict[str, str]:
     """The control plane's schema check of a connection, its complaint worded with the form's labels."""
     body = {k: v for k, v in fields.items() if v or k != "name"}
     try:
-        return _valid_body("connection", body)
-    except ApiError as exc:
-        message = str(exc.body.get("error", "")) if isinstance(exc.body, dict) else str(exc.body)
+        return check_body(SCHEMAS, "connection", body)  # type: ignore[no-any-return]
+    except InvalidBody as exc:
+        message = exc.message
         for name, label in CONNECT_FIELDS.items():
             message = message.replace(f"$.{name}", label)
         raise FormError(message) from None

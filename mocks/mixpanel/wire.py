@@ -6,12 +6,13 @@ import base64
 import binascii
 import gzip
 import io
-import json
 import zlib
 from typing import Any
 from urllib.parse import parse_qs
 
 from flask import request
+
+from mocks.common.validation import parse_json
 
 from .ingest import UnparsableRecord
 from .store import MixpanelStore, Project
@@ -65,13 +66,13 @@ def decode_data(value: str | None) -> Any:
     if value is None or not value.strip():
         raise BodyError("data, missing or empty")
     try:
-        return json.loads(value)
+        return parse_json(value)
     except (ValueError, RecursionError):
         pass
     padded = value.strip() + "=" * (-len(value.strip()) % 4)
     for decode in (base64.b64decode, base64.urlsafe_b64decode):
         try:
-            return json.loads(decode(padded))
+            return parse_json(decode(padded))
         except (ValueError, binascii.Error, RecursionError, UnicodeDecodeError):
             continue
     raise BodyError("data, not valid JSON or base64-encoded JSON")
@@ -88,7 +89,7 @@ def parse_events(raw: bytes) -> list[Any]:
         raise BodyError("request body is empty")
     if (request.mimetype or "") != "application/x-ndjson":
         try:
-            body = json.loads(stripped)
+            body = parse_json(stripped)
             return body if isinstance(body, list) else [body]
         except (ValueError, RecursionError):
             if stripped.startswith("["):
@@ -98,7 +99,7 @@ def parse_events(raw: bytes) -> list[Any]:
 
 def _ndjson_record(line: str) -> Any:
     try:
-        return json.loads(line)
+        return parse_json(line)
     except (ValueError, RecursionError):
         return UnparsableRecord(line)
 

@@ -16,9 +16,9 @@ from typing import Any, Callable, Protocol
 
 from flask import Blueprint, Flask, Response, request
 
-from mocks.common.app import ApiError, json_reply, read_json_object
+from mocks.common.app import ApiError, json_reply
 from mocks.common.clock import Clock, ClockError, parse_duration
-from mocks.common.validation import error_location, first_error, load_validator
+from mocks.common.validation import check_body, request_object, valid_body
 
 from .errors import (BrazeUnreachable, CohortSyncError, CredentialsRefused, DynamicExportLimit,
                      ExportStateConflict, InvalidConnection, UnknownItem)
@@ -28,6 +28,7 @@ from .scheduler import CohortExportRegistry, ProjectDirectory
 
 #: The store component's name: the key of the registry's state in a dump (fixtures pin it).
 COMPONENT = "exports"
+SCHEMAS = "mocks.mixpanel.cohort_sync"
 
 #: The control plane's status for each refusal.
 STATUS: dict[type[CohortSyncError], int] = {
@@ -59,7 +60,7 @@ def cohort_sync_blueprint(registry: CohortExportRegistry, projects: ProjectDirec
     @bp.post("/connections")
     def add_connection(pid: str) -> Response:
         project_id = _project_id(projects, pid)
-        body = _valid_body("connection", read_json_object())
+        body = valid_body(SCHEMAS, "connection")
         connection = _refusals(registry.add_connection, project_id, body)
         return json_reply(connection.to_dict(), 201)
 
@@ -76,14 +77,14 @@ def cohort_sync_blueprint(registry: CohortExportRegistry, projects: ProjectDirec
     def update_connection(pid: str, conn: str) -> Response:
         project_id = _project_id(projects, pid)
         current = _refusals(registry.connection, project_id, conn)
-        changes = read_json_object()
+        changes = request_object()
         _valid_body("connection", {**_editable_fields(current), **changes})
         return json_reply(_refusals(registry.update_connection, project_id, conn, changes).to_dict())
 
     @bp.post("/exports")
     def create_export(pid: str) -> Response:
         project_id = _project_id(projects, pid)
-        body = _valid_body("export", read_json_object())
+        body = valid_body(SCHEMAS, "export")
         interval = _interval(body.get("interval"))
         export, _ = _refusals(registry.create_export, project_id, body["cohort_id"], body["connection_id"],
                                    body["mode"], interval)
@@ -134,12 +135,8 @@ def _refusals(action: Callable[..., Any], *args: Any) -> Any:
 
 
 def _valid_body(schema: str, body: dict[str, Any]) -> dict[str, Any]:
-    """The body, or 400 naming the first problem; a schema may word a rule with ``x-message``."""
-    error = first_error(load_validator("mocks.mixpanel.cohort_sync", schema), body)
-    if error is not None:
-        message = error.schema.get("x-message", error.message) if isinstance(error.schema, dict) else error.message
-        raise _error(400, f"{error_location(error)}: {message}")
-    return body
+    """The body, or 400 naming the first problem (a schema may word a rule with ``errorMessage``)."""
+    return check_body(SCHEMAS, schema, body)  # type: ignore[no-any-return]
 
 
 def _interval(text: str | None) -> Any:

@@ -5,7 +5,8 @@ import pytest
 import requests
 from flask import Response
 
-from mocks.common import Clock, MockContext, ServerThread, create_mock_app, json_reply, read_json_object
+from mocks.common import Clock, MockContext, ServerThread, create_mock_app, json_reply
+from mocks.common.validation import request_object
 from mocks.common.server import PortInUseError
 
 
@@ -32,7 +33,7 @@ def server():
 
     @app.post("/items")
     def add_item() -> Response:
-        body = read_json_object()
+        body = request_object()
         store.items.append(body.get("name"))
         return json_reply({"message": "success"}, 201)
 

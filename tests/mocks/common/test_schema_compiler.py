@@ -6,8 +6,13 @@ from importlib import resources
 
 import pytest
 
-from mocks.braze.schema_check import BodyCheck, SchemaNotSupported, _Compiler, body_check
-from mocks.common.validation import load_validator
+from jsonschema import Draft202012Validator
+
+from mocks.common.schema_compiler import CompiledSchema, FullSchema, SchemaNotSupported, _Compiler, body_schema
+
+
+def body_check(name):
+    return body_schema("mocks.braze", name)
 
 SCHEMAS = sorted(p.name.removesuffix(".json") for p in resources.files("mocks.braze").joinpath("schemas").iterdir()
                  if p.name.endswith(".json"))
@@ -83,7 +88,8 @@ def test_every_schema_has_a_valid_example_and_an_object_root():
 @pytest.mark.parametrize("name", SCHEMAS)
 def test_compiled_check_agrees_with_jsonschema(name):
     rng = random.Random(name)
-    validator, check = load_validator("mocks.braze", name), body_check(name)
+    check = body_check(name)
+    validator = Draft202012Validator(check.schema)
     body = VALID[name]
     for step in range(400):
         candidate = mutate(VALID[name] if step % 10 == 0 else body, rng)
@@ -125,4 +131,21 @@ def test_without_a_message_the_failure_names_the_place_and_reason():
 
 def test_a_body_check_is_compiled_once():
     assert body_check("users_track") is body_check("users_track")
-    assert isinstance(body_check("users_track"), BodyCheck)
+    assert isinstance(body_check("users_track"), CompiledSchema)
+
+
+def test_control_plane_schemas_of_mixpanel_get_the_full_check_with_its_wording():
+    check = body_schema("mocks.mixpanel", "project_create")
+    assert isinstance(check, FullSchema)
+    failure = check.first_failure({"name": "x", "retention_days": 0})
+    assert (failure.location, failure.text()) == ("$.retention_days", "$.retention_days: 0 is less than the minimum of 1")
+
+
+def test_error_message_is_the_one_message_key_of_both_checks():
+    failure = body_schema("mocks.mixpanel.cohort_sync", "connection").first_failure(
+        {"data_import_key": "k", "rest_endpoint": "ftp://x"})
+    assert failure.text() == "$.rest_endpoint: must be an http(s) URL such as https://rest.iad-01.braze.com"
+    for package in ("mocks.braze", "mocks.mixpanel", "mocks.mixpanel.cohort_sync"):
+        folder = resources.files(package).joinpath("schemas")
+        for path in folder.iterdir():
+            assert "x-message" not in path.read_text(encoding="utf-8"), path.name

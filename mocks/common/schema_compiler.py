@@ -1,16 +1,22 @@
-"""Request-body schemas compiled once into plain Python checks, fast enough for the hot path.
+"""Request-body schemas compiled once into checks that report one :class:`SchemaFailure`.
 
-Why not call ``jsonschema`` on every request: validating a partner users body of 1,000 identifiers
-costs about 5 ms with ``jsonschema`` (15 ms with aliases), which alone would double the cost of a
-1,000,000-member import. The schemas in ``schemas/`` stay the single description of every body:
-``load_validator`` checks each one against Draft 2020-12 when it is compiled here, the tests check that
-these compiled checks accept exactly what ``jsonschema`` accepts, and at run time the compiled check
-walks a valid 1,000-identifier body in a fraction of a millisecond.
+Every schema under a mock's ``schemas/`` folder is checked against Draft 2020-12 when it is first
+loaded (:func:`body_schema`), then compiled into one of two checks with the same interface:
 
-Only the subset of JSON Schema the Braze bodies use is supported; any other keyword is refused at
-compile time, so a schema can never be silently half-checked. Each schema node may carry an
-``errorMessage`` (a string, or an object keyed by the failing keyword with an optional ``default``):
-the vendor's exact text for a failure at or below that node.
+* the *compiled* check (the Braze mock's schemas): plain Python closures for the subset of JSON
+  Schema the Braze bodies use, with short generated reasons (``must be of type string``). Why not
+  call ``jsonschema`` on every request: validating a partner users body of 1,000 identifiers costs
+  about 5 ms with ``jsonschema`` (15 ms with aliases), which alone would double the cost of a
+  1,000,000-member import; the compiled check walks it in a fraction of a millisecond, and the tests
+  check that it accepts exactly what ``jsonschema`` accepts. Any other keyword is refused at compile
+  time, so a schema can never be silently half-checked.
+* the *full* check (the Mixpanel control planes' schemas, which use ``if``/``then``/``else``,
+  ``propertyNames`` and ``prefixItems``): ``jsonschema``'s validator, reporting its most relevant
+  error with ``jsonschema``'s wording (the control-plane contract the README and tests pin).
+
+Both read one message key, ``errorMessage`` (a string, or an object keyed by the failing keyword
+with an optional ``default``): the whole text of a failure at that node (the compiled check also
+applies it to failures below the node). Both report one location format, ``$.a[0].b``.
 """
 from __future__ import annotations
 
@@ -19,9 +25,12 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Protocol
 
-from mocks.common.validation import load_validator
+from jsonschema import Draft202012Validator
+
+#: The packages whose schemas get the compiled check (hot paths, Braze's own wording).
+COMPILED_PACKAGES = frozenset({"mocks.braze"})
 
 ANNOTATIONS = frozenset({"$schema", "$id", "$comment", "title", "description", "default", "examples",
                          "errorMessage", "$defs"})
@@ -97,6 +106,27 @@ def _with_message(check: Check, node: dict[str, Any]) -> Check:
         return failure
 
     return checked
+
+
+def _bounds(size: Any, low: Any, high: Any, path: tuple, keywords: tuple[str, str],
+            noun: str = "") -> SchemaFailure | None:
+    """A failure when ``size`` is below ``low`` or above ``high``: "must have at least 3 characters"
+    for a counted ``noun``, "must be at least 1" for a number."""
+    verb = f"have at %s {{}} {noun}" if noun else "be at %s {}"
+    if low is not None and size < low:
+        return SchemaFailure(path, keywords[0], "must " + (verb % "least").format(low))
+    if high is not None and size > high:
+        return SchemaFailure(path, keywords[1], "must " + (verb % "most").format(high))
+    return None
+
+
+def _first_of(check: Check, items: Iterable[tuple[Any, Any]], path: tuple) -> SchemaFailure | None:
+    """The first failure of ``check`` over ``(key, value)`` pairs, each at ``path + (key,)``."""
+    for key, item in items:
+        failure = check(item, path + (key,))
+        if failure is not None:
+            return failure
+    return None
 
 
 class _Compiler:
@@ -176,10 +206,9 @@ class _Compiler:
         def check(value: Any, path: tuple) -> SchemaFailure | None:
             if not isinstance(value, str):
                 return None
-            if low is not None and len(value) < low:
-                return SchemaFailure(path, "minLength", f"must have at least {low} characters")
-            if high is not None and len(value) > high:
-                return SchemaFailure(path, "maxLength", f"must have at most {high} characters")
+            failure = _bounds(len(value), low, high, path, ("minLength", "maxLength"), "characters")
+            if failure is not None:
+                return failure
             if pattern is not None and not pattern.search(value):
                 return SchemaFailure(path, "pattern", f"must match {pattern.pattern}")
             return None
@@ -195,11 +224,7 @@ class _Compiler:
         def check(value: Any, path: tuple) -> SchemaFailure | None:
             if not _TYPE_TESTS["number"](value):
                 return None
-            if low is not None and value < low:
-                return SchemaFailure(path, "minimum", f"must be at least {low}")
-            if high is not None and value > high:
-                return SchemaFailure(path, "maximum", f"must be at most {high}")
-            return None
+            return _bounds(value, low, high, path, ("minimum", "maximum"))
 
         return check
 
@@ -213,17 +238,12 @@ class _Compiler:
         def check(value: Any, path: tuple) -> SchemaFailure | None:
             if not isinstance(value, list):
                 return None
-            if low is not None and len(value) < low:
-                return SchemaFailure(path, "minItems", f"must have at least {low} items")
-            if high is not None and len(value) > high:
-                return SchemaFailure(path, "maxItems", f"must have at most {high} items")
+            failure = _bounds(len(value), low, high, path, ("minItems", "maxItems"), "items")
+            if failure is not None:
+                return failure
             if item_check is None or (only_strings and set(map(type, value)) <= _STR_ONLY):
                 return None
-            for index, item in enumerate(value):
-                failure = item_check(item, path + (index,))
-                if failure is not None:
-                    return failure
-            return None
+            return _first_of(item_check, enumerate(value), path)
 
         return check
 
@@ -255,15 +275,12 @@ class _Compiler:
                         return failure
             if extra is True:
                 return None
-            for name, item in value.items():
-                if name in properties:
-                    continue
-                if extra is False:
-                    return SchemaFailure(path + (name,), "additionalProperties", f"'{name}' is not allowed")
-                failure = extra_check(item, path + (name,))
-                if failure is not None:
-                    return failure
-            return None
+            extras = [(name, item) for name, item in value.items() if name not in properties]
+            if extra_check is None:
+                first = extras[0][0] if extras else None
+                return None if first is None else SchemaFailure(path + (first,), "additionalProperties",
+                                                                f"'{first}' is not allowed")
+            return _first_of(extra_check, extras, path)
 
         return check
 
@@ -281,21 +298,57 @@ class _Compiler:
         return check
 
 
-class BodyCheck:
+class BodySchema(Protocol):
     """One request-body schema, compiled: ``first_failure(body)`` is None for a valid body."""
 
-    def __init__(self, package: str, name: str):
-        load_validator(package, name)  # validates the schema itself against Draft 2020-12
-        text = resources.files(package).joinpath("schemas", f"{name}.json").read_text(encoding="utf-8")
+    name: str
+    schema: dict[str, Any]
+
+    def first_failure(self, body: Any) -> SchemaFailure | None: ...
+
+
+def _read_schema(package: str, name: str) -> dict[str, Any]:
+    """``<package>/schemas/<name>.json``, checked against Draft 2020-12."""
+    text = resources.files(package).joinpath("schemas", f"{name}.json").read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    Draft202012Validator.check_schema(schema)
+    return schema
+
+
+class CompiledSchema:
+    """The fast check: the schema compiled into closures (the subset above)."""
+
+    def __init__(self, name: str, schema: dict[str, Any]):
         self.name = name
-        self.schema: dict[str, Any] = json.loads(text)
-        self._check = _Compiler(self.schema).compile(self.schema)
+        self.schema = schema
+        self._check = _Compiler(schema).compile(schema)
 
     def first_failure(self, body: Any) -> SchemaFailure | None:
         return self._check(body, ())
 
 
+class FullSchema:
+    """The full Draft 2020-12 check, reporting the error that sorts first by place, then keyword."""
+
+    def __init__(self, name: str, schema: dict[str, Any]):
+        self.name = name
+        self.schema = schema
+        self.validator = Draft202012Validator(schema)
+
+    def first_failure(self, body: Any) -> SchemaFailure | None:
+        errors = sorted(self.validator.iter_errors(body), key=lambda e: (list(e.absolute_path), str(e.validator)))
+        if not errors:
+            return None
+        error = errors[0]
+        keyword = str(error.validator)
+        message = _message_for(error.schema, keyword) if isinstance(error.schema, dict) else None
+        return SchemaFailure(tuple(error.absolute_path), keyword, error.message, message)
+
+
 @lru_cache(maxsize=None)
-def body_check(name: str, package: str = "mocks.braze") -> BodyCheck:
-    """The compiled check of ``<package>/schemas/<name>.json`` (compiled once per process)."""
-    return BodyCheck(package, name)
+def body_schema(package: str, name: str) -> BodySchema:
+    """The check of ``<package>/schemas/<name>.json``, compiled once per process."""
+    schema = _read_schema(package, name)
+    if package in COMPILED_PACKAGES:
+        return CompiledSchema(name, schema)
+    return FullSchema(name, schema)
