@@ -22,7 +22,8 @@ from .control import control_blueprint
 from .engage import EngageSessions
 from .limits import Limits
 from .query_api import query_blueprint
-from .store import CohortNotFound, MixpanelStore, Project, ProjectNotFound
+from .errors import CohortNotFound, ProjectNotFound
+from .store import MixpanelStore, Project
 from .ui import ui_blueprint
 
 

@@ -17,7 +17,9 @@ from mocks.common import json_reply, mock_context
 from .limits import Limits
 from .profiles import parse_update
 from .store import IngestReport, Project
-from .wire import (BodyError, as_list, authenticated_project, decode_data, form_fields, is_form, parse_events,
+from .errors import (BadBody, BodyTooLarge, FailedValidation, InvalidCredentials, MixpanelError, RateLimited,
+                     TokenRefused)
+from .wire import (as_list, authenticated_project, decode_data, form_fields, is_form, parse_events,
                    read_body)
 
 MAX_BATCH = 2000
@@ -28,12 +30,12 @@ RATE_LIMITED = "Project exceeded rate limits. Please retry the request with expo
 FAILED_VALIDATION = "some data points in the request failed validation"
 
 
-class Refusal(Exception):
-    """A refused request: its status, message and any extra reply fields."""
-
-    def __init__(self, status: int, message: str, **extra: Any):
-        super().__init__(message)
-        self.status, self.message, self.extra = status, message, extra
+#: ``/import``'s status for each refusal (both reply styles).
+IMPORT_STATUS: dict[type[MixpanelError], int] = {
+    BadBody: 400, BodyTooLarge: 413, InvalidCredentials: 401, RateLimited: 429, FailedValidation: 400,
+}
+#: ``/track`` and ``/engage`` answer 200 to every refusal but a missing or unknown token.
+TOKEN_STATUS: dict[type[MixpanelError], int] = {TokenRefused: 401}
 
 
 def ingestion_blueprint(limits: Limits) -> Blueprint:
@@ -46,16 +48,16 @@ def ingestion_blueprint(limits: Limits) -> Blueprint:
             raw = _read(fields, legacy)
             project = authenticated_project(mock_context().store, allow_token=True)
             if project is None:
-                raise Refusal(401, INVALID_CREDENTIALS)
+                raise InvalidCredentials(INVALID_CREDENTIALS)
             _check_import_rate(project, limits)
-            events = as_list(_decode(fields.get("data"))) if legacy else _parse(raw)
+            events = as_list(decode_data(fields.get("data"))) if legacy else parse_events(raw)
             report = _ingest_batch(project, events, "import")
-        except Refusal as refusal:
+        except MixpanelError as refusal:
             return _import_refusal(refusal, legacy, fields)
         strict = fields.get("strict", "1") != "0"
         if report.failures and strict:
-            return _import_refusal(Refusal(400, FAILED_VALIDATION, failed_records=_failed_records(report),
-                                           num_records_imported=report.imported), legacy, fields)
+            return _import_refusal(FailedValidation(FAILED_VALIDATION, failed_records=_failed_records(report),
+                                                    num_records_imported=report.imported), legacy, fields)
         if legacy:
             return _legacy_reply(fields, 200, None)
         return json_reply({"code": 200, "num_records_imported": report.imported, "status": "OK"})
@@ -74,39 +76,22 @@ def ingestion_blueprint(limits: Limits) -> Blueprint:
 # -- /import -------------------------------------------------------------------------------------
 def _read(fields: dict[str, str], legacy: bool) -> bytes:
     """Read the body; for a form, fill ``fields`` first so even a refusal knows ``verbose``."""
-    try:
-        raw = read_body()
-        fields.update(form_fields(raw) if legacy else request.args.to_dict())
-        return raw
-    except BodyError as exc:
-        raise Refusal(413 if exc.too_large else 400, str(exc)) from None
-
-
-def _decode(data: str | None, status: int = 400) -> Any:
-    try:
-        return decode_data(data)
-    except BodyError as exc:
-        raise Refusal(status, str(exc)) from None
-
-
-def _parse(raw: bytes) -> list[Any]:
-    try:
-        return parse_events(raw)
-    except BodyError as exc:
-        raise Refusal(400, str(exc)) from None
+    raw = read_body()
+    fields.update(form_fields(raw) if legacy else request.args.to_dict())
+    return raw
 
 
 def _check_import_rate(project: Project, limits: Limits) -> None:
     decision = mock_context().limiter.hit(f"import:{project.project_id}", limits.import_requests_per_minute, 60)
     if not decision.allowed:
-        raise Refusal(429, RATE_LIMITED)
+        raise RateLimited(RATE_LIMITED)
 
 
 def _ingest_batch(project: Project, events: list[Any], source: str) -> IngestReport:
     if not events:
-        raise Refusal(400, "request body must contain at least one event")
+        raise BadBody("request body must contain at least one event")
     if len(events) > MAX_BATCH:
-        raise Refusal(400, f"request exceeds max limit of {MAX_BATCH} events")
+        raise BadBody(f"request exceeds max limit of {MAX_BATCH} events")
     return project.ingest(events, mock_context().clock.now(), source)
 
 
@@ -115,12 +100,12 @@ def _failed_records(report: IngestReport) -> list[dict[str, Any]]:
             for index, insert_id, failure in report.failures]
 
 
-def _import_refusal(refusal: Refusal, legacy: bool, fields: dict[str, str]) -> Response:
+def _import_refusal(refusal: MixpanelError, legacy: bool, fields: dict[str, str]) -> Response:
+    status = IMPORT_STATUS[type(refusal)]
     if legacy:
-        return _legacy_reply(fields, refusal.status, refusal.message, **refusal.extra)
-    body = {"code": refusal.status, "error": refusal.message, **refusal.extra,
-            "status": STATUS_TEXT.get(refusal.status, "Error")}
-    return json_reply(body, refusal.status)
+        return _legacy_reply(fields, status, refusal.message, **refusal.extra)
+    body = {"code": status, "error": refusal.message, **refusal.extra, "status": STATUS_TEXT.get(status, "Error")}
+    return json_reply(body, status)
 
 
 def _legacy_reply(fields: dict[str, str], status: int, error: str | None, **extra: Any) -> Response:
@@ -137,14 +122,14 @@ def _token_endpoint(handler: Any) -> Response:
     fields: dict[str, str] = {}
     try:
         raw = _read(fields, legacy=True)
-        items = as_list(_json_body(raw) if not is_form() and _has_json_body(raw) else _decode(fields.get("data"), 200))
+        items = as_list(_json_body(raw) if not is_form() and _has_json_body(raw) else decode_data(fields.get("data")))
         if not items:
-            raise Refusal(200, "data, missing or empty")
+            raise BadBody("data, missing or empty")
         if len(items) > MAX_BATCH:
-            raise Refusal(200, f"too many items in data: at most {MAX_BATCH} per request")
+            raise BadBody(f"too many items in data: at most {MAX_BATCH} per request")
         error = handler(items)
-    except Refusal as refusal:
-        return _legacy_reply(fields, refusal.status, refusal.message)
+    except MixpanelError as refusal:
+        return _legacy_reply(fields, TOKEN_STATUS.get(type(refusal), 200), refusal.message)
     return _legacy_reply(fields, 200, error)
 
 
@@ -155,8 +140,8 @@ def _has_json_body(raw: bytes) -> bool:
 def _json_body(raw: bytes) -> Any:
     try:
         return decode_data(raw.decode("utf-8"))
-    except (BodyError, UnicodeDecodeError):
-        raise Refusal(200, "data, not valid JSON or base64-encoded JSON") from None
+    except (BadBody, UnicodeDecodeError):
+        raise BadBody("data, not valid JSON or base64-encoded JSON") from None
 
 
 def _by_token(items: list[Any], token_of: Any) -> tuple[dict[int, tuple[Project, list[Any]]], str | None]:
@@ -172,7 +157,7 @@ def _by_token(items: list[Any], token_of: Any) -> tuple[dict[int, tuple[Project,
             continue
         groups.setdefault(project.project_id, (project, []))[1].append(item)
     if not groups:
-        raise Refusal(401, problem or "token, missing or empty")
+        raise TokenRefused(problem or "token, missing or empty")
     return groups, problem
 
 

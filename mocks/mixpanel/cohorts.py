@@ -15,6 +15,7 @@ from typing import Any, Callable, Protocol
 from mocks.common.clock import ClockError, parse_instant
 from mocks.common.validation import InvalidBody, check_body
 
+from .errors import DefinitionError
 from .events import EventLog
 from .expressions import ordered, same_value
 from .identity import IdRegistry
@@ -23,10 +24,6 @@ from .profiles import ProfileStore
 DAY_MS = 86400 * 1000
 MAX_DEPTH = 32
 _OPERATORS = ("equals", "not_equals", "gt", "gte", "lt", "lte", "defined")
-
-
-class DefinitionError(ValueError):
-    """A cohort definition that is not valid; the message says where and why."""
 
 
 @dataclass

@@ -9,9 +9,15 @@ from flask import Blueprint, Response, request
 from mocks.common import ClockError, control_error, json_reply, mock_context, parse_instant, to_iso
 from mocks.common.validation import InvalidBody, valid_body
 
-from .cohorts import Cohort, DefinitionError
+from .cohorts import Cohort
+from .errors import CohortNotFound, CredentialsTaken, DefinitionError, MixpanelError, ProjectNotFound
 from .limits import Limits
-from .store import CohortNotFound, MixpanelStore, Project, ProjectNotFound
+from .store import MixpanelStore, Project
+
+#: The control plane's status for each refusal of the store's rules (the one place they get one).
+STATUS: dict[type[MixpanelError], int] = {
+    ProjectNotFound: 404, CohortNotFound: 404, CredentialsTaken: 409, DefinitionError: 400,
+}
 
 
 def validated(schema: str) -> dict[str, Any]:
@@ -27,31 +33,28 @@ def store() -> MixpanelStore:
 
 
 def project_of(pid: str) -> Project:
-    try:
-        return store().project(int(pid) if pid.isdigit() else pid)
-    except ProjectNotFound as exc:
-        raise control_error(404, exc.message) from None
+    return store().project(int(pid) if pid.isdigit() else pid)  # type: ignore[arg-type]
 
 
 def cohort_of(project: Project, cid: str) -> Cohort:
-    try:
-        return project.cohort(int(cid) if cid.isdigit() else cid)
-    except CohortNotFound as exc:
-        raise control_error(404, exc.message) from None
+    return project.cohort(int(cid) if cid.isdigit() else cid)  # type: ignore[arg-type]
+
+
+def _refusal_reply(error: MixpanelError) -> Response:
+    """A refusal of the store's rules raised by a control view, with its status from :data:`STATUS`."""
+    return json_reply({"error": error.message}, STATUS[type(error)])
 
 
 def control_blueprint(limits: Limits) -> Blueprint:
     bp = Blueprint("mixpanel_control", __name__, url_prefix="/_harness")
+    bp.register_error_handler(MixpanelError, _refusal_reply)
 
     # -- projects ------------------------------------------------------------------------------
     @bp.post("/projects")
     def create_project() -> Response:
         body = validated("project_create")
-        try:
-            project = store().create_project(body["name"], body.get("retention_days"), body.get("token"),
-                                             body.get("api_secret"))
-        except ValueError as exc:
-            raise control_error(409, str(exc)) from None
+        project = store().create_project(body["name"], body.get("retention_days"), body.get("token"),
+                                         body.get("api_secret"))
         return json_reply(project.describe(), 201)
 
     @bp.get("/projects")
@@ -111,11 +114,8 @@ def control_blueprint(limits: Limits) -> Blueprint:
     def create_cohort(pid: str) -> Response:
         project = project_of(pid)
         body = validated("cohort_create")
-        try:
-            cohort = project.create_cohort(body["name"], body["definition"], mock_context().clock.now(),
-                                           body.get("description", ""), body.get("is_visible", True))
-        except DefinitionError as exc:
-            raise control_error(400, str(exc)) from None
+        cohort = project.create_cohort(body["name"], body["definition"], mock_context().clock.now(),
+                                       body.get("description", ""), body.get("is_visible", True))
         return json_reply(_cohort_view(project, cohort, with_count=False), 201)
 
     @bp.get("/projects/<pid>/cohorts")
@@ -133,10 +133,7 @@ def control_blueprint(limits: Limits) -> Blueprint:
         project = project_of(pid)
         cohort = cohort_of(project, cid)
         body = validated("cohort_patch")
-        try:
-            project.update_cohort(cohort.cohort_id, body)
-        except DefinitionError as exc:
-            raise control_error(400, str(exc)) from None
+        project.update_cohort(cohort.cohort_id, body)
         return json_reply(_cohort_view(project, cohort, with_count=False))
 
     @bp.get("/projects/<pid>/cohorts/<cid>/members")

@@ -18,7 +18,8 @@ from .engage import EngageSessions, ProfileQuery, select_profiles
 from .expressions import ExpressionError, Predicate, parse_where
 from .limits import ConcurrencyGate, Limits, export_second_message, query_limit_message
 from .store import CohortNotFound, Project, to_ms
-from .wire import BodyError, authenticated_project, form_fields, is_form
+from .errors import BadBody
+from .wire import authenticated_project, form_fields, is_form
 
 QUERY_PREFIXES = {"/api/query": "query", "/api/2.0": "v2"}
 MAX_EXPORT_LIMIT = 100_000
@@ -75,7 +76,7 @@ def _params() -> dict[str, str]:
         return request.args.to_dict()
     try:
         return form_fields(request.get_data(cache=True))
-    except BodyError as exc:
+    except BadBody as exc:
         raise query_error(400, str(exc)) from None
 
 

@@ -19,7 +19,8 @@ from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from mocks.common.clock import Clock, parse_instant, to_iso
 
-from .cohorts import Cohort, DefinitionError, compile_definition
+from .cohorts import Cohort, compile_definition
+from .errors import CohortNotFound, CredentialsTaken, DefinitionError, ProjectNotFound
 from .events import EventLog
 from .identity import IdRegistry
 from .ingest import (CleanEvent, Failure, clean_import_event, clean_track_event, encode_extras,
@@ -27,18 +28,6 @@ from .ingest import (CleanEvent, Failure, clean_import_event, clean_track_event,
 from .profiles import ProfileStore, ProfileUpdate
 
 _CACHE_SIZE = 32
-
-
-class ProjectNotFound(KeyError):
-    def __init__(self, project_id: Any):
-        super().__init__(project_id)
-        self.message = f"no project {project_id!r}"
-
-
-class CohortNotFound(KeyError):
-    def __init__(self, cohort_id: Any, project_id: int):
-        super().__init__(cohort_id)
-        self.message = f"no cohort {cohort_id!r} in project {project_id}"
 
 
 class Component(Protocol):
@@ -384,16 +373,13 @@ class MixpanelStore:
         """Register a component whose state follows the store's reset / dump / load."""
         self._components[name] = component
 
-    def component(self, name: str) -> Component:
-        return self._components[name]
-
     # -- projects ------------------------------------------------------------------------------
     def create_project(self, name: str, retention_days: int | None = None, token: str | None = None,
                        api_secret: str | None = None) -> Project:
         with self.lock:
             taken = {p.token for p in self.projects.values()} | {p.api_secret for p in self.projects.values()}
             if token in taken or api_secret in taken or (token is not None and token == api_secret):
-                raise ValueError("token and api_secret must be unique across projects")
+                raise CredentialsTaken("token and api_secret must be unique across projects")
             project_id = next(self._project_ids)
             account = {"username": f"mock-sa-{project_id}.{secrets.token_hex(3)}.mp-service-account",
                        "secret": secrets.token_hex(16)}
@@ -449,7 +435,10 @@ class MixpanelStore:
                 project = Project(int(item["project_id"]), item["name"], item["token"], item["api_secret"],
                                   dict(item["service_account"]), item.get("retention_days"),
                                   parse_instant(item["created_at"]), self._new_cohort_id)
-                project.load_data(item)
+                try:
+                    project.load_data(item)
+                except DefinitionError as exc:  # a dump is refused as invalid data, like any other ValueError
+                    raise ValueError(f"project {project.project_id}: {exc.message}") from None
                 self.projects[project.project_id] = project
             self._project_ids = itertools.count(max(int(data.get("next_project_id", 1)), self._peek_project_id()))
             cohort_ids = [c for p in self.projects.values() for c in p.cohorts]

@@ -25,7 +25,8 @@ from .cohort_sync.control import SCHEMAS
 from .cohort_sync.errors import CohortSyncError, UnknownItem
 from .cohort_sync.model import ACTIVE, DYNAMIC, ONE_TIME, PAUSED, CohortExport, SyncRecord
 from .cohort_sync.scheduler import CohortExportRegistry
-from .store import CohortNotFound, MixpanelStore, Project, ProjectNotFound
+from .errors import CohortNotFound, ProjectNotFound
+from .store import MixpanelStore, Project
 
 HOME = "mixpanel_ui.home"
 #: radio value -> label (the seed's words)

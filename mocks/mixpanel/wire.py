@@ -14,18 +14,11 @@ from flask import request
 
 from mocks.common.validation import parse_json
 
+from .errors import BadBody, BodyTooLarge
 from .ingest import UnparsableRecord
 from .store import MixpanelStore, Project
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
-
-
-class BodyError(ValueError):
-    """A body that cannot be read; ``too_large`` tells a 413 from a 400."""
-
-    def __init__(self, message: str, too_large: bool = False):
-        super().__init__(message)
-        self.too_large = too_large
 
 
 def read_body(limit: int = MAX_BODY_BYTES) -> bytes:
@@ -35,9 +28,9 @@ def read_body(limit: int = MAX_BODY_BYTES) -> bytes:
         try:
             raw = _gunzip(raw, limit)
         except (OSError, EOFError, zlib.error):
-            raise BodyError("request body is not valid gzip") from None
+            raise BadBody("request body is not valid gzip") from None
     if len(raw) > limit:
-        raise BodyError(f"request exceeds max limit of {limit} bytes", too_large=True)
+        raise BodyTooLarge(f"request exceeds max limit of {limit} bytes")
     return raw
 
 
@@ -52,7 +45,7 @@ def form_fields(raw: bytes) -> dict[str, str]:
     try:
         parsed = parse_qs(raw.decode("utf-8"), keep_blank_values=True)
     except UnicodeDecodeError:
-        raise BodyError("request body is not valid UTF-8") from None
+        raise BadBody("request body is not valid UTF-8") from None
     fields.update({k: v[-1] for k, v in parsed.items()})
     return fields
 
@@ -64,7 +57,7 @@ def is_form() -> bool:
 def decode_data(value: str | None) -> Any:
     """The ``data`` field: JSON, or base64-encoded JSON (as older clients send it)."""
     if value is None or not value.strip():
-        raise BodyError("data, missing or empty")
+        raise BadBody("data, missing or empty")
     try:
         return parse_json(value)
     except (ValueError, RecursionError):
@@ -75,7 +68,7 @@ def decode_data(value: str | None) -> Any:
             return parse_json(decode(padded))
         except (ValueError, binascii.Error, RecursionError, UnicodeDecodeError):
             continue
-    raise BodyError("data, not valid JSON or base64-encoded JSON")
+    raise BadBody("data, not valid JSON or base64-encoded JSON")
 
 
 def parse_events(raw: bytes) -> list[Any]:
@@ -83,17 +76,17 @@ def parse_events(raw: bytes) -> list[Any]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise BodyError("request body is not valid UTF-8") from None
+        raise BadBody("request body is not valid UTF-8") from None
     stripped = text.strip()
     if not stripped:
-        raise BodyError("request body is empty")
+        raise BadBody("request body is empty")
     if (request.mimetype or "") != "application/x-ndjson":
         try:
             body = parse_json(stripped)
             return body if isinstance(body, list) else [body]
         except (ValueError, RecursionError):
             if stripped.startswith("["):
-                raise BodyError("request body is not a valid JSON array") from None
+                raise BadBody("request body is not a valid JSON array") from None
     return [_ndjson_record(line) for line in stripped.splitlines() if line.strip()]
 
 

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import pytest
 
-from mocks.mixpanel.store import CohortNotFound, ProjectNotFound
+from mocks.mixpanel.errors import CohortNotFound, CredentialsTaken, ProjectNotFound
 
 from .conftest import NOW_S, START, event
 
@@ -38,7 +38,7 @@ def test_projects_are_found_by_id_token_secret_and_service_account(store):
 
 def test_explicit_tokens_must_be_unique(store):
     store.create_project("a", token="tok-aaaa1111")
-    with pytest.raises(ValueError):
+    with pytest.raises(CredentialsTaken, match="token and api_secret must be unique across projects"):
         store.create_project("b", api_secret="tok-aaaa1111")
 
 
