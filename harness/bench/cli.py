@@ -6,6 +6,9 @@ from typing import Any
 
 import click
 
+from harness.errors import TargetRefused, VerdictFailed
+from harness.params import TargetURL
+
 from .runner import PARTS, BenchError, BenchOptions, run_bench
 
 
@@ -40,7 +43,7 @@ def _positive(ctx: click.Context, param: click.Parameter, value: int) -> int:
               help="Events of the generated world (worlds).")
 @click.option("--only", callback=_parts, metavar="PARTS",
               help=f"Comma-separated parts to run: {', '.join(PARTS)} [default: all].")
-@click.option("--braze-url", default=None, metavar="URL",
+@click.option("--braze-url", type=TargetURL(), default=None,
               help="A vendor's Braze-compatible receiver (it must offer the control plane's workspaces and "
                    "data_import_keys); baselines still run on the local stack.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
@@ -70,12 +73,11 @@ def bench(members: int, profiles: int | None, events: int, throughput_requests: 
     try:
         result = run_bench(options)
     except BenchError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise TargetRefused(str(exc)) from None
     click.echo(json.dumps(result, indent=2) if as_json else format_table(result))
     missed = [verdict["target"] for verdict in result["targets"] if not verdict["met"]]
     if check and missed:
-        click.echo(f"Error: missed {len(missed)} target(s): {'; '.join(missed)}", err=True)
-        raise SystemExit(1)
+        raise VerdictFailed(f"missed {len(missed)} target(s): {'; '.join(missed)}")
 
 
 def format_table(result: dict[str, Any]) -> str:

@@ -55,7 +55,7 @@ def test_run_with_a_world_that_breaks_the_schema(cli, tmp_path):
     data = generate_world(1, 5, 5)
     data["flow"]["mode"] = "hourly"
     bad.write_text(json.dumps(data))
-    one_line_error(cli("run", str(bad)), 2, "1 schema error(s); first: $.flow.mode: 'hourly' is not one of")
+    one_line_error(cli("run", str(bad)), 2, "1 error(s); first: $.flow.mode: 'hourly' is not one of")
 
 
 def test_run_against_an_unreachable_url(cli, closed_port):
