@@ -63,7 +63,7 @@ class HarnessGroup(click.Group):
 def one_line(exc: click.UsageError) -> InputError:
     """click's usage error (usage, hint, message: three lines) as the house's one line, same exit code."""
     command = exc.ctx.command_path if exc.ctx else "cohort-harness"
-    return InputError(f"{exc.format_message()} (see `{command} --help`)")
+    return InputError(f"{exc.format_message().rstrip('.')} (see `{command} --help`)")
 
 
 def harness_error(exc: Exception) -> HarnessError:

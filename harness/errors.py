@@ -24,6 +24,8 @@ class HarnessError(click.ClickException):
 
 
 class VerdictFailed(HarnessError):
+    """The harness ran and the answer is no: what differs was printed, or is this message."""
+
     exit_code = 1
     meaning = ("a verdict, replay or validation failed (Braze differs from the expectation; a world is "
                "invalid); `conform` had a failing scenario; `bench --check` missed a target")
@@ -38,16 +40,22 @@ class InputError(HarnessError):
 
 
 class TargetUnreachableError(HarnessError):
+    """No answer at all from a URL: the user's setup, not the target's behaviour."""
+
     exit_code = 3
     meaning = "a target is unreachable (the message names the URL)"
 
 
 class TargetRefused(HarnessError):
+    """A target answered, with an error the flow cannot go on after (a bench node that fails counts too)."""
+
     exit_code = 4
     meaning = "a target answered a call with an error (the message gives the call, status and server text)"
 
 
 class InternalError(HarnessError):
+    """A bug of the harness, still one line; ``COHORT_HARNESS_DEBUG=1`` lets the traceback through."""
+
     exit_code = 5
     meaning = "internal error of the harness (set `COHORT_HARNESS_DEBUG=1` to see the traceback)"
 
@@ -56,7 +64,7 @@ class ReaderGone(HarnessError):
     """stdout was closed by its reader (``| head``): stop without a word, as Unix tools do (128 + SIGPIPE)."""
 
     exit_code = 141
-    meaning = "stdout was closed by its reader (e.g. `| head`): the command stops quietly, as Unix tools do"
+    meaning = "stdout was closed by its reader (piped into `head`, say): the command stops quietly, as Unix tools do"
 
     def __init__(self) -> None:
         super().__init__("stdout closed")
