@@ -21,7 +21,7 @@ import click
 from harness.clients import HarnessHTTPError, TargetUnreachable, Targets
 from harness.errors import (HarnessError, InputError, InternalError, ReaderGone, TargetRefused,
                             TargetUnreachableError, exit_codes_epilog, exit_with_verdict)
-from harness.params import Duration, Instant, TargetURL
+from harness.params import Duration, Instant, OutputFile, TargetURL
 from harness.worlds import (FlowRun, Reporter, WorldError, diff_checkpoints, expectation_from, expected_outcome,
                             generate_world, resolve_world, world_problems)
 from harness.worlds.files import bundled_worlds, dumps_world
@@ -293,7 +293,7 @@ def replay(worlds: tuple[str, ...], update: bool, as_json: bool) -> None:
               help="Events at load (changes between syncs add a few more).")
 @click.option("--steps", type=click.IntRange(0, 200), default=4, show_default=True,
               help="Clock steps after the first sync (15m to 1h each).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write here instead of stdout.")
+@click.option("-o", "--output", type=OutputFile(), help="Write here instead of stdout.")
 def generate(seed: int, users: int, events: int, steps: int, output: str | None) -> None:
     """Generate a realistic world with faker, deterministic by --seed, with its expected outcome.
 
@@ -369,7 +369,7 @@ def list_worlds(as_json: bool) -> None:
 @click.option("--clock", "clock_mode", type=click.Choice(["virtual", "real"]), default="virtual", show_default=True,
               help="virtual: time moves only through `cohort-harness clock`; real: wall time, syncs every 15 real minutes.")
 @click.option("--start", type=Instant(), help="Start instant of a virtual clock (ISO-8601; default 2026-01-01T00:00:00Z).")
-@click.option("--state-file", type=click.Path(dir_okay=False), help="Restore state from it on start; save on exit.")
+@click.option("--state-file", type=OutputFile(), help="Restore state from it on start; save on exit.")
 @json_option
 def serve(braze_port: int, mixpanel_port: int, clock_mode: str, start: str | None, state_file: str | None,
           as_json: bool) -> None:

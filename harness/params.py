@@ -85,3 +85,17 @@ class WritableDir(click.ParamType):
         except OSError as exc:
             self.fail(f"{str(path)!r} is not a writable folder ({exc.strerror or exc})", param, ctx)
         return path
+
+
+class OutputFile(click.ParamType):
+    """A file the command will write: its folder must exist (a typo in it should not cost a run)."""
+
+    name = "FILE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        path = Path(value)
+        if path.is_dir():
+            self.fail(f"{str(path)!r} is a folder, not a file", param, ctx)
+        if not path.parent.is_dir():
+            self.fail(f"{str(path)!r}: no folder {str(path.parent)!r} to write it in", param, ctx)
+        return str(value)

@@ -104,7 +104,8 @@ class Node:
         if self.process is None:
             return
         try:
-            self.process.stdin.close()
+            if self.process.stdin is not None:
+                self.process.stdin.close()
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
@@ -118,7 +119,9 @@ class Node:
 
 def _read_line(process: subprocess.Popen[str], timeout: float) -> str:
     found: list[str] = []
-    reader = threading.Thread(target=lambda: found.append(process.stdout.readline()), daemon=True)
+    stdout = process.stdout
+    assert stdout is not None, "the node is started with stdout=PIPE"
+    reader = threading.Thread(target=lambda: found.append(stdout.readline()), daemon=True)
     reader.start()
     reader.join(timeout)
     return found[0].strip() if found else ""

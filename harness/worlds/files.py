@@ -86,7 +86,7 @@ def consistency_problems(world: dict[str, Any]) -> list[str]:
 def time_problems(world: dict[str, Any]) -> list[str]:
     """Instants and durations the schema's patterns let through but the clocks cannot take: month 13,
     year 1 west of UTC, ``99999999999d``, a flow that runs the clocks past the harness's range."""
-    problems = []
+    problems: list[str] = []
     start = _checked(problems, "$.start", checked_instant, world.get("start", DEFAULT_START))
     advances = [_checked(problems, f"$.flow.steps[{index}].advance", checked_duration, step["advance"])
                 for index, step in enumerate(world["flow"].get("steps", []))]

@@ -45,7 +45,20 @@ def test_bench_checks_its_url_too(cli):
 def test_generate_into_a_missing_folder(cli, tmp_path):
     target = tmp_path / "no" / "such" / "world.json"
     one_line_error(cli("generate", "--users", "2", "--events", "1", "--steps", "0", "-o", str(target)), USAGE,
-                   f"{target}: cannot write it (No such file or directory)")
+                   f"Invalid value for '-o' / '--output': {str(target)!r}: no folder {str(target.parent)!r}")
+
+
+def test_serve_with_a_state_file_in_a_missing_folder(cli, tmp_path):
+    target = tmp_path / "no" / "state.json"
+    one_line_error(cli("serve", "--braze-port", "0", "--mixpanel-port", "0", "--state-file", str(target)), USAGE,
+                   f"Invalid value for '--state-file': {str(target)!r}: no folder")
+
+
+def test_a_write_that_fails_late_is_still_one_line(tmp_path):
+    from harness.cli import write_text
+
+    with pytest.raises(InputError, match=r"cannot write it \(Is a directory\)"):
+        write_text(tmp_path, "text")
 
 
 def test_conform_into_an_unwritable_report_dir(cli, tmp_path):
