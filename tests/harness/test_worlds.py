@@ -122,7 +122,7 @@ def test_identifier_order_and_anonymous_only_devices():
     ])
     connection = {"alias_label": "crm", "alias_property": "crm", "device_id_property": "dev"}
     assert [model.identifier(d, connection) for d in ("a", "b", "c", "$device:d")] == [
-        ("user_ids", "A"), ("aliases", "crm", "c-b"), None, ("device_ids", "d-d")]
+        ("external_id", "A"), ("alias", "crm", "c-b"), None, ("device_id", "d-d")]
 
 
 def test_braze_identification_both_cases_stop_device_matching():
