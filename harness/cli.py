@@ -22,7 +22,7 @@ from harness.clients import HarnessHTTPError, TargetUnreachable, Targets
 from harness.errors import (HarnessError, InputError, InternalError, ReaderGone, TargetRefused,
                             TargetUnreachableError, exit_codes_epilog, exit_with_verdict)
 from harness.params import Duration, Instant, OutputFile, TargetURL
-from harness.worlds import (FlowRun, Reporter, WorldError, diff_checkpoints, expectation_from, expected_outcome,
+from harness.worlds import (FlowRun, Reporter, WorldFileError, diff_checkpoints, expectation_from, expected_outcome,
                             generate_world, resolve_world, world_problems)
 from harness.worlds.files import bundled_worlds, dumps_world
 from mocks.common.clock import ClockError, parse_instant
@@ -70,7 +70,7 @@ def harness_error(exc: Exception) -> HarnessError:
     """The CLI error of an exception a command let through."""
     if isinstance(exc, BrokenPipeError) or (isinstance(exc, OSError) and exc.errno == errno.EPIPE):
         return ReaderGone()
-    if isinstance(exc, (WorldError, ClockError)):
+    if isinstance(exc, (WorldFileError, ClockError)):
         return InputError(str(exc))
     if isinstance(exc, TargetUnreachable):
         return TargetUnreachableError(f"{exc} (is the target running? `cohort-harness serve` starts both mocks)")

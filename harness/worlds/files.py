@@ -25,7 +25,7 @@ DEFAULT_START = "2026-01-01T00:00:00Z"
 LATEST_EVENT_TIME = LATEST.timestamp() * 1000  # a number: seconds or milliseconds (rules.event_seconds)
 
 
-class WorldError(Exception):
+class WorldFileError(Exception):
     """A world that cannot be used: unreadable, not JSON, or invalid (``problems`` lists each error)."""
 
     def __init__(self, source: str, message: str, problems: list[str] | None = None):
@@ -121,7 +121,7 @@ def creation_phases(users: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], 
 
 
 def read_world(path: str | Path) -> dict[str, Any]:
-    """Parse and validate a world file; :class:`WorldError` explains what is wrong."""
+    """Parse and validate a world file; :class:`WorldFileError` explains what is wrong."""
     return valid_world(load_world_json(path), str(path))
 
 
@@ -129,7 +129,7 @@ def world_problems(path: str | Path) -> list[str]:
     """Every problem of a world file (``validate`` prints them all), empty when ``run`` can run it."""
     try:
         return validate_world(load_world_json(path))
-    except WorldError as exc:
+    except WorldFileError as exc:
         return [str(exc).removeprefix(f"{path}: ")]
 
 
@@ -139,22 +139,22 @@ def load_world_json(path: str | Path) -> Any:
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
-        raise WorldError(source, "no such file") from None
+        raise WorldFileError(source, "no such file") from None
     except IsADirectoryError:
-        raise WorldError(source, "is a directory, not a world file") from None
+        raise WorldFileError(source, "is a directory, not a world file") from None
     except OSError as exc:
-        raise WorldError(source, f"cannot read it ({exc.strerror})") from None
+        raise WorldFileError(source, f"cannot read it ({exc.strerror})") from None
     return parse_json(decoded(data, source), source)
 
 
 def decoded(data: bytes, source: str) -> str:
     """World files are UTF-8 text (RFC 8259); say what a file is instead when it is not."""
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise WorldError(source, "is UTF-16 text; save the world as UTF-8")
+        raise WorldFileError(source, "is UTF-16 text; save the world as UTF-8")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise WorldError(source, f"is not UTF-8 text (byte {exc.start}: {data[exc.start:exc.start + 1]!r}); "
+        raise WorldFileError(source, f"is not UTF-8 text (byte {exc.start}: {data[exc.start:exc.start + 1]!r}); "
                                  "a world file is UTF-8 JSON") from None
 
 
@@ -162,9 +162,9 @@ def parse_json(text: str, source: str) -> Any:
     try:
         return json.loads(text)
     except RecursionError:
-        raise WorldError(source, "not usable JSON (nested too deeply)") from None
+        raise WorldFileError(source, "not usable JSON (nested too deeply)") from None
     except ValueError as exc:
-        raise WorldError(source, f"not valid JSON ({exc})") from None
+        raise WorldFileError(source, f"not valid JSON ({exc})") from None
 
 
 def parse_world(text: str, source: str) -> dict[str, Any]:
@@ -173,10 +173,10 @@ def parse_world(text: str, source: str) -> dict[str, Any]:
 
 
 def valid_world(world: Any, source: str) -> dict[str, Any]:
-    """``world`` when it is valid; else :class:`WorldError` with every problem."""
+    """``world`` when it is valid; else :class:`WorldFileError` with every problem."""
     problems = validate_world(world)
     if problems:
-        raise WorldError(source, f"{len(problems)} error(s); first: {problems[0]}", problems)
+        raise WorldFileError(source, f"{len(problems)} error(s); first: {problems[0]}", problems)
     return world
 
 
@@ -194,7 +194,7 @@ def resolve_world(name_or_path: str | None) -> tuple[str, dict[str, Any]]:
         return name, read_world(name)
     shipped = bundled_worlds()
     if name not in shipped:
-        raise WorldError(name, f"no such file, and no bundled world of that name (bundled: {', '.join(sorted(shipped))})")
+        raise WorldFileError(name, f"no such file, and no bundled world of that name (bundled: {', '.join(sorted(shipped))})")
     return f"bundled:{name}", parse_world(shipped[name].read_text("utf-8"), f"bundled:{name}")
 
 
