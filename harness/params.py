@@ -99,3 +99,23 @@ class OutputFile(click.ParamType):
         if not path.parent.is_dir():
             self.fail(f"{str(path)!r}: no folder {str(path.parent)!r} to write it in", param, ctx)
         return str(value)
+
+
+class SelectionExpression(click.ParamType):
+    """A pytest ``-m`` / ``-k`` expression, compiled here so a typo is one line and exit 2 instead of
+    pytest's own error followed by "no scenario was selected". pytest exposes its parser only as
+    ``_pytest.mark.expression``; if that moves, pytest still refuses the expression itself."""
+
+    name = "EXPR"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        try:
+            from _pytest.mark.expression import Expression
+        except ImportError:  # pragma: no cover - a pytest without the module
+            return str(value)
+        try:
+            Expression.compile(str(value))
+        except Exception as exc:  # SyntaxError in pytest 8, ParseError before
+            reason = getattr(exc, "msg", None) or str(exc)
+            self.fail(f"{value!r} is not a selection expression ({reason})", param, ctx)
+        return str(value)

@@ -13,9 +13,11 @@ from .runner import PARTS, BenchError, BenchOptions, run_bench
 
 
 def _parts(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...]:
-    if not value:
+    if value is None:
         return PARTS
     chosen = tuple(part.strip() for part in value.split(",") if part.strip())
+    if not chosen:
+        raise click.BadParameter(f"name at least one part: {', '.join(PARTS)}")
     unknown = [part for part in chosen if part not in PARTS]
     if unknown:
         raise click.BadParameter(f"unknown part(s) {', '.join(unknown)}; choose from {', '.join(PARTS)}")

@@ -7,7 +7,7 @@ import click
 
 from harness.clients import BrazeClient, HarnessHTTPError, MixpanelClient, TargetUnreachable
 from harness.errors import InputError, TargetRefused, TargetUnreachableError, exit_with_verdict
-from harness.params import TargetURL, WritableDir
+from harness.params import SelectionExpression, TargetURL, WritableDir
 
 from .report_files import REPORT_FILES
 
@@ -15,8 +15,8 @@ from .report_files import REPORT_FILES
 @click.command("conform")
 @click.option("--braze-url", type=TargetURL(), help="A Braze target (vendor API + /_harness). Default: embedded mock.")
 @click.option("--mixpanel-url", type=TargetURL(), help="A Mixpanel target (vendor API + /_harness). Default: embedded mock.")
-@click.option("-m", "markexpr", metavar="EXPR", help="Select scenarios by tag, e.g. 'SEED-6.3 or HOUSE-9'.")
-@click.option("-k", "keyword", metavar="EXPR", help="Select scenarios by name, e.g. 'retention and not rolling'.")
+@click.option("-m", "markexpr", type=SelectionExpression(), help="Select scenarios by tag, e.g. 'SEED-6.3 or HOUSE-9'.")
+@click.option("-k", "keyword", type=SelectionExpression(), help="Select scenarios by name, e.g. 'retention and not rolling'.")
 @click.option("--report-dir", type=WritableDir(), default=Path("conformance-report"),
               show_default=True, help="Where junit.xml, cucumber.json, summary.md and summary.html go.")
 @click.option("-v", "--verbose", is_flag=True, help="Show pytest's per-scenario output and tracebacks.")

@@ -42,6 +42,17 @@ def test_bench_checks_its_url_too(cli):
                    "'127.0.0.1:1' is not an http(s) URL")
 
 
+@pytest.mark.parametrize("only", ["", ",,", " , "])
+def test_bench_with_no_part_chosen(cli, only):
+    one_line_error(cli("bench", "--only", only), USAGE, "Invalid value for '--only': name at least one part: export")
+
+
+@pytest.mark.parametrize("option", ["-m", "-k"])
+def test_conform_with_a_broken_selection(cli, option):
+    one_line_error(cli("conform", option, "SEED-6 and ((("), USAGE,
+                   "'SEED-6 and (((' is not a selection expression (")
+
+
 def test_generate_into_a_missing_folder(cli, tmp_path):
     target = tmp_path / "no" / "such" / "world.json"
     one_line_error(cli("generate", "--users", "2", "--events", "1", "--steps", "0", "-o", str(target)), USAGE,
