@@ -389,9 +389,8 @@ def serve(braze_port: int, mixpanel_port: int, clock_mode: str, start: str | Non
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         targets = mocks.targets()
-        if saved:
-            targets.braze.put_state(saved["braze"])
-            targets.mixpanel.put_state(saved["mixpanel"])
+        if saved and state_file:
+            _restore(targets, saved, state_file)
             ready = saved["ready"]
         else:
             ready = _ready_workspace(targets)
@@ -424,6 +423,16 @@ def _read_state_file(state_file: str | None) -> dict[str, Any] | None:
     if not isinstance(saved, dict) or not {"braze", "mixpanel", "ready"} <= set(saved):
         raise InputError(f"{state_file}: not a state file written by `cohort-harness serve`")
     return saved
+
+
+def _restore(targets: Targets, saved: dict[str, Any], state_file: str) -> None:
+    """A state the mocks refuse is the file's fault (edited, or from another version): exit 2, not 4."""
+    try:
+        targets.braze.put_state(saved["braze"])
+        targets.mixpanel.put_state(saved["mixpanel"])
+    except HarnessHTTPError as exc:
+        raise InputError(f"{state_file}: the mocks refuse this state ({exc.url} answered {exc.status}: "
+                         f"{exc.message})") from None
 
 
 def _ready_workspace(targets: Targets) -> dict[str, Any]:

@@ -65,6 +65,13 @@ def test_serve_with_a_state_file_in_a_missing_folder(cli, tmp_path):
                    f"Invalid value for '--state-file': {str(target)!r}: no folder")
 
 
+def test_serve_with_a_state_the_mocks_refuse(cli, tmp_path):
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"braze": 1, "mixpanel": 2, "ready": 3}))
+    one_line_error(cli("serve", "--braze-port", "0", "--mixpanel-port", "0", "--state-file", str(state)), USAGE,
+                   f"{state}: the mocks refuse this state (")
+
+
 def test_a_write_that_fails_late_is_still_one_line(tmp_path):
     from harness.cli import write_text
 
