@@ -24,7 +24,7 @@ from harness.errors import (HarnessError, InputError, InternalError, ReaderGone,
 from harness.params import Duration, Instant, OutputFile, TargetURL
 from harness.worlds import (FlowRun, Reporter, WorldFileError, diff_checkpoints, expectation_from, expected_outcome,
                             generate_world, resolve_world, world_problems)
-from harness.worlds.files import bundled_worlds, dumps_world
+from harness.worlds.files import bundled_worlds, dumps_world, write_world
 from mocks.common.clock import ClockError, parse_instant
 from mocks.common.server import PortInUseError
 from mocks.common.ui import UI_PREFIX
@@ -114,10 +114,12 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
 
 
-def write_text(path: str | Path, text: str) -> None:
-    """Write a file the user named; a folder that is missing or not writable is their mistake."""
+@contextmanager
+def writing(path: str | Path) -> Iterator[None]:
+    """Around writing a file the user named: a folder that vanished or will not take it is their
+    mistake (the options check the folder first; this catches what happens after)."""
     try:
-        Path(path).write_text(text, encoding="utf-8")
+        yield
     except OSError as exc:
         raise InputError(f"{path}: cannot write it ({exc.strerror or exc})") from None
 
@@ -267,7 +269,8 @@ def replay(worlds: tuple[str, ...], update: bool, as_json: bool) -> None:
             problems = [] if update else checkpoint_problems(world, result.checkpoints)
             if update:
                 world["expected"] = expectation_from(result.checkpoints)
-                write_text(source, dumps_world(world))
+                with writing(source):
+                    write_world(source, world)
             failed += bool(problems)
             reports.append({"world": world["name"], "source": source, "passed": not problems,
                             "checkpoints": len(result.checkpoints), "differences": problems, "updated": update})
@@ -310,7 +313,8 @@ def generate(seed: int, users: int, events: int, steps: int, output: str | None)
     """
     world = generate_world(seed, users, events, steps)
     if output:
-        write_text(output, dumps_world(world))
+        with writing(output):
+            write_world(output, world)
         final = world["expected"]["syncs"][-1]
         click.echo(f"wrote {output}: {users} users, {events} events, {steps} steps; "
                    f"{len(final['members'])} expected members after the last sync", err=True)
@@ -402,8 +406,9 @@ def serve(braze_port: int, mixpanel_port: int, clock_mode: str, start: str | Non
         while not stop.wait(0.2):
             pass
         if state_file:
-            write_text(state_file, json.dumps({"braze": targets.braze.get_state(),
-                                               "mixpanel": targets.mixpanel.get_state(), "ready": ready}))
+            state = {"braze": targets.braze.get_state(), "mixpanel": targets.mixpanel.get_state(), "ready": ready}
+            with writing(state_file):
+                Path(state_file).write_text(json.dumps(state), encoding="utf-8")
         targets.close()
     finally:
         mocks.stop()

@@ -353,7 +353,7 @@ def run_bench(options: BenchOptions) -> dict[str, Any]:
 def worlds(options: BenchOptions) -> dict[str, Any]:
     """``generate`` then ``replay`` of one generated world, as the CLI does them (in this process)."""
     from harness.embedded import EmbeddedMocks
-    from harness.worlds import WorldRun, diff_checkpoints, generate_world
+    from harness.worlds import FlowRun, diff_checkpoints, generate_world
     from harness.worlds.files import read_world, write_world
 
     users, events = options.world_users, options.world_events
@@ -374,7 +374,7 @@ def worlds(options: BenchOptions) -> dict[str, Any]:
             with EmbeddedMocks() as mocks:
                 targets = mocks.targets()
                 try:
-                    observed = WorldRun(targets, replayed).run().checkpoints
+                    observed = FlowRun(targets, replayed).run().checkpoints
                 finally:
                     targets.close()
             return diff_checkpoints(replayed["expected"]["syncs"], observed)

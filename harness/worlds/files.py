@@ -198,6 +198,10 @@ def resolve_world(name_or_path: str | None) -> tuple[str, dict[str, Any]]:
     return f"bundled:{name}", parse_world(shipped[name].read_text("utf-8"), f"bundled:{name}")
 
 
+def write_world(path: str | Path, world: dict[str, Any]) -> None:
+    Path(path).write_text(dumps_world(world), encoding="utf-8")
+
+
 def dumps_world(world: dict[str, Any]) -> str:
     """The layout of the bundled worlds: sections indented, one record (a profile, an event, a user, a
     sync) per line. It reads and diffs like a hand-written world, and it is written by the C encoder a

@@ -73,10 +73,10 @@ def test_serve_with_a_state_the_mocks_refuse(cli, tmp_path):
 
 
 def test_a_write_that_fails_late_is_still_one_line(tmp_path):
-    from harness.cli import write_text
+    from harness.cli import writing
 
-    with pytest.raises(InputError, match=r"cannot write it \(Is a directory\)"):
-        write_text(tmp_path, "text")
+    with pytest.raises(InputError, match=r"cannot write it \(Is a directory\)"), writing(tmp_path):
+        tmp_path.write_text("text")
 
 
 def test_conform_into_an_unwritable_report_dir(cli, tmp_path):
