@@ -6,6 +6,7 @@ is one line on stderr and a non-zero exit, never a traceback (see EXIT CODES in 
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -18,10 +19,13 @@ from typing import Any, Callable, Iterator
 import click
 
 from harness.clients import HarnessHTTPError, TargetUnreachable, Targets
-from harness.worlds import (Reporter, WorldError, WorldRun, diff_checkpoints, expectation_from, expected_outcome,
-                            generate_world, read_world, resolve_world, validate_world)
+from harness.errors import (HarnessError, InputError, InternalError, ReaderGone, TargetRefused,
+                            TargetUnreachableError, exit_codes_epilog, exit_with_verdict)
+from harness.params import Duration, Instant, OutputFile, TargetURL
+from harness.worlds import (FlowRun, Reporter, WorldFileError, diff_checkpoints, expectation_from, expected_outcome,
+                            generate_world, resolve_world, world_problems)
 from harness.worlds.files import bundled_worlds, dumps_world, write_world
-from mocks.common.clock import ClockError, parse_duration, parse_instant, to_iso
+from mocks.common.clock import ClockError, parse_instant
 from mocks.common.server import PortInUseError
 from mocks.common.ui import UI_PREFIX
 
@@ -31,48 +35,55 @@ DEFAULT_BRAZE_URL = f"http://127.0.0.1:{DEFAULT_BRAZE_PORT}"
 DEFAULT_MIXPANEL_URL = f"http://127.0.0.1:{DEFAULT_MIXPANEL_PORT}"
 PROGRESS_AT_LEAST = 500  # items: smaller loads finish before a bar is worth drawing
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_REFUSED, EXIT_INTERNAL = 0, 1, 2, 3, 4, 5
-EXIT_CODES = f"""EXIT CODES: {EXIT_OK} success; {EXIT_FAILED} a verdict, replay or validation failed;
-{EXIT_USAGE} usage or input error (bad option, missing or invalid world, port in use);
-{EXIT_UNREACHABLE} a target is unreachable; {EXIT_REFUSED} a target answered a call with an error;
-{EXIT_INTERNAL} internal error (set COHORT_HARNESS_DEBUG=1 for the traceback)."""
-
-
-class HarnessCliError(click.ClickException):
-    """One line on stderr and a chosen exit code."""
-
-    def __init__(self, message: str, exit_code: int):
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 class HarnessGroup(click.Group):
-    """Turns the harness's own errors into one-line messages with documented exit codes."""
+    """Turns the harness's own errors into one-line messages with documented exit codes
+    (:mod:`harness.errors`); every command of the group, its subgroups and ``conform`` and ``bench``
+    pass through here."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            raise one_line(exc) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise one_line(exc) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
             raise
-        except WorldError as exc:
-            raise HarnessCliError(str(exc), EXIT_USAGE) from None
-        except TargetUnreachable as exc:
-            raise HarnessCliError(f"{exc} (is the target running? `cohort-harness serve` starts both mocks)",
-                                  EXIT_UNREACHABLE) from None
-        except HarnessHTTPError as exc:
-            raise HarnessCliError(f"{exc.method} {exc.url} answered {exc.status}: {exc.message}", EXIT_REFUSED) from None
-        except PortInUseError as exc:
-            raise HarnessCliError(f"{exc.strerror}; choose another with --braze-port / --mixpanel-port "
-                                  "(0 picks a free one)", EXIT_USAGE) from None
-        except ClockError as exc:
-            raise HarnessCliError(str(exc), EXIT_USAGE) from None
-        except Exception as exc:  # a bug of the harness, still one line
-            if os.environ.get("COHORT_HARNESS_DEBUG"):
-                raise
-            raise HarnessCliError(f"internal error: {type(exc).__name__}: {exc}", EXIT_INTERNAL) from None
+        except Exception as exc:
+            raise harness_error(exc) from None
 
 
-@click.group(cls=HarnessGroup, epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
+def one_line(exc: click.UsageError) -> InputError:
+    """click's usage error (usage, hint, message: three lines) as the house's one line, same exit code."""
+    command = exc.ctx.command_path if exc.ctx else "cohort-harness"
+    return InputError(f"{exc.format_message().rstrip('.')} (see `{command} --help`)")
+
+
+def harness_error(exc: Exception) -> HarnessError:
+    """The CLI error of an exception a command let through."""
+    if isinstance(exc, BrokenPipeError) or (isinstance(exc, OSError) and exc.errno == errno.EPIPE):
+        return ReaderGone()
+    if isinstance(exc, (WorldFileError, ClockError)):
+        return InputError(str(exc))
+    if isinstance(exc, TargetUnreachable):
+        return TargetUnreachableError(f"{exc} (is the target running? `cohort-harness serve` starts both mocks)")
+    if isinstance(exc, HarnessHTTPError):
+        return TargetRefused(f"{exc.method} {exc.url} answered {exc.status}: {exc.message}")
+    if isinstance(exc, PortInUseError):
+        return InputError(f"{exc.strerror}; choose another with --braze-port / --mixpanel-port (0 picks a free one)")
+    if os.environ.get("COHORT_HARNESS_DEBUG"):
+        raise exc
+    return InternalError(f"internal error: {type(exc).__name__}: {exc}")
+
+
+@click.group(cls=HarnessGroup, epilog=exit_codes_epilog(), context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="cohort-harness")
 def main() -> None:
     """Local simulation and conformance harness for the Mixpanel -> Braze cohort import.
@@ -92,15 +103,25 @@ def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def target_options(default_braze: str | None, default_mixpanel: str | None) -> Callable[..., Any]:
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        func = click.option("--mixpanel-url", default=default_mixpanel, show_default=bool(default_mixpanel),
-                            help="Base URL of a running Mixpanel target.")(func)
-        return click.option("--braze-url", default=default_braze, show_default=bool(default_braze),
+        func = click.option("--mixpanel-url", type=TargetURL(), default=default_mixpanel,
+                            show_default=bool(default_mixpanel), help="Base URL of a running Mixpanel target.")(func)
+        return click.option("--braze-url", type=TargetURL(), default=default_braze, show_default=bool(default_braze),
                             help="Base URL of a running Braze target.")(func)
     return decorate
 
 
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+
+
+@contextmanager
+def writing(path: str | Path) -> Iterator[None]:
+    """Around writing a file the user named: a folder that vanished or will not take it is their
+    mistake (the options check the folder first; this catches what happens after)."""
+    try:
+        yield
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write it ({exc.strerror or exc})") from None
 
 
 def connect(braze_url: str, mixpanel_url: str) -> Targets:
@@ -191,11 +212,11 @@ def run(world: str | None, braze_url: str | None, mixpanel_url: str | None, as_j
     reporter.step(f"World {data['name']}", f"{source}; {data['flow']['mode'].replace('_', '-')} export, "
                                            f"{len(data['flow'].get('steps', []))} step(s)")
     if targets is not None:
-        result = WorldRun(targets, data, reporter).run()
+        result = FlowRun(targets, data, reporter).run()
     else:
         with embedded_targets() as targets:
             reporter.step("Embedded mocks", f"Braze {targets.braze.base_url}, Mixpanel {targets.mixpanel.base_url}")
-            result = WorldRun(targets, data, reporter).run()
+            result = FlowRun(targets, data, reporter).run()
     want = sorted(expected["syncs"][-1]["members"])
     missing = sorted(set(want) - set(result.segment_members))
     extra = sorted(set(result.segment_members) - set(want))
@@ -217,7 +238,7 @@ def run(world: str | None, braze_url: str | None, mixpanel_url: str | None, as_j
                         + (f"; missing {missing}" if missing else "") + (f"; unexpected {extra}" if extra else "")
                         + (f"; campaign audience {result.campaign_count}" if result.campaign_count != len(want) else ""),
                         fg="red", bold=True)
-    sys.exit(EXIT_OK if passed else EXIT_FAILED)
+    exit_with_verdict(passed)
 
 
 # -- replay -----------------------------------------------------------------------------------------
@@ -239,17 +260,17 @@ def replay(worlds: tuple[str, ...], update: bool, as_json: bool) -> None:
         raise click.UsageError("--update rewrites files: give world files, not bundled names")
     missing = [source for source, world in loaded if not world.get("expected") and not update]
     if missing:
-        raise HarnessCliError(f"{missing[0]}: has no `expected` section; record one with --update after review",
-                              EXIT_USAGE)
+        raise InputError(f"{missing[0]}: has no `expected` section; record one with --update after review")
     reports, failed = [], 0
     with embedded_targets() as targets:
         for source, world in loaded:
             targets.reset()
-            result = WorldRun(targets, world).run()
+            result = FlowRun(targets, world).run()
             problems = [] if update else checkpoint_problems(world, result.checkpoints)
             if update:
                 world["expected"] = expectation_from(result.checkpoints)
-                write_world(source, world)
+                with writing(source):
+                    write_world(source, world)
             failed += bool(problems)
             reports.append({"world": world["name"], "source": source, "passed": not problems,
                             "checkpoints": len(result.checkpoints), "differences": problems, "updated": update})
@@ -264,7 +285,7 @@ def replay(worlds: tuple[str, ...], update: bool, as_json: bool) -> None:
         emit_json({"passed": not failed, "worlds": reports})
     elif len(reports) > 1:
         click.echo(f"{len(reports) - failed} passed, {failed} failed")
-    sys.exit(EXIT_FAILED if failed else EXIT_OK)
+    exit_with_verdict(not failed)
 
 
 # -- generate ---------------------------------------------------------------------------------------
@@ -275,7 +296,7 @@ def replay(worlds: tuple[str, ...], update: bool, as_json: bool) -> None:
               help="Events at load (changes between syncs add a few more).")
 @click.option("--steps", type=click.IntRange(0, 200), default=4, show_default=True,
               help="Clock steps after the first sync (15m to 1h each).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write here instead of stdout.")
+@click.option("-o", "--output", type=OutputFile(), help="Write here instead of stdout.")
 def generate(seed: int, users: int, events: int, steps: int, output: str | None) -> None:
     """Generate a realistic world with faker, deterministic by --seed, with its expected outcome.
 
@@ -292,7 +313,8 @@ def generate(seed: int, users: int, events: int, steps: int, output: str | None)
     """
     world = generate_world(seed, users, events, steps)
     if output:
-        write_world(output, world)
+        with writing(output):
+            write_world(output, world)
         final = world["expected"]["syncs"][-1]
         click.echo(f"wrote {output}: {users} users, {events} events, {steps} steps; "
                    f"{len(final['members'])} expected members after the last sync", err=True)
@@ -314,10 +336,7 @@ def validate(worlds: tuple[str, ...], as_json: bool) -> None:
     """
     reports = []
     for name in worlds:
-        try:
-            problems = validate_world(read_world_text(name))
-        except WorldError as exc:
-            problems = [str(exc).removeprefix(f"{name}: ")]
+        problems = world_problems(name)
         reports.append({"world": name, "valid": not problems, "errors": problems})
         if not as_json:
             if problems:
@@ -327,17 +346,7 @@ def validate(worlds: tuple[str, ...], as_json: bool) -> None:
                 click.echo(f"{name}: valid")
     if as_json:
         emit_json({"valid": all(r["valid"] for r in reports), "worlds": reports})
-    sys.exit(EXIT_OK if all(r["valid"] for r in reports) else EXIT_FAILED)
-
-
-def read_world_text(path: str) -> Any:
-    """The parsed JSON of a world file (validation is the caller's job)."""
-    try:
-        return read_world(path)
-    except WorldError as exc:
-        if exc.problems:  # parsed but invalid: report every problem, not just the first
-            return json.loads(Path(path).read_text(encoding="utf-8"))
-        raise
+    exit_with_verdict(all(r["valid"] for r in reports))
 
 
 @main.command("worlds")
@@ -363,8 +372,8 @@ def list_worlds(as_json: bool) -> None:
               help="0 picks a free port.")
 @click.option("--clock", "clock_mode", type=click.Choice(["virtual", "real"]), default="virtual", show_default=True,
               help="virtual: time moves only through `cohort-harness clock`; real: wall time, syncs every 15 real minutes.")
-@click.option("--start", help="Start instant of a virtual clock (ISO-8601; default 2026-01-01T00:00:00Z).")
-@click.option("--state-file", type=click.Path(dir_okay=False), help="Restore state from it on start; save on exit.")
+@click.option("--start", type=Instant(), help="Start instant of a virtual clock (ISO-8601; default 2026-01-01T00:00:00Z).")
+@click.option("--state-file", type=OutputFile(), help="Restore state from it on start; save on exit.")
 @json_option
 def serve(braze_port: int, mixpanel_port: int, clock_mode: str, start: str | None, state_file: str | None,
           as_json: bool) -> None:
@@ -384,9 +393,8 @@ def serve(braze_port: int, mixpanel_port: int, clock_mode: str, start: str | Non
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         targets = mocks.targets()
-        if saved:
-            targets.braze.put_state(saved["braze"])
-            targets.mixpanel.put_state(saved["mixpanel"])
+        if saved and state_file:
+            _restore(targets, saved, state_file)
             ready = saved["ready"]
         else:
             ready = _ready_workspace(targets)
@@ -398,9 +406,9 @@ def serve(braze_port: int, mixpanel_port: int, clock_mode: str, start: str | Non
         while not stop.wait(0.2):
             pass
         if state_file:
-            Path(state_file).write_text(json.dumps({"braze": targets.braze.get_state(),
-                                                    "mixpanel": targets.mixpanel.get_state(), "ready": ready}),
-                                        encoding="utf-8")
+            state = {"braze": targets.braze.get_state(), "mixpanel": targets.mixpanel.get_state(), "ready": ready}
+            with writing(state_file):
+                Path(state_file).write_text(json.dumps(state), encoding="utf-8")
         targets.close()
     finally:
         mocks.stop()
@@ -416,10 +424,20 @@ def _read_state_file(state_file: str | None) -> dict[str, Any] | None:
     try:
         saved = json.loads(Path(state_file).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise HarnessCliError(f"{state_file}: not a saved state ({exc})", EXIT_USAGE) from None
+        raise InputError(f"{state_file}: not a saved state ({exc})") from None
     if not isinstance(saved, dict) or not {"braze", "mixpanel", "ready"} <= set(saved):
-        raise HarnessCliError(f"{state_file}: not a state file written by `cohort-harness serve`", EXIT_USAGE)
+        raise InputError(f"{state_file}: not a state file written by `cohort-harness serve`")
     return saved
+
+
+def _restore(targets: Targets, saved: dict[str, Any], state_file: str) -> None:
+    """A state the mocks refuse is the file's fault (edited, or from another version): exit 2, not 4."""
+    try:
+        targets.braze.put_state(saved["braze"])
+        targets.mixpanel.put_state(saved["mixpanel"])
+    except HarnessHTTPError as exc:
+        raise InputError(f"{state_file}: the mocks refuse this state ({exc.url} answered {exc.status}: "
+                         f"{exc.message})") from None
 
 
 def _ready_workspace(targets: Targets) -> dict[str, Any]:
@@ -474,7 +492,7 @@ def clock_show(braze_url: str, mixpanel_url: str, as_json: bool) -> None:
 
 
 @clock.command("advance")
-@click.argument("duration")
+@click.argument("duration", type=Duration())
 @target_options(DEFAULT_BRAZE_URL, DEFAULT_MIXPANEL_URL)
 @json_option
 def clock_advance(duration: str, braze_url: str, mixpanel_url: str, as_json: bool) -> None:
@@ -484,13 +502,12 @@ def clock_advance(duration: str, braze_url: str, mixpanel_url: str, as_json: boo
     Example:
       cohort-harness clock advance 15m
     """
-    parse_duration(duration)  # a bad duration is a usage error before any call
     targets = connect(braze_url, mixpanel_url)
     _print_clock(targets, targets.advance(duration), as_json)
 
 
 @clock.command("set")
-@click.argument("instant")
+@click.argument("instant", type=Instant())
 @target_options(DEFAULT_BRAZE_URL, DEFAULT_MIXPANEL_URL)
 @json_option
 def clock_set(instant: str, braze_url: str, mixpanel_url: str, as_json: bool) -> None:
@@ -500,9 +517,8 @@ def clock_set(instant: str, braze_url: str, mixpanel_url: str, as_json: bool) ->
     Example:
       cohort-harness clock set 2026-01-02T09:00:00Z
     """
-    iso = to_iso(parse_instant(instant))
     targets = connect(braze_url, mixpanel_url)
-    _print_clock(targets, targets.set_clock(iso), as_json)
+    _print_clock(targets, targets.set_clock(instant), as_json)
 
 
 # -- commands of other parts of the harness register here ------------------------------------------

@@ -6,13 +6,18 @@ from typing import Any
 
 import click
 
+from harness.errors import TargetRefused, VerdictFailed
+from harness.params import TargetURL
+
 from .runner import PARTS, BenchError, BenchOptions, run_bench
 
 
 def _parts(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...]:
-    if not value:
+    if value is None:
         return PARTS
     chosen = tuple(part.strip() for part in value.split(",") if part.strip())
+    if not chosen:
+        raise click.BadParameter(f"name at least one part: {', '.join(PARTS)}")
     unknown = [part for part in chosen if part not in PARTS]
     if unknown:
         raise click.BadParameter(f"unknown part(s) {', '.join(unknown)}; choose from {', '.join(PARTS)}")
@@ -34,16 +39,21 @@ def _positive(ctx: click.Context, param: click.Parameter, value: int) -> int:
               help="Events of the evaluation world.")
 @click.option("--requests", "throughput_requests", default=500, show_default=True, callback=_positive,
               help="Requests of the throughput part.")
+@click.option("--world-users", default=20_000, show_default=True, callback=_positive,
+              help="Users of the generated world (worlds).")
+@click.option("--world-events", default=200_000, show_default=True, callback=_positive,
+              help="Events of the generated world (worlds).")
 @click.option("--only", callback=_parts, metavar="PARTS",
               help=f"Comma-separated parts to run: {', '.join(PARTS)} [default: all].")
-@click.option("--braze-url", default=None, metavar="URL",
+@click.option("--braze-url", type=TargetURL(), default=None,
               help="A vendor's Braze-compatible receiver (it must offer the control plane's workspaces and "
                    "data_import_keys); baselines still run on the local stack.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
 @click.option("--check", is_flag=True,
               help="Exit with status 1 when a measured figure misses its target (the targets are set for the "
                    "full size).")
-def bench(members: int, profiles: int | None, events: int, throughput_requests: int, only: tuple[str, ...],
+def bench(members: int, profiles: int | None, events: int, throughput_requests: int, world_users: int,
+          world_events: int, only: tuple[str, ...],
           braze_url: str | None, as_json: bool, check: bool) -> None:
     """Measure the main paths, each next to a baseline measured in the same run.
 
@@ -51,7 +61,8 @@ def bench(members: int, profiles: int | None, events: int, throughput_requests: 
     Parts: export (one-time export of --members over loopback HTTP vs the same requests to a
     do-nothing route), churn (three 15-minute syncs, each after 1% of members leave and as many join),
     evaluation (a behavioural cohort on --profiles / --events), throughput (partner users
-    endpoint with 1,000-identifier bodies vs the do-nothing route), suite (the conformance suite).
+    endpoint with 1,000-identifier bodies vs the do-nothing route), suite (the conformance suite),
+    worlds (generate a --world-users / --world-events world, then replay it on embedded mocks).
     Full size takes about two minutes on 2 cores; size it down with --members/--events or pick parts with --only.
     """
     profiles = profiles if profiles is not None else members
@@ -59,16 +70,16 @@ def bench(members: int, profiles: int | None, events: int, throughput_requests: 
         raise click.BadParameter("must be at least 1", param_hint="--profiles")
     progress = (lambda message: None) if as_json else (lambda message: click.echo(f"  .. {message}", err=True))
     options = BenchOptions(members=members, profiles=profiles, events=events, only=only,
-                           throughput_requests=throughput_requests, braze_url=braze_url, progress=progress)
+                           throughput_requests=throughput_requests, world_users=world_users,
+                           world_events=world_events, braze_url=braze_url, progress=progress)
     try:
         result = run_bench(options)
     except BenchError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise TargetRefused(str(exc)) from None
     click.echo(json.dumps(result, indent=2) if as_json else format_table(result))
     missed = [verdict["target"] for verdict in result["targets"] if not verdict["met"]]
     if check and missed:
-        click.echo(f"Error: missed {len(missed)} target(s): {'; '.join(missed)}", err=True)
-        raise SystemExit(1)
+        raise VerdictFailed(f"missed {len(missed)} target(s): {'; '.join(missed)}")
 
 
 def format_table(result: dict[str, Any]) -> str:
@@ -108,6 +119,13 @@ def format_table(result: dict[str, Any]) -> str:
     if suite:
         rows.append(("conformance suite (s)", f"{suite['seconds']:.1f}", "", "passed" if suite["passed"] else "FAILED",
                      target("suite")))
+    generate, replay = result.get("generate"), result.get("replay")
+    if generate:
+        rows.append((f"generate, {generate['users']:,} users / {generate['events']:,} events (s)",
+                     f"{generate['seconds']:.2f}", f"{generate['floor_seconds']:.2f}",
+                     f"{generate['floor_ratio']:.1f}x", target("generate")))
+    if replay:
+        rows.append(("  replay of that world (s)", f"{replay['seconds']:.2f}", "", "", target("replay")))
     for side, value in (result.get("peak_rss_mb_by_side") or {}).items():
         if value:
             rows.append((f"peak memory, {side} process (MiB)", f"{value:.0f}", "", "", ""))

@@ -55,7 +55,7 @@ def serve_braze(users: int) -> dict[str, Any]:
     store = app.extensions["harness"].store
     workspace, rest_key = store.create_workspace("bench")
     for index in range(users):
-        workspace.directory.create(external_id=synthetic.user_id(index))
+        workspace.directory.create(external_id=synthetic.external_id(index))
     key = store.add_data_import_key(workspace, MIXPANEL_PARTNER)
     return _serve(app, {"workspace_id": workspace.workspace_id, "data_import_key": key.key,
                         "rest_api_key": rest_key.key, "partner_api_key": DEFAULT_PARTNER_API_KEY})

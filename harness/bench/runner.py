@@ -13,6 +13,9 @@ same machine, so a ratio means something on a noisy 2-core box.
 * throughput: requests per second of the partner users endpoint with 1,000-identifier bodies,
   against the sink route with the same bodies.
 * suite: wall seconds of the whole conformance suite on the embedded mocks.
+* worlds: ``generate`` of a world of U users and E events (written to a file), next to the floor of
+  writing the same world with the C JSON encoder at all; then ``replay`` of that file on embedded
+  mocks (read, validate, load over HTTP, sync, compare), the path a developer meets first.
 """
 from __future__ import annotations
 
@@ -37,7 +40,7 @@ from mocks.mixpanel.cohort_sync.partner_client import HttpTransport, TransportEr
 from . import synthetic
 from .targets import verdicts
 
-PARTS = ("export", "churn", "evaluation", "throughput", "suite")
+PARTS = ("export", "churn", "evaluation", "throughput", "suite", "worlds")
 BATCH = 1000
 #: The export's baseline and floor are each the fastest of this many runs.
 BASELINE_RUNS = 2
@@ -60,6 +63,8 @@ class BenchOptions:
     churn: float = 0.01
     throughput_requests: int = 500
     throughput_clients: int = 4
+    world_users: int = 20_000
+    world_events: int = 200_000
     only: tuple[str, ...] = PARTS
     braze_url: str | None = None
     progress: Progress = field(default=lambda message: None)
@@ -99,7 +104,8 @@ class Node:
         if self.process is None:
             return
         try:
-            self.process.stdin.close()
+            if self.process.stdin is not None:
+                self.process.stdin.close()
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
@@ -113,7 +119,9 @@ class Node:
 
 def _read_line(process: subprocess.Popen[str], timeout: float) -> str:
     found: list[str] = []
-    reader = threading.Thread(target=lambda: found.append(process.stdout.readline()), daemon=True)
+    stdout = process.stdout
+    assert stdout is not None, "the node is started with stdout=PIPE"
+    reader = threading.Thread(target=lambda: found.append(stdout.readline()), daemon=True)
     reader.start()
     reader.join(timeout)
     return found[0].strip() if found else ""
@@ -332,9 +340,48 @@ def run_bench(options: BenchOptions) -> dict[str, Any]:
         result["throughput"] = throughput(options)
     if "suite" in options.only:
         result["suite"] = suite(options)
+    if "worlds" in options.only:
+        result.update(worlds(options))
     peaks = [v for v in (result.get("peak_rss_mb_by_side") or {}).values() if v]
     if "evaluation" in result:
         peaks.append(result["evaluation"]["peak_rss_mb"])
     result["peak_rss_mb"] = round(max(peaks), 1) if peaks else None
     result["targets"] = verdicts(result)
     return result
+
+
+def worlds(options: BenchOptions) -> dict[str, Any]:
+    """``generate`` then ``replay`` of one generated world, as the CLI does them (in this process)."""
+    from harness.embedded import EmbeddedMocks
+    from harness.worlds import FlowRun, diff_checkpoints, generate_world
+    from harness.worlds.files import read_world, write_world
+
+    users, events = options.world_users, options.world_events
+    options.progress(f"worlds: generate {users:,} users / {events:,} events")
+    with tempfile.TemporaryDirectory() as folder:
+        path = f"{folder}/world.json"
+        def generate() -> dict[str, Any]:
+            world = generate_world(7, users, events)
+            write_world(path, world)
+            return world
+
+        generate_seconds, world = timed(generate)
+        floor = min(timed(lambda: json.dumps(world, ensure_ascii=False))[0] for _ in range(BASELINE_RUNS))
+        options.progress("worlds: replay of the generated world")
+
+        def replay() -> list[str]:
+            replayed = read_world(path)
+            with EmbeddedMocks() as mocks:
+                targets = mocks.targets()
+                try:
+                    observed = FlowRun(targets, replayed).run().checkpoints
+                finally:
+                    targets.close()
+            return diff_checkpoints(replayed["expected"]["syncs"], observed)
+
+        replay_seconds, differences = timed(replay)
+    if differences:
+        raise BenchError(f"the replay of the generated world differs from its expectation: {differences[0]}")
+    return {"generate": {"users": users, "events": events, "seconds": round(generate_seconds, 6),
+                         "floor_seconds": round(floor, 6), "floor_ratio": round(generate_seconds / floor, 2)},
+            "replay": {"users": users, "events": events, "seconds": round(replay_seconds, 3)}}

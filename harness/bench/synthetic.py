@@ -12,14 +12,15 @@ EVENT_NAMES = ("Purchase", "View", "Login", "Search", "Share")
 DAY_MS = 86_400_000
 
 
-def user_id(index: int) -> str:
+def external_id(index: int) -> str:
+    """The Braze external id (and the Mixpanel distinct id) of bench user ``index``."""
     return f"user-{index:08d}"
 
 
 def member_profiles(first: int, count: int, member: bool = True) -> Iterator[tuple[str, dict]]:
     """Profiles carrying the Braze partner id and the export flag."""
     for index in range(first, first + count):
-        uid = user_id(index)
+        uid = external_id(index)
         yield uid, {"$braze_external_id": uid, "bench_member": member, "plan": ("free", "pro", "team")[index % 3]}
 
 
@@ -29,7 +30,7 @@ def events(count: int, users: int, now_ms: int, seed: int = 7, days: int = 90) -
     span = days * DAY_MS
     for n in range(count):
         yield {"event": EVENT_NAMES[rng.randrange(len(EVENT_NAMES))],
-               "properties": {"time": now_ms - rng.randrange(span), "distinct_id": user_id(rng.randrange(users)),
+               "properties": {"time": now_ms - rng.randrange(span), "distinct_id": external_id(rng.randrange(users)),
                               "$insert_id": f"e{n:x}"}}
 
 
@@ -37,4 +38,4 @@ def partner_users_body(partner_api_key: str, client_secret: str, cohort_id: str,
                        first: int, count: int) -> dict:
     """A partner users call with ``count`` external ids, as the exporter sends it."""
     return {"partner_api_key": partner_api_key, "client_secret": client_secret, "cohort_id": cohort_id,
-            "cohort_changes": [{"user_ids": [user_id(i) for i in range(first, first + count)]}]}
+            "cohort_changes": [{"user_ids": [external_id(i) for i in range(first, first + count)]}]}

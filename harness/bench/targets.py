@@ -43,6 +43,8 @@ TARGETS = (
     Target("evaluation", "every evaluation within 5 s", 5.0, _slowest_evaluation),
     Target("peak_rss_mb", "peak memory within 2,048 MiB", 2048.0, lambda result: result.get("peak_rss_mb")),
     Target("suite", "conformance suite within 60 s", 60.0, _part("suite", "seconds")),
+    Target("generate", "generate 20,000 users / 200,000 events within 8 s", 8.0, _part("generate", "seconds")),
+    Target("replay", "replay of that world within 10 s", 10.0, _part("replay", "seconds")),
 )
 
 

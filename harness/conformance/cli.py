@@ -1,30 +1,23 @@
 """``cohort-harness conform``: run the conformance suite against the chosen targets and report."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from harness.clients import BrazeClient, HarnessHTTPError, MixpanelClient, TargetUnreachable
+from harness.errors import InputError, TargetRefused, TargetUnreachableError, exit_with_verdict
+from harness.params import SelectionExpression, TargetURL, WritableDir
 
-REPORT_FILES = ("summary.md", "summary.html")  # what report.write_summary writes
-#: The exit codes of ``cohort-harness --help`` that conform uses.
-EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_REFUSED = 1, 2, 3, 4
-
-
-def _fail(message: str, exit_code: int) -> click.ClickException:
-    error = click.ClickException(message)
-    error.exit_code = exit_code
-    return error
+from .report_files import REPORT_FILES
 
 
 @click.command("conform")
-@click.option("--braze-url", metavar="URL", help="A Braze target (vendor API + /_harness). Default: embedded mock.")
-@click.option("--mixpanel-url", metavar="URL", help="A Mixpanel target (vendor API + /_harness). Default: embedded mock.")
-@click.option("-m", "markexpr", metavar="EXPR", help="Select scenarios by tag, e.g. 'SEED-6.3 or HOUSE-9'.")
-@click.option("-k", "keyword", metavar="EXPR", help="Select scenarios by name, e.g. 'retention and not rolling'.")
-@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("conformance-report"),
+@click.option("--braze-url", type=TargetURL(), help="A Braze target (vendor API + /_harness). Default: embedded mock.")
+@click.option("--mixpanel-url", type=TargetURL(), help="A Mixpanel target (vendor API + /_harness). Default: embedded mock.")
+@click.option("-m", "markexpr", type=SelectionExpression(), help="Select scenarios by tag, e.g. 'SEED-6.3 or HOUSE-9'.")
+@click.option("-k", "keyword", type=SelectionExpression(), help="Select scenarios by name, e.g. 'retention and not rolling'.")
+@click.option("--report-dir", type=WritableDir(), default=Path("conformance-report"),
               show_default=True, help="Where junit.xml, cucumber.json, summary.md and summary.html go.")
 @click.option("-v", "--verbose", is_flag=True, help="Show pytest's per-scenario output and tracebacks.")
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
@@ -46,8 +39,8 @@ def conform(braze_url: str | None, mixpanel_url: str | None, markexpr: str | Non
     click.echo(terminal_table(summary))
     click.echo("report: " + ", ".join(str(report_dir / name) for name in REPORT_FILES))
     if not summary.selected:
-        raise _fail("no scenario was selected (check the -m / -k expressions)", EXIT_USAGE)
-    sys.exit(0 if exit_code == 0 and summary.ok else EXIT_FAILED)
+        raise InputError("no scenario was selected (check the -m / -k expressions)")
+    exit_with_verdict(exit_code == 0 and summary.ok)
 
 
 def _check_reachable(braze_url: str | None, mixpanel_url: str | None) -> None:
@@ -57,6 +50,6 @@ def _check_reachable(braze_url: str | None, mixpanel_url: str | None) -> None:
             try:
                 client_class(url, timeout=5).health()
             except TargetUnreachable as exc:
-                raise _fail(f"{client_class.service} target: {exc}", EXIT_UNREACHABLE) from None
+                raise TargetUnreachableError(f"{client_class.service} target: {exc}") from None
             except HarnessHTTPError as exc:
-                raise _fail(f"{client_class.service} target: {exc}", EXIT_REFUSED) from None
+                raise TargetRefused(f"{client_class.service} target: {exc}") from None

@@ -16,14 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from .report_files import CUCUMBER_FILE, HTML_FILE, JUNIT_FILE, MARKDOWN_FILE
 from .rules import ScenarioSpec, coverage, rule_title
-from .runner import CUCUMBER_FILE, JUNIT_FILE
 
 PASSED, FAILED, UNDEFINED, SKIPPED, NOT_RUN = "passed", "failed", "undefined", "skipped", "not run"
 #: How a rule reads when its scenarios did not all pass.
 RULE_FAILED, RULE_PASSED, RULE_PARTIAL, RULE_NOT_RUN, RULE_NO_SCENARIO = (
     "FAIL", "PASS", "INCOMPLETE", "NOT RUN", "NO SCENARIO")
-MARKDOWN_FILE, HTML_FILE = "summary.md", "summary.html"
 
 
 def scenario_key(feature_file: str, line: int | str, example_values: Iterable[str]) -> str:

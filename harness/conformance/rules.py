@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Iterable
 
 from pytest_bdd.parser import FeatureParser
 
@@ -80,7 +81,7 @@ def rule_sort_key(rule: str) -> tuple:
     return (_FAMILY_ORDER.get(family, 9), family, tuple((0, p) if isinstance(p, int) else (1, p) for p in parts))
 
 
-def sort_rules(rules) -> list[str]:
+def sort_rules(rules: Iterable[str]) -> list[str]:
     return sorted(set(rules), key=rule_sort_key)
 
 

@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from .report_files import CUCUMBER_FILE, JUNIT_FILE
+
 if TYPE_CHECKING:
     from .report import Summary
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SUITE_FILE = PACKAGE_DIR / "suite.py"
 PLUGIN = "harness.conformance.plugin"
-#: Written by pytest and pytest-bdd into the report directory (names shared with :mod:`.report`).
-JUNIT_FILE, CUCUMBER_FILE = "junit.xml", "cucumber.json"
 
 
 @dataclass

@@ -6,6 +6,7 @@ per error and a user can fix the file without reading the schema.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -14,12 +15,17 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from mocks.common.clock import ClockError
+
+from .instants import LATEST, checked_duration, checked_instant
+
 WORLD_FORMAT = "cohort-harness/world@1"
 DEMO_WORLD = "demo"
 DEFAULT_START = "2026-01-01T00:00:00Z"
+LATEST_EVENT_TIME = LATEST.timestamp() * 1000  # a number: seconds or milliseconds (rules.event_seconds)
 
 
-class WorldError(Exception):
+class WorldFileError(Exception):
     """A world that cannot be used: unreadable, not JSON, or invalid (``problems`` lists each error)."""
 
     def __init__(self, source: str, message: str, problems: list[str] | None = None):
@@ -33,10 +39,6 @@ def world_validator() -> Draft202012Validator:
     schema = json.loads(resources.files("harness.worlds").joinpath("world.schema.json").read_text("utf-8"))
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
-
-
-def schema_text() -> str:
-    return resources.files("harness.worlds").joinpath("world.schema.json").read_text("utf-8")
 
 
 def json_path(parts: Any) -> str:
@@ -64,7 +66,7 @@ def validate_world(world: Any) -> list[str]:
     problems = [f"{json_path(e.absolute_path)}: {_reason(e)}" for e in errors]
     if problems:
         return problems
-    return consistency_problems(world)
+    return consistency_problems(world) + time_problems(world)
 
 
 def consistency_problems(world: dict[str, Any]) -> list[str]:
@@ -81,6 +83,35 @@ def consistency_problems(world: dict[str, Any]) -> list[str]:
     return problems
 
 
+def time_problems(world: dict[str, Any]) -> list[str]:
+    """Instants and durations the schema's patterns let through but the clocks cannot take: month 13,
+    year 1 west of UTC, ``99999999999d``, a flow that runs the clocks past the harness's range."""
+    problems: list[str] = []
+    start = _checked(problems, "$.start", checked_instant, world.get("start", DEFAULT_START))
+    advances = [_checked(problems, f"$.flow.steps[{index}].advance", checked_duration, step["advance"])
+                for index, step in enumerate(world["flow"].get("steps", []))]
+    total = sum(filter(None, advances), timedelta())
+    if start is not None and not problems and start + total > LATEST:
+        problems.append(f"$.flow.steps: the steps advance the clocks {total.days}d, past {LATEST.date()}")
+    for index, event in enumerate(world["mixpanel"].get("events", [])):
+        time = event["properties"]["time"]
+        where = f"$.mixpanel.events[{index}].properties.time"
+        if isinstance(time, str):
+            _checked(problems, where, checked_instant, time)
+        elif time > LATEST_EVENT_TIME:
+            problems.append(f"{where}: {time} is past {LATEST.date()} in seconds and in milliseconds")
+    return problems
+
+
+def _checked(problems: list[str], where: str, check: Any, text: str) -> Any:
+    """``check(text)``, or None with the reason appended to ``problems``."""
+    try:
+        return check(text)
+    except ClockError as exc:
+        problems.append(f"{where}: {exc}")
+        return None
+
+
 def creation_phases(users: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], ...]:
     """The order a world's Braze users are created in: identified users, then alias-only users, then
     anonymous (device) users; each ``identified_as`` is applied afterwards, in list order. The loader
@@ -90,27 +121,62 @@ def creation_phases(users: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], 
 
 
 def read_world(path: str | Path) -> dict[str, Any]:
-    """Parse and validate a world file; :class:`WorldError` explains what is wrong."""
+    """Parse and validate a world file; :class:`WorldFileError` explains what is wrong."""
+    return valid_world(load_world_json(path), str(path))
+
+
+def world_problems(path: str | Path) -> list[str]:
+    """Every problem of a world file (``validate`` prints them all), empty when ``run`` can run it."""
+    try:
+        return validate_world(load_world_json(path))
+    except WorldFileError as exc:
+        return [str(exc).removeprefix(f"{path}: ")]
+
+
+def load_world_json(path: str | Path) -> Any:
+    """The parsed JSON of a world file, not yet validated."""
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data = Path(path).read_bytes()
     except FileNotFoundError:
-        raise WorldError(source, "no such file") from None
+        raise WorldFileError(source, "no such file") from None
     except IsADirectoryError:
-        raise WorldError(source, "is a directory, not a world file") from None
+        raise WorldFileError(source, "is a directory, not a world file") from None
     except OSError as exc:
-        raise WorldError(source, f"cannot read it ({exc.strerror})") from None
-    return parse_world(text, source)
+        raise WorldFileError(source, f"cannot read it ({exc.strerror})") from None
+    return parse_json(decoded(data, source), source)
+
+
+def decoded(data: bytes, source: str) -> str:
+    """World files are UTF-8 text (RFC 8259); say what a file is instead when it is not."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise WorldFileError(source, "is UTF-16 text; save the world as UTF-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise WorldFileError(source, f"is not UTF-8 text (byte {exc.start}: {data[exc.start:exc.start + 1]!r}); "
+                                 "a world file is UTF-8 JSON") from None
+
+
+def parse_json(text: str, source: str) -> Any:
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise WorldFileError(source, "not usable JSON (nested too deeply)") from None
+    except ValueError as exc:
+        raise WorldFileError(source, f"not valid JSON ({exc})") from None
 
 
 def parse_world(text: str, source: str) -> dict[str, Any]:
-    try:
-        world = json.loads(text)
-    except ValueError as exc:
-        raise WorldError(source, f"not valid JSON ({exc})") from None
+    """A bundled world's text, parsed and validated."""
+    return valid_world(parse_json(text, source), source)
+
+
+def valid_world(world: Any, source: str) -> dict[str, Any]:
+    """``world`` when it is valid; else :class:`WorldFileError` with every problem."""
     problems = validate_world(world)
     if problems:
-        raise WorldError(source, f"{len(problems)} schema error(s); first: {problems[0]}", problems)
+        raise WorldFileError(source, f"{len(problems)} error(s); first: {problems[0]}", problems)
     return world
 
 
@@ -128,7 +194,7 @@ def resolve_world(name_or_path: str | None) -> tuple[str, dict[str, Any]]:
         return name, read_world(name)
     shipped = bundled_worlds()
     if name not in shipped:
-        raise WorldError(name, f"no such file, and no bundled world of that name (bundled: {', '.join(sorted(shipped))})")
+        raise WorldFileError(name, f"no such file, and no bundled world of that name (bundled: {', '.join(sorted(shipped))})")
     return f"bundled:{name}", parse_world(shipped[name].read_text("utf-8"), f"bundled:{name}")
 
 

@@ -22,7 +22,8 @@ SYNC_INTERVAL = timedelta(minutes=15)  # SEED-4.3 / HOUSE-8
 DEFAULT_USER_ID_PROPERTY = "$braze_external_id"
 ANONYMOUS_PREFIX = "$device:"  # a Mixpanel profile never identified
 
-Identifier = tuple[str, ...]  # ("user_ids", id) | ("aliases", label, name) | ("device_ids", id)
+#: The identifier kinds of the harness, from Mixpanel's record to Braze's match log (HOUSE-6).
+Identifier = tuple[str, ...]  # ("external_id", id) | ("alias", label, name) | ("device_id", id)
 
 
 def event_seconds(value: Any) -> float:
@@ -117,12 +118,12 @@ class MixpanelModel:
         profile = self.profiles.get(distinct_id, {})
         value = profile.get(connection.get("user_id_property", DEFAULT_USER_ID_PROPERTY))
         if _present(value):
-            return ("user_ids", str(value))
+            return ("external_id", str(value))
         if connection.get("alias_label") and _present(profile.get(connection.get("alias_property", ""))):
-            return ("aliases", connection["alias_label"], str(profile[connection["alias_property"]]))
+            return ("alias", connection["alias_label"], str(profile[connection["alias_property"]]))
         if (connection.get("device_id_property") and distinct_id.startswith(ANONYMOUS_PREFIX)
                 and _present(profile.get(connection["device_id_property"]))):
-            return ("device_ids", str(profile[connection["device_id_property"]]))
+            return ("device_id", str(profile[connection["device_id_property"]]))
         return None
 
 
@@ -275,9 +276,9 @@ class BrazeModel:
     def match(self, identifier: Identifier) -> tuple[BrazeUser | None, str]:
         """SEED-6: the user an identifier names, or None and why."""
         kind = identifier[0]
-        if kind == "user_ids":
+        if kind == "external_id":
             user = self._by_external_id(identifier[1])
-        elif kind == "aliases":
+        elif kind == "alias":
             user = self._by_alias(identifier[1], identifier[2])
         else:
             user = self._devices.first(identifier[1])

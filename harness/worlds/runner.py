@@ -85,8 +85,9 @@ def import_ready(events: list[dict[str, Any]], salt: str) -> list[dict[str, Any]
     return ready
 
 
-class WorldRun:
-    """One world on one pair of targets, in its own Braze workspace and Mixpanel project."""
+class FlowRun:
+    """The seed's import flow of one world on one pair of targets (a run, not the world file), in its
+    own Braze workspace and Mixpanel project."""
 
     def __init__(self, targets: Targets, world: dict[str, Any], reporter: Reporter | None = None):
         self.targets = targets

@@ -9,6 +9,8 @@ from flask import Flask, Response, request
 
 from mocks.common import ServerThread
 
+from .cli_checks import cli_runner
+
 
 class Recorder:
     """A target that records every request and answers a canned JSON reply per (method, path)."""
@@ -69,3 +71,9 @@ def embedded():
 
     with EmbeddedMocks() as mocks:
         yield mocks
+
+
+@pytest.fixture()
+def cli():
+    """The CLI through click's runner: ``cli("run", "demo")`` returns click's Result."""
+    return cli_runner()

@@ -42,6 +42,20 @@ def test_bench_small_run_reports_every_figure_with_its_baseline():
     assert "export within 2x its baseline" in table.splitlines()[2]
 
 
+def test_bench_worlds_generates_then_replays_a_world_and_judges_both():
+    result = CliRunner().invoke(main, ["bench", "--only", "worlds", "--world-users", "60", "--world-events", "300",
+                                       "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    generate, replay = figures["generate"], figures["replay"]
+    assert (generate["users"], generate["events"]) == (60, 300) == (replay["users"], replay["events"])
+    assert generate["floor_ratio"] == pytest.approx(generate["seconds"] / generate["floor_seconds"], rel=0.05)
+    assert replay["seconds"] > 0
+    assert {v["figure"] for v in figures["targets"]} == {"generate", "replay"}
+    table = format_table(figures)
+    assert "generate, 60 users / 300 events" in table and "replay of that world" in table
+
+
 def test_bench_rejects_an_unknown_part_in_one_line():
     result = CliRunner().invoke(main, ["bench", "--only", "export,warp"])
     assert result.exit_code == 2

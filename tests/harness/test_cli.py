@@ -5,19 +5,10 @@ import json
 import socket
 
 import pytest
-from click.testing import CliRunner
 
-from harness.cli import main
 from harness.worlds import generate_world
 
-
-@pytest.fixture()
-def cli():
-    runner = CliRunner()
-
-    def invoke(*args: str):
-        return runner.invoke(main, list(args), catch_exceptions=False)
-    return invoke
+from .cli_checks import one_line_error
 
 
 @pytest.fixture()
@@ -25,13 +16,6 @@ def closed_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def one_line_error(result, code: int, text: str) -> None:
-    assert result.exit_code == code, result.output
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("Error: ") and text in lines[0], result.output
-    assert "Traceback" not in result.output
 
 
 def test_help_lists_commands_and_exit_codes(cli):
@@ -55,7 +39,7 @@ def test_run_with_a_world_that_breaks_the_schema(cli, tmp_path):
     data = generate_world(1, 5, 5)
     data["flow"]["mode"] = "hourly"
     bad.write_text(json.dumps(data))
-    one_line_error(cli("run", str(bad)), 2, "1 schema error(s); first: $.flow.mode: 'hourly' is not one of")
+    one_line_error(cli("run", str(bad)), 2, "1 error(s); first: $.flow.mode: 'hourly' is not one of")
 
 
 def test_run_against_an_unreachable_url(cli, closed_port):

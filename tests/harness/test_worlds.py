@@ -7,7 +7,7 @@ import json
 import pytest
 
 from harness.worlds import diff_checkpoints, expected_outcome, generate_world, validate_world
-from harness.worlds.files import WorldError, bundled_worlds, read_world, resolve_world
+from harness.worlds.files import WorldFileError, bundled_worlds, read_world, resolve_world
 from harness.worlds.rules import BrazeModel, MixpanelModel, property_holds
 
 MINIMAL = {
@@ -54,13 +54,13 @@ def test_expected_needs_one_checkpoint_per_step_plus_the_first_sync():
 
 
 def test_reading_missing_and_broken_files(tmp_path):
-    with pytest.raises(WorldError, match=r"nope\.json: no such file"):
+    with pytest.raises(WorldFileError, match=r"nope\.json: no such file"):
         read_world(tmp_path / "nope.json")
     (tmp_path / "broken.json").write_text("{not json")
-    with pytest.raises(WorldError, match=r"not valid JSON"):
+    with pytest.raises(WorldFileError, match=r"not valid JSON"):
         read_world(tmp_path / "broken.json")
     (tmp_path / "bad.json").write_text(json.dumps(world(flow={"mode": "x"})))
-    with pytest.raises(WorldError) as caught:
+    with pytest.raises(WorldFileError) as caught:
         read_world(tmp_path / "bad.json")
     assert caught.value.problems == ["$.flow.mode: 'x' is not one of ['one_time', 'dynamic']"]
 
@@ -68,7 +68,7 @@ def test_reading_missing_and_broken_files(tmp_path):
 def test_bundled_worlds_resolve_by_name_and_unknown_names_list_them():
     assert {"demo", "retention_boundary", "churn_dynamic", "key_invalidation", "rename"} <= set(bundled_worlds())
     assert resolve_world(None)[0] == "bundled:demo"
-    with pytest.raises(WorldError, match="bundled: .*demo"):
+    with pytest.raises(WorldFileError, match="bundled: .*demo"):
         resolve_world("no-such-world")
 
 
@@ -122,7 +122,7 @@ def test_identifier_order_and_anonymous_only_devices():
     ])
     connection = {"alias_label": "crm", "alias_property": "crm", "device_id_property": "dev"}
     assert [model.identifier(d, connection) for d in ("a", "b", "c", "$device:d")] == [
-        ("user_ids", "A"), ("aliases", "crm", "c-b"), None, ("device_ids", "d-d")]
+        ("external_id", "A"), ("alias", "crm", "c-b"), None, ("device_id", "d-d")]
 
 
 def test_braze_identification_both_cases_stop_device_matching():
