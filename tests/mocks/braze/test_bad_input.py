@@ -115,7 +115,7 @@ def assert_no_500(braze):
 def test_huge_partner_bodies_are_refused_quickly(braze, path, body, status, message):
     reply = braze.http.post(braze.url + path, json={**braze.credentials(), **body})
     assert (reply.status_code, reply.json()) == (status, {"message": message})
-    assert reply.elapsed.total_seconds() < 2
+    assert reply.elapsed.total_seconds() < 10  # a guard against work that grows with the body, not a speed target
 
 
 @pytest.mark.parametrize("path, body, message", [
