@@ -9,11 +9,13 @@ and a test control plane, over a stateful model of workspaces and users (see doc
 """
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any, Mapping
 
 from flask import Flask
 
 from mocks.common import Clock, MockContext, create_mock_app
+from mocks.common.settings import split_settings
 from mocks.common.ui import install_ui
 
 from .api import braze_error_body, partner_blueprint, rest_blueprint
@@ -28,12 +30,7 @@ __all__ = ["create_app", "BrazeConfig", "BrazeStore"]
 def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = None) -> Flask:
     """A new Braze mock app with its own state. ``config`` holds the settings of :class:`BrazeConfig`
     (unknown lower-case keys are refused; upper-case keys go to Flask's config)."""
-    config = dict(config or {})
-    flask_config = {k: v for k, v in config.items() if k.isupper()}
-    settings = {k: v for k, v in config.items() if not k.isupper()}
-    unknown = set(settings) - set(BrazeConfig.__dataclass_fields__)
-    if unknown:
-        raise ValueError(f"unknown Braze mock settings: {sorted(unknown)}")
+    settings, flask_config = split_settings("Braze", config, [f.name for f in fields(BrazeConfig)])
     clock = clock or Clock()
     store = BrazeStore(BrazeConfig.from_mapping(settings), clock)
     app = create_mock_app(MockContext("braze", store, clock, braze_error_body), flask_config)

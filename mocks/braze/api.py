@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator
 
 from flask import Blueprint, Response, request
 
-from mocks.common.app import ApiError, json_reply, mock_context
+from mocks.common.app import ApiError, current_store, json_reply, mock_context
 from mocks.common.clock import ClockError, parse_instant
 from mocks.common.validation import check_body, request_object
 
@@ -49,7 +49,7 @@ def braze_error_body(status: int, message: str) -> dict[str, str]:
 
 
 def _store() -> BrazeStore:
-    return mock_context().store  # type: ignore[return-value]
+    return current_store(BrazeStore)
 
 
 def _read_body(schema: str) -> dict[str, Any]:

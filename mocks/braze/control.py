@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from flask import Blueprint, Response, request
 
-from mocks.common.app import CONTROL_PREFIX, control_error, json_reply, mock_context
+from mocks.common.app import CONTROL_PREFIX, control_error, current_store, json_reply, mock_context
 from mocks.common.validation import valid_body
 from mocks.common.defaults import MIXPANEL_PARTNER
 
@@ -27,7 +27,7 @@ TARGET_KINDS = {"campaigns": CAMPAIGN, "canvases": CANVAS}
 
 
 def _store() -> BrazeStore:
-    return mock_context().store  # type: ignore[return-value]
+    return current_store(BrazeStore)
 
 
 def _locked(view: Callable[..., Any]) -> Callable[..., Response]:

@@ -4,6 +4,10 @@ segments, campaigns, Canvases and data point ledger. Plain Python, no Flask.
 The rules themselves live next door and are re-exported here: identity in :mod:`.identity`, partner
 cohorts and matching in :mod:`.cohorts`, segments and audiences in :mod:`.audiences`, the users REST
 endpoints in :mod:`.user_requests`.
+
+Locking (the policy of :mod:`mocks.common.state`): only requests call into this store, and the views
+hold the store's re-entrant ``lock`` around each check-then-change (``control._locked``, the partner
+and users handlers in :mod:`.api`).
 """
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, TypeVar
 
 from flask import Blueprint, Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
@@ -18,20 +18,11 @@ from .clock import Clock, ClockError, to_iso
 from .faults import FaultError, FaultRegistry, parse_rule
 from .journal import Journal, RawBody, redact
 from .ratelimit import RateLimiter
+from .state import Store
 from .validation import InvalidBody, request_json, request_object
 
 CONTROL_PREFIX = "/_harness"
 ErrorBody = Callable[[int, str], Any]
-
-
-class Store(Protocol):
-    """The domain state of one mock (plain Python, no Flask)."""
-
-    def reset(self) -> None: ...
-
-    def to_dict(self) -> dict[str, Any]: ...
-
-    def load(self, data: dict[str, Any]) -> None: ...
 
 
 class ApiError(Exception):
@@ -59,15 +50,25 @@ class MockContext:
     error_body: ErrorBody
     journal: Journal = field(default_factory=Journal)
     faults: FaultRegistry = field(default_factory=FaultRegistry)
-    limiter: RateLimiter | None = None
+    limiter: RateLimiter = field(init=False)
 
     def __post_init__(self) -> None:
-        if self.limiter is None:
-            self.limiter = RateLimiter(self.clock)
+        self.limiter = RateLimiter(self.clock)
 
 
 def mock_context() -> MockContext:
     return current_app.extensions["harness"]
+
+
+S = TypeVar("S", bound=Store)
+
+
+def current_store(kind: type[S]) -> S:
+    """The running mock's store, typed as the vendor's own store class (one accessor for every view)."""
+    store = mock_context().store
+    if not isinstance(store, kind):
+        raise TypeError(f"the running mock's store is a {type(store).__name__}, not a {kind.__name__}")
+    return store
 
 
 def json_reply(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -7,7 +7,7 @@ import socket
 import threading
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler, make_server
 
 
 class PortInUseError(OSError):
@@ -47,10 +47,11 @@ class ServerThread:
         if port:
             _check_port_free(host, port)
         try:
-            self._server: BaseWSGIServer = make_server(host, port, app, threaded=True,
-                                                       request_handler=_QuietHandler)
+            server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
         except SystemExit:  # werkzeug exits on a busy port; a library must not
             raise PortInUseError(errno.EADDRINUSE, f"port {port} on {host} is already in use") from None
+        assert isinstance(server, ThreadedWSGIServer)  # threaded=True: one thread per request
+        self._server = server
         self._server.daemon_threads = True
         self._server.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.app = app

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import json
 import math
+from itertools import chain, compress, repeat
+from operator import is_
 from typing import Any
 
 from flask import request
@@ -68,24 +70,25 @@ def _bounded_int(text: str) -> int:
     return value
 
 
+_IS_CONTAINER = frozenset((dict, list)).__contains__
+
+
 def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
-    """True when arrays and objects nest more than ``limit`` levels. Walked a level at a time without
-    recursion; a container whose items hold no container is skipped at C speed (``map(type, ...)``),
-    so a 1,000-identifier list costs one call, not 1,000."""
-    if type(value) is not dict and type(value) is not list:
-        return False
-    level, depth = [value], 1
-    while level:
-        if depth > limit:
-            return True
-        deeper: list[Any] = []
-        for item in level:
-            children = item.values() if type(item) is dict else item
-            kinds = set(map(type, children))
-            if dict in kinds or list in kinds:
-                deeper.extend(child for child in children if type(child) is dict or type(child) is list)
-        level, depth = deeper, depth + 1
-    return False
+    """True when the arrays and objects of a parsed value nest more than ``limit`` levels.
+
+    Walked a level at a time, without recursion and without a Python loop per value: every step is
+    a C-level iterator (``map``, ``compress``, ``chain``), so a body of 50,000 change objects costs a
+    few C passes instead of 150,000 interpreted iterations."""
+    level = [value] if _IS_CONTAINER(type(value)) else []
+    for _ in range(limit):
+        if not level:
+            return False
+        types = list(map(type, level))
+        dicts = compress(level, map(is_, types, repeat(dict)))
+        lists = compress(level, map(is_, types, repeat(list)))
+        children = list(chain(chain.from_iterable(map(dict.values, dicts)), chain.from_iterable(lists)))
+        level = list(compress(children, map(_IS_CONTAINER, map(type, children))))
+    return bool(level)
 
 
 def _openers(text: str | bytes) -> int:

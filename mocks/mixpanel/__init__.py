@@ -3,24 +3,26 @@ raw export, plus its control plane; the app factory wires in the cohort sync to 
 (:mod:`.cohort_sync`), which the rest of the mock does not import.
 ``create_app(config=None, clock=None)`` builds one instance.
 
-Config keys: ``MIXPANEL_LIMITS`` (a dict of :class:`~.limits.Limits` fields, e.g.
-``{"query_per_hour": 10000}``); anything else is passed to Flask.
+``config`` holds the settings of :class:`~.config.MixpanelConfig` (``limits``, ``exports``; the older
+``MIXPANEL_LIMITS`` / ``EXPORTS`` spellings too); other upper-case keys go to Flask's config, and
+unknown lower-case keys are refused, as on the Braze mock.
 """
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import fields
+from typing import Any, Mapping
 
 from flask import Flask
 
 from mocks.common import Clock, MockContext, create_mock_app
+from mocks.common.settings import split_settings
 from mocks.common.ui import install_ui
-from mocks.common.validation import InvalidBody, check_body
 
 from .api import ingestion_blueprint
 from .cohort_sync import install_cohort_sync
+from .config import ALIASES, MixpanelConfig
 from .control import control_blueprint
 from .engage import EngageSessions
-from .limits import Limits
 from .query_api import query_blueprint
 from .errors import CohortNotFound, ProjectNotFound
 from .store import MixpanelStore, Project
@@ -32,31 +34,22 @@ def error_body(status: int, message: str) -> dict[str, Any]:
     return {"error": message, "status": 0}
 
 
-def create_app(config: dict[str, Any] | None = None, clock: Clock | None = None) -> Flask:
+def create_app(config: Mapping[str, Any] | None = None, clock: Clock | None = None) -> Flask:
+    """A new Mixpanel mock app with its own state (see the module docstring for ``config``)."""
+    settings, flask_config = split_settings("Mixpanel", config, [f.name for f in fields(MixpanelConfig)], ALIASES)
+    mixpanel_config = MixpanelConfig.from_mapping(settings)
+    limits = mixpanel_config.limits
     clock = clock or Clock()
-    config = dict(config or {})
-    limits = _limits(config.pop("MIXPANEL_LIMITS", None))
     store = MixpanelStore(clock)
     sessions = EngageSessions()
     store.attach("engage_sessions", sessions)
-    app = create_mock_app(MockContext("mixpanel", store, clock, error_body), config)
+    app = create_mock_app(MockContext("mixpanel", store, clock, error_body), flask_config)
     app.register_blueprint(ingestion_blueprint(limits))
     app.register_blueprint(query_blueprint(limits, sessions))
     app.register_blueprint(control_blueprint(limits))
-    registry = install_cohort_sync(app, store, clock)
+    registry = install_cohort_sync(app, store, clock, mixpanel_config.exports)
     install_ui(app, ui_blueprint(registry), "Mixpanel", "mixpanel_ui.home")
     return app
 
 
-def _limits(overrides: dict[str, Any] | None) -> Limits:
-    limits = Limits()
-    if overrides:
-        try:
-            check_body("mocks.mixpanel", "limits_patch", overrides)
-        except InvalidBody as exc:
-            raise ValueError(f"MIXPANEL_LIMITS at {exc.message}") from None
-        limits.update(overrides)
-    return limits
-
-
-__all__ = ["CohortNotFound", "MixpanelStore", "Project", "ProjectNotFound", "create_app", "error_body"]
+__all__ = ["CohortNotFound", "MixpanelConfig", "MixpanelStore", "Project", "ProjectNotFound", "create_app", "error_body"]

@@ -13,10 +13,11 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from mocks.common import json_reply, mock_context
+from mocks.common.app import current_store
 
 from .limits import Limits
 from .profiles import parse_update
-from .store import IngestReport, Project
+from .store import IngestReport, MixpanelStore, Project
 from .errors import (BadBody, BodyTooLarge, FailedValidation, InvalidCredentials, MixpanelError, RateLimited,
                      TokenRefused)
 from .wire import (as_list, authenticated_project, decode_data, form_fields, is_form, parse_events,
@@ -43,10 +44,10 @@ def ingestion_blueprint(limits: Limits) -> Blueprint:
 
     @bp.post("/import")
     def import_events() -> Response:
-        legacy, fields = is_form(), {}
+        legacy, fields = is_form(), dict[str, str]()
         try:
             raw = _read(fields, legacy)
-            project = authenticated_project(mock_context().store, allow_token=True)
+            project = authenticated_project(current_store(MixpanelStore), allow_token=True)
             if project is None:
                 raise InvalidCredentials(INVALID_CREDENTIALS)
             _check_import_rate(project, limits)
@@ -146,7 +147,7 @@ def _json_body(raw: bytes) -> Any:
 
 def _by_token(items: list[Any], token_of: Any) -> tuple[dict[int, tuple[Project, list[Any]]], str | None]:
     """Group messages by the project their token opens; the first token problem, if any."""
-    store = mock_context().store
+    store = current_store(MixpanelStore)
     groups: dict[int, tuple[Project, list[Any]]] = {}
     problem = None
     for item in items:

@@ -88,10 +88,10 @@ def _equals_scalar(expected: bool | str | int | float) -> ValueTest:
     per profile per evaluation. Same meaning as :func:`same_value` (no ``True == 1``; a list
     property equals a value it contains)."""
     if isinstance(expected, bool):
-        def test(props: dict[str, Any], name: str) -> bool:
+        def test_bool(props: dict[str, Any], name: str) -> bool:
             value = props.get(name)
             return value is expected or (value.__class__ is list and any(item is expected for item in value))
-        return test
+        return test_bool
 
     def test(props: dict[str, Any], name: str) -> bool:
         value = props.get(name)

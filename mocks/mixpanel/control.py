@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from mocks.common import ClockError, control_error, json_reply, mock_context, parse_instant, to_iso
+from mocks.common.app import current_store
 from mocks.common.validation import InvalidBody, valid_body
 
 from .cohorts import Cohort
@@ -29,7 +30,7 @@ def validated(schema: str) -> dict[str, Any]:
 
 
 def store() -> MixpanelStore:
-    return mock_context().store
+    return current_store(MixpanelStore)
 
 
 def project_of(pid: str) -> Project:

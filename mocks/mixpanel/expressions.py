@@ -67,8 +67,8 @@ def _tokenize(text: str) -> list[tuple[str, Any]]:
         if not match or match.end() == position:
             raise ExpressionError(f"unexpected character at position {position}: {text[position:position + 10]!r}")
         position = match.end()
-        kind = match.lastgroup
-        value = match.group(kind)
+        kind = match.lastgroup or ""
+        value: Any = match.group(kind)
         if kind == "string":
             value = re.sub(r"\\(.)", r"\1", value[1:-1])
         elif kind == "number":

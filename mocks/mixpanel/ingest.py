@@ -177,13 +177,16 @@ def clean_import_event(raw: Any, now_ms: int) -> CleanEvent | Failure:
     props, failure = _check_shape(raw)
     if failure:
         return failure
+    assert props is not None  # no failure: the shape is an object
     time_ms, failure = check_time(props.get("time"), now_ms, TIME_FLOOR_MS,
                                   "'properties.time' is invalid: must not be before 1971-01-01")
     if failure:
         return failure
+    assert time_ms is not None
     distinct_id, failure, merge = resolve_distinct_id(props)
     if failure:
         return failure
+    assert distinct_id is not None
     failure = check_insert_id(props.get("$insert_id"))
     if failure:
         return failure
@@ -196,16 +199,19 @@ def clean_track_event(raw: Any, now_ms: int) -> CleanEvent | Failure:
     props, failure = _check_shape(raw)
     if failure:
         return failure
+    assert props is not None  # no failure: the shape is an object
     time_ms, failure = check_time(props.get("time", now_ms), now_ms, now_ms - TRACK_WINDOW_MS,
                                   "'properties.time' is invalid: /track only accepts events from the last "
                                   "5 days; send older events to /import")
     if failure:
         return failure
+    assert time_ms is not None
     if not any(key in props for key in ("distinct_id", "$user_id", "$device_id")):
         props = {**props, "distinct_id": ""}
     distinct_id, failure, merge = resolve_distinct_id(props)
     if failure:
         return failure
+    assert distinct_id is not None
     insert_id = props.get("$insert_id")
     if insert_id is not None:
         failure = check_insert_id(insert_id)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 OPERATIONS = ("$set", "$set_once", "$add", "$append", "$union", "$remove", "$unset", "$delete")
 _CREATING = frozenset({"$set", "$set_once", "$add", "$append", "$union"})
@@ -144,5 +144,5 @@ def _unset(profile: dict[str, Any], value: list[str]) -> None:
         profile.pop(key, None)
 
 
-_OPERATIONS = {"$set": _set, "$set_once": _set_once, "$add": _add, "$append": _append, "$union": _union,
+_OPERATIONS: dict[str, Callable[[dict[str, Any], Any], None]] = {"$set": _set, "$set_once": _set_once, "$add": _add, "$append": _append, "$union": _union,
                "$remove": _remove, "$unset": _unset}

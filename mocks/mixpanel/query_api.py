@@ -13,11 +13,12 @@ from typing import Any, ContextManager, Iterator
 from flask import Blueprint, Response, request
 
 from mocks.common import ApiError, json_reply, mock_context
+from mocks.common.app import current_store
 
 from .engage import EngageSessions, ProfileQuery, select_profiles
 from .expressions import ExpressionError, Predicate, parse_where
 from .limits import ConcurrencyGate, Limits, export_second_message, query_limit_message
-from .store import CohortNotFound, Project, to_ms
+from .store import CohortNotFound, MixpanelStore, Project, to_ms
 from .errors import BadBody
 from .wire import authenticated_project, form_fields, is_form
 
@@ -64,7 +65,7 @@ def query_blueprint(limits: Limits, sessions: EngageSessions) -> Blueprint:
 
 
 def _project() -> Project:
-    project = authenticated_project(mock_context().store, allow_token=False)
+    project = authenticated_project(current_store(MixpanelStore), allow_token=False)
     if project is None:
         raise query_error(401, "Invalid credentials")
     return project

@@ -5,6 +5,9 @@ Plain Python, no Flask. Every time rule reads the injected clock. Other parts of
 * ``MixpanelStore.project(pid)`` (raises :class:`ProjectNotFound`) and ``MixpanelStore.attach(name, component)``;
 * ``Project.cohort(cid)`` (raises :class:`CohortNotFound`), ``Project.cohort_members(cid, at)`` and
   ``Project.profile_properties(distinct_id)``.
+
+Locking (the policy of :mod:`mocks.common.state`): the store's and each project's methods take the
+re-entrant ``lock`` themselves, since the cohort sync's scheduler calls them too.
 """
 from __future__ import annotations
 
@@ -15,9 +18,10 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Iterator, Protocol
+from typing import Any, Callable, Iterable, Iterator
 
 from mocks.common.clock import Clock, parse_instant, to_iso
+from mocks.common.state import Store
 
 from .cohorts import Cohort, compile_definition
 from .errors import CohortNotFound, CredentialsTaken, DefinitionError, ProjectNotFound
@@ -30,14 +34,8 @@ from .profiles import ProfileStore, ProfileUpdate
 _CACHE_SIZE = 32
 
 
-class Component(Protocol):
-    """Something attached to the store whose state is reset, dumped and loaded with it."""
-
-    def reset(self) -> None: ...
-
-    def to_dict(self) -> dict[str, Any]: ...
-
-    def load(self, data: dict[str, Any]) -> None: ...
+#: Something attached to the store whose state is reset, dumped and loaded with it.
+Component = Store
 
 
 @dataclass

@@ -294,7 +294,7 @@ def _checked_connection(fields: dict[str, str]) -> dict[str, str]:
     """The control plane's schema check of a connection, its complaint worded with the form's labels."""
     body = {k: v for k, v in fields.items() if v or k != "name"}
     try:
-        return check_body(SCHEMAS, "connection", body)  # type: ignore[no-any-return]
+        return check_body(SCHEMAS, "connection", body)
     except InvalidBody as exc:
         message = exc.message
         for name, label in CONNECT_FIELDS.items():

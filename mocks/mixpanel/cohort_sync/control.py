@@ -44,10 +44,11 @@ class ComponentHost(ProjectDirectory, Protocol):
     def attach(self, name: str, component: Any) -> None: ...
 
 
-def install_cohort_sync(app: Flask, store: ComponentHost, clock: Clock) -> CohortExportRegistry:
+def install_cohort_sync(app: Flask, store: ComponentHost, clock: Clock,
+                        settings: SyncSettings | None = None) -> CohortExportRegistry:
     """Attach the export registry to the store (reset, dump and load cover it), register it as a
-    clock scheduler, and add the control plane. Settings come from ``app.config["EXPORTS"]``."""
-    registry = CohortExportRegistry(store, clock, SyncSettings.from_config(app.config.get("EXPORTS")))
+    clock scheduler, and add the control plane (``settings``: the mock config's ``exports``)."""
+    registry = CohortExportRegistry(store, clock, settings or SyncSettings())
     store.attach(COMPONENT, registry)
     clock.add_scheduler(registry)
     app.register_blueprint(cohort_sync_blueprint(registry, store))
@@ -136,7 +137,7 @@ def _refusals(action: Callable[..., Any], *args: Any) -> Any:
 
 def _valid_body(schema: str, body: dict[str, Any]) -> dict[str, Any]:
     """The body, or 400 naming the first problem (a schema may word a rule with ``errorMessage``)."""
-    return check_body(SCHEMAS, schema, body)  # type: ignore[no-any-return]
+    return check_body(SCHEMAS, schema, body)
 
 
 def _interval(text: str | None) -> Any:

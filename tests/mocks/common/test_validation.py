@@ -42,10 +42,12 @@ def test_the_door_lets_ordinary_json_through_unchanged():
     assert parse_json(nested(MAX_DEPTH).encode()) == json.loads(nested(MAX_DEPTH))
 
 
-def test_depth_counts_objects_and_arrays_alike():
+def test_depth_counts_objects_and_arrays_alike_not_brackets_in_strings():
     assert not too_deep({"a": [1, {"b": 2}]}, 3)
     assert too_deep({"a": [1, {"b": []}]}, 3)
     assert not too_deep("x", 0) and not too_deep([["a"] * 1000] * 10, 2)
+    assert parse_json(json.dumps({"a": "[" * 100, "b": ["]" * 100]})) == {"a": "[" * 100, "b": ["]" * 100]}
+    assert not too_deep([[], [], [[]]], 3) and too_deep([[], [], [[[]]]], 3)
 
 
 def test_check_body_raises_one_error_with_the_location_and_the_whole_message():
