@@ -7,11 +7,12 @@ endpoint's own work.
 """
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections import deque
 from typing import Any
+
+from .validation import parse_json
 
 REDACTED = "***"
 SECRET_KEYS = frozenset(
@@ -53,8 +54,8 @@ def body_for_journal(raw: bytes | str | None, content_type: str = "") -> Any:
         return {"truncated": True, "chars": len(text), "head": _SECRET_IN_TEXT.sub(r'\1"***"', text[:2000])}
     if "json" in content_type or text[:1] in "[{":
         try:
-            return redact(json.loads(text))
-        except (ValueError, RecursionError):  # deeply nested JSON is kept as text
+            return redact(parse_json(text))
+        except ValueError:  # not strict JSON (NaN, too deep, ...) is kept as text: replies stay JSON
             pass
     return text
 

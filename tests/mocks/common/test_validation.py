@@ -117,3 +117,10 @@ def test_a_non_finite_profile_value_never_reaches_the_store(servers):
     state = requests.get(servers[1] + "/_harness/state", timeout=10)
     json.loads(state.text, parse_constant=lambda name: pytest.fail(f"{name} in the state"))
     assert "NaN" not in state.text
+
+
+def test_the_journal_keeps_a_non_finite_body_as_text_so_its_reply_stays_json(servers):
+    post(servers[0] + "/partners/mixpanel/cohorts/users", '{"cohort_id": NaN}')
+    reply = requests.get(servers[0] + "/_harness/journal?path=/partners/mixpanel/cohorts/users", timeout=10)
+    entries = json.loads(reply.text, parse_constant=lambda name: pytest.fail(f"{name} in the journal reply"))["entries"]
+    assert entries[-1]["request"] == '{"cohort_id": NaN}'
