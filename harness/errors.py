@@ -89,8 +89,8 @@ def exit_codes_markdown() -> str:
 
 
 def exit_codes_epilog() -> str:
-    """The EXIT CODES paragraph of ``cohort-harness --help``."""
-    return "EXIT CODES: " + "; ".join(f"{code} {meaning}" for code, meaning in EXIT_CODES.items()) + "."
+    """The EXIT CODES paragraph of ``cohort-harness --help``: one line a code (``\\b``: click keeps the lines)."""
+    return "\b\nEXIT CODES:\n" + "\n".join(f"  {code:>3}  {meaning}" for code, meaning in EXIT_CODES.items())
 
 
 def exit_with_verdict(passed: bool) -> NoReturn:

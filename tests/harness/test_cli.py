@@ -23,7 +23,7 @@ def test_help_lists_commands_and_exit_codes(cli):
     assert result.exit_code == 0
     for command in ("run", "replay", "generate", "validate", "serve", "clock", "worlds"):
         assert f"  {command} " in result.output
-    assert "EXIT CODES: 0 success; 1 a verdict" in result.output
+    assert "EXIT CODES:" in result.output  # each code: tests/harness/test_errors.py
 
 
 def test_run_with_a_missing_file(cli):
