@@ -36,7 +36,6 @@ DEFAULT_MIXPANEL_URL = f"http://127.0.0.1:{DEFAULT_MIXPANEL_PORT}"
 PROGRESS_AT_LEAST = 500  # items: smaller loads finish before a bar is worth drawing
 
 
-
 class HarnessGroup(click.Group):
     """Turns the harness's own errors into one-line messages with documented exit codes
     (:mod:`harness.errors`); every command of the group, its subgroups and ``conform`` and ``bench``
@@ -48,6 +47,8 @@ class HarnessGroup(click.Group):
             return super().make_context(info_name, args, parent, **extra)
         except click.UsageError as exc:
             raise one_line(exc) from None
+        except BrokenPipeError:  # `--help | head -1`
+            raise ReaderGone() from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
