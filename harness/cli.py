@@ -24,7 +24,7 @@ from harness.errors import (HarnessError, InputError, InternalError, ReaderGone,
 from harness.params import Duration, Instant, OutputFile, TargetURL
 from harness.worlds import (FlowRun, Reporter, WorldFileError, diff_checkpoints, expectation_from, expected_outcome,
                             generate_world, resolve_world, world_problems)
-from harness.worlds.files import bundled_worlds, dumps_world, write_world
+from harness.worlds.files import bundled_worlds, dumps_world, strict_loads, write_world
 from mocks.common.clock import ClockError, parse_instant
 from mocks.common.server import PortInUseError
 from mocks.common.ui import UI_PREFIX
@@ -423,9 +423,9 @@ def _read_state_file(state_file: str | None) -> dict[str, Any] | None:
     if not state_file or not Path(state_file).exists():
         return None
     try:
-        saved = json.loads(Path(state_file).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{state_file}: not a saved state ({exc})") from None
+        saved = strict_loads(Path(state_file).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:
+        raise InputError(f"{state_file}: not a saved state ({exc or type(exc).__name__})") from None
     if not isinstance(saved, dict) or not {"braze", "mixpanel", "ready"} <= set(saved):
         raise InputError(f"{state_file}: not a state file written by `cohort-harness serve`")
     return saved

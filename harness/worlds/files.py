@@ -6,6 +6,7 @@ per error and a user can fix the file without reading the schema.
 from __future__ import annotations
 
 import json
+import math
 from datetime import timedelta
 from functools import lru_cache
 from importlib import resources
@@ -158,9 +159,35 @@ def decoded(data: bytes, source: str) -> str:
                                  "a world file is UTF-8 JSON") from None
 
 
+class NotFiniteNumber(ValueError):
+    """A number JSON can write but no target can take back: NaN, Infinity, 1e309 (inf once parsed)."""
+
+    def __init__(self, text: str):
+        super().__init__(f"holds the number {text}, which is not finite; JSON targets cannot take it")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise NotFiniteNumber(text)
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise NotFiniteNumber(name)
+
+
+def strict_loads(text: str) -> Any:
+    """JSON as the targets take it: what requests would refuse to send (non-finite numbers) is refused
+    on reading, with the number, instead of failing later inside a request."""
+    return json.loads(text, parse_float=_finite, parse_constant=_no_constant)
+
+
 def parse_json(text: str, source: str) -> Any:
     try:
-        return json.loads(text)
+        return strict_loads(text)
+    except NotFiniteNumber as exc:
+        raise WorldFileError(source, str(exc)) from None
     except RecursionError:
         raise WorldFileError(source, "not usable JSON (nested too deeply)") from None
     except ValueError as exc:

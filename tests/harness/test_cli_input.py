@@ -72,6 +72,13 @@ def test_serve_with_a_state_the_mocks_refuse(cli, tmp_path):
                    f"{state}: the mocks refuse this state (")
 
 
+def test_serve_with_a_state_file_holding_nan(cli, tmp_path):
+    state = tmp_path / "state.json"
+    state.write_text('{"braze": {}, "mixpanel": {"x": NaN}, "ready": {}}')
+    one_line_error(cli("serve", "--braze-port", "0", "--mixpanel-port", "0", "--state-file", str(state)), USAGE,
+                   f"{state}: not a saved state (holds the number NaN, which is not finite")
+
+
 def test_a_write_that_fails_late_is_still_one_line(tmp_path):
     from harness.cli import writing
 
@@ -88,7 +95,9 @@ def test_conform_into_an_unwritable_report_dir(cli, tmp_path):
 
 WORLD_FILES = {"binary.json": (b"\x00\x01\xff\xfe{", "is not UTF-8 text (byte 2"),
                "utf16.json": ('{"format": "cohort-harness/world@1"}'.encode("utf-16"), "is UTF-16 text"),
-               "deep.json": (b"[" * 100_000 + b"]" * 100_000, "not usable JSON (nested too deeply)")}
+               "deep.json": (b"[" * 100_000 + b"]" * 100_000, "not usable JSON (nested too deeply)"),
+               "infinite.json": (b'{"format": "cohort-harness/world@1", "x": 1e309}', "holds the number 1e309"),
+               "nan.json": (b'{"format": "cohort-harness/world@1", "x": NaN}', "holds the number NaN")}
 
 
 @pytest.mark.parametrize("name", sorted(WORLD_FILES))
