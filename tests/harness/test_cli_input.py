@@ -5,6 +5,7 @@ Each case once exited 5 ("internal error") or ran into the mocks with a value th
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -193,3 +194,16 @@ def test_serve_into_a_closed_pipe_stops_quietly(tmp_path: Path):
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=30) == ReaderGone.exit_code
     assert process.stderr.read() == b""
+
+
+@pytest.mark.parametrize("args", [["--help"], ["worlds"], ["generate", "--users", "2", "--events", "1", "--steps", "0"]])
+def test_writing_into_a_pipe_nobody_reads(args):
+    """The reader is gone before the first byte (the read end is closed): every write fails with EPIPE."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run([sys.executable, "-m", "harness.cli", *args], stdout=write_end,
+                              stderr=subprocess.PIPE, timeout=60)
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (ReaderGone.exit_code, b"")
