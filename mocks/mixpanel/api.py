@@ -42,9 +42,10 @@ TOKEN_STATUS: dict[type[MixpanelError], int] = {TokenRefused: 401}
 def ingestion_blueprint(limits: Limits) -> Blueprint:
     bp = Blueprint("mixpanel_ingestion", __name__)
 
-    @bp.post("/import")
+    @bp.route("/import", methods=["GET", "POST"])
     def import_events() -> Response:
-        legacy, fields = is_form(), dict[str, str]()
+        """GET carries base64 ``data`` in the query string (the official Node client's ``import()``)."""
+        legacy, fields = is_form() or request.method == "GET", dict[str, str]()
         try:
             raw = _read(fields, legacy)
             project = authenticated_project(current_store(MixpanelStore), allow_token=True)
@@ -52,7 +53,7 @@ def ingestion_blueprint(limits: Limits) -> Blueprint:
                 raise InvalidCredentials(INVALID_CREDENTIALS)
             _check_import_rate(project, limits)
             events = as_list(decode_data(fields.get("data"))) if legacy else parse_events(raw)
-            report = _ingest_batch(project, events, "import")
+            report = _ingest_batch(project, events, "import", require_insert_id=fields.get("strict") == "1")
         except MixpanelError as refusal:
             return _import_refusal(refusal, legacy, fields)
         strict = fields.get("strict", "1") != "0"
@@ -88,12 +89,12 @@ def _check_import_rate(project: Project, limits: Limits) -> None:
         raise RateLimited(RATE_LIMITED)
 
 
-def _ingest_batch(project: Project, events: list[Any], source: str) -> IngestReport:
+def _ingest_batch(project: Project, events: list[Any], source: str, require_insert_id: bool = True) -> IngestReport:
     if not events:
         raise BadBody("request body must contain at least one event")
     if len(events) > MAX_BATCH:
         raise BadBody(f"request exceeds max limit of {MAX_BATCH} events")
-    return project.ingest(events, mock_context().clock.now(), source)
+    return project.ingest(events, mock_context().clock.now(), source, require_insert_id)
 
 
 def _failed_records(report: IngestReport) -> list[dict[str, Any]]:

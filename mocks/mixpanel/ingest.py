@@ -61,6 +61,18 @@ class CleanEvent:
     merge: tuple[str, str] | None = None
 
 
+@dataclass(frozen=True)
+class IdentityMerge:
+    """A valid ``$merge`` event (``properties.$distinct_ids: [a, b]``, no time, no ``$insert_id``): the
+    official Python client's ``merge()`` sends it to ``/import``. Mixpanel accepts it; under Simplified
+    ID Merge (the only mode the mock models) it changes nothing, so it is counted and never stored."""
+
+    distinct_ids: tuple[str, str]
+
+
+MERGE_EVENT = "$merge"
+
+
 def time_to_ms(value: Any) -> int | None:
     """Seconds or milliseconds since the epoch as integer ms; None when it is not a number."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
@@ -172,12 +184,26 @@ def encode_extras(extras: dict[str, Any]) -> bytes | None:
     return _ENCODER.encode(extras).encode() if extras else None
 
 
-def clean_import_event(raw: Any, now_ms: int) -> CleanEvent | Failure:
-    """Validate one ``/import`` event (``$insert_id`` required, any time after 1971)."""
+def clean_merge_event(props: dict[str, Any]) -> IdentityMerge | Failure:
+    """``$merge`` names exactly two different, non-placeholder distinct_ids."""
+    ids = props.get("$distinct_ids")
+    if (not isinstance(ids, list) or len(ids) != 2 or not all(isinstance(i, str) and i and not is_placeholder(i)
+                                                              for i in ids) or ids[0] == ids[1]):
+        return Failure("properties.$distinct_ids", "'properties.$distinct_ids' is invalid: must be a list of "
+                                                   "two different distinct_ids")
+    return IdentityMerge((ids[0], ids[1]))
+
+
+def clean_import_event(raw: Any, now_ms: int, require_insert_id: bool = True) -> CleanEvent | IdentityMerge | Failure:
+    """Validate one ``/import`` event (any time after 1971). ``$insert_id`` is required when the request
+    says ``strict=1``; without it an event lacking one is kept and never deduplicated (the official Node
+    client's ``import_batch`` sends neither ``strict`` nor ``$insert_id``)."""
     props, failure = _check_shape(raw)
     if failure:
         return failure
     assert props is not None  # no failure: the shape is an object
+    if raw["event"] == MERGE_EVENT:
+        return clean_merge_event(props)
     time_ms, failure = check_time(props.get("time"), now_ms, TIME_FLOOR_MS,
                                   "'properties.time' is invalid: must not be before 1971-01-01")
     if failure:
@@ -187,10 +213,11 @@ def clean_import_event(raw: Any, now_ms: int) -> CleanEvent | Failure:
     if failure:
         return failure
     assert distinct_id is not None
-    failure = check_insert_id(props.get("$insert_id"))
-    if failure:
-        return failure
-    return _finish(raw, props, time_ms, distinct_id, props["$insert_id"], merge)
+    if require_insert_id or "$insert_id" in props:
+        failure = check_insert_id(props.get("$insert_id"))
+        if failure:
+            return failure
+    return _finish(raw, props, time_ms, distinct_id, props.get("$insert_id", ""), merge)
 
 
 def clean_track_event(raw: Any, now_ms: int) -> CleanEvent | Failure:

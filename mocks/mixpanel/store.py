@@ -16,6 +16,7 @@ from array import array
 import secrets
 import threading
 from collections import OrderedDict
+from functools import partial
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator
@@ -27,7 +28,7 @@ from .cohorts import Cohort, compile_definition
 from .errors import CohortNotFound, CredentialsTaken, DefinitionError, ProjectNotFound
 from .events import EventLog
 from .identity import IdRegistry
-from .ingest import (CleanEvent, Failure, clean_import_event, clean_track_event, encode_extras,
+from .ingest import (CleanEvent, Failure, IdentityMerge, clean_import_event, clean_track_event, encode_extras,
                      retention_cutoff_ms)
 from .profiles import ProfileStore, ProfileUpdate
 
@@ -113,10 +114,13 @@ class Project:
             self.version += 1
 
     # -- events --------------------------------------------------------------------------------
-    def ingest(self, events: list[Any], now: datetime, source: str = "import") -> IngestReport:
+    def ingest(self, events: list[Any], now: datetime, source: str = "import",
+               require_insert_id: bool = True) -> IngestReport:
         """Validate and store a batch (``source`` is ``import`` or ``track``); valid rows are kept
-        even when others fail. Events timed before the retention cutoff are removed, not failed."""
-        clean = clean_track_event if source == "track" else clean_import_event
+        even when others fail. Events timed before the retention cutoff are removed, not failed.
+        ``require_insert_id`` is false for an ``/import`` that did not say ``strict=1``."""
+        clean = (clean_track_event if source == "track"
+                 else partial(clean_import_event, require_insert_id=require_insert_id))
         now_ms = to_ms(now)
         cutoff = self.cutoff_ms(now_ms)
         report = IngestReport()
@@ -125,6 +129,8 @@ class Project:
                 result = clean(raw, now_ms)
                 if isinstance(result, Failure):
                     report.failures.append((index, _insert_id_of(raw), result))
+                elif isinstance(result, IdentityMerge):
+                    report.imported += 1
                 elif result.time_ms < cutoff:
                     report.removed += 1
                 else:

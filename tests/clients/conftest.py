@@ -1,0 +1,53 @@
+"""Fixtures of the real-client tests: each client lives in its own venv or npm folder under
+``clients/`` (installed by ``.ci/run``, never into the project's venv) and is driven as a subprocess.
+
+A client that is not installed skips its tests on a developer's machine and fails them under CI
+(``CI=true``), so a broken install step can never pass as green."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import requests
+
+from mocks.common import Clock, ServerThread
+
+CLIENTS = Path(__file__).resolve().parents[2] / "clients"
+
+
+def require(path: Path, what: str) -> Path:
+    """``path`` when it exists; else skip (developer) or fail (CI) naming the install step."""
+    if path.exists():
+        return path
+    message = f"{what} is not installed at {path}: run the client installs of .ci/run"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def run(argv: list[str], env: dict[str, str] | None = None, timeout: float = 120) -> list[dict[str, Any]]:
+    """Run a driver; its stdout is one JSON object per line."""
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+
+
+def wall_clock() -> Clock:
+    """Real clients stamp events with the wall time, so their mock's clock starts there."""
+    return Clock(start=datetime.now(timezone.utc).replace(microsecond=0))
+
+
+@pytest.fixture()
+def mixpanel_mock() -> Iterator[tuple[str, dict[str, Any]]]:
+    """The Mixpanel mock on a real port and one fresh project (its control-plane record)."""
+    from mocks.mixpanel import create_app
+
+    with ServerThread(create_app(clock=wall_clock())) as server:
+        project = requests.post(server.url + "/_harness/projects", json={"name": "clients"}).json()
+        yield server.url, project

@@ -1,0 +1,67 @@
+"""The official ``mixpanel`` PyPI client (version pinned in clients/python-mixpanel/requirements.txt),
+run unmodified from its own venv against the Mixpanel mock; results are read through the control plane."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import requests
+
+from .conftest import CLIENTS, require, run
+
+DRIVER = CLIENTS / "python-mixpanel" / "drive.py"
+
+
+@pytest.fixture()
+def python_client() -> str:
+    return str(require(CLIENTS / "python-mixpanel" / ".venv" / "bin" / "python", "the mixpanel PyPI client"))
+
+
+def drive(python: str, url: str, project: dict[str, Any], calls: list[str], env: dict[str, str] | None = None
+          ) -> dict[str, str]:
+    """Each call's error ("" when the client reported success)."""
+    account = project["service_account"]
+    config = {"url": url, "token": project["token"], "project_id": project["project_id"],
+              "username": account["username"], "secret": account["secret"], "calls": calls}
+    return {line["call"]: line["error"] for line in run([python, str(DRIVER), json.dumps(config)], env)}
+
+
+def test_events_imports_and_merge_are_accepted_and_stored(python_client, mixpanel_mock):
+    url, project = mixpanel_mock
+    pid = project["project_id"]
+    errors = drive(python_client, url, project, ["track", "import_data", "merge", "buffered_track"])
+    assert errors == {"track": "", "import_data": "", "merge": "", "buffered_track": ""}
+    stats = requests.get(f"{url}/_harness/projects/{pid}/stats").json()
+    assert stats["events_stored"] == 62  # track + import + 60 buffered; the $merge event is not an event row
+    members = _members(url, pid, {"event": "Purchase", "within_days": 60})
+    assert members == ["alice", "bob"]  # merge changed no identity (Simplified ID Merge)
+
+
+def test_every_people_call_lands_on_the_profile(python_client, mixpanel_mock):
+    url, project = mixpanel_mock
+    pid = project["project_id"]
+    requests.post(f"{url}/_harness/projects/{pid}/profiles",
+                  json={"profiles": [{"distinct_id": "carol", "properties": {"plan": "old"}}]}).raise_for_status()
+    calls = ["people_set", "people_set_once", "people_increment", "people_append", "people_union", "people_remove",
+             "people_unset", "people_track_charge", "people_delete"]
+    errors = drive(python_client, url, project, calls)
+    assert errors == {call: "" for call in calls}
+    profile = requests.get(f"{url}/_harness/projects/{pid}/profiles/alice").json()["properties"]
+    charges = profile.pop("$transactions")
+    assert profile == {"plan": "pro", "first_seen": "2026-01-01", "logins": 2, "tags": ["b"]}
+    assert [charge["$amount"] for charge in charges] == [9.5]
+    assert requests.get(f"{url}/_harness/projects/{pid}/profiles/carol").status_code == 404
+    assert drive(python_client, url, project, ["people_clear_charges"]) == {"people_clear_charges": ""}
+    assert "$transactions" not in requests.get(f"{url}/_harness/projects/{pid}/profiles/alice").json()["properties"]
+
+
+def test_a_refused_call_raises_in_the_client(python_client, mixpanel_mock):
+    url, project = mixpanel_mock
+    wrong = {**project, "secret": "x", "service_account": {**project["service_account"], "secret": "wrong"}}
+    assert drive(python_client, url, wrong, ["import_data"]) == {"import_data": "Mixpanel error: Invalid credentials"}
+
+
+def _members(url: str, pid: int, definition: dict[str, Any]) -> list[str]:
+    cohort = requests.post(f"{url}/_harness/projects/{pid}/cohorts", json={"name": "c", "definition": definition}).json()
+    return requests.get(f"{url}/_harness/projects/{pid}/cohorts/{cohort['cohort_id']}/members").json()["members"]
