@@ -33,6 +33,7 @@ DEFAULT_BRAZE_PORT = 8710
 DEFAULT_MIXPANEL_PORT = 8720
 DEFAULT_BRAZE_URL = f"http://127.0.0.1:{DEFAULT_BRAZE_PORT}"
 DEFAULT_MIXPANEL_URL = f"http://127.0.0.1:{DEFAULT_MIXPANEL_PORT}"
+DEFAULT_PROXY_PORT = 8730
 PROGRESS_AT_LEAST = 500  # items: smaller loads finish before a bar is worth drawing
 
 
@@ -520,6 +521,40 @@ def clock_set(instant: str, braze_url: str, mixpanel_url: str, as_json: bool) ->
     """
     targets = connect(braze_url, mixpanel_url)
     _print_clock(targets, targets.set_clock(instant), as_json)
+
+
+@main.command("proxy")
+@click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PROXY_PORT, show_default=True,
+              help="Port on 127.0.0.1 (0 picks a free one).")
+@target_options(DEFAULT_BRAZE_URL, DEFAULT_MIXPANEL_URL)
+@json_option
+def proxy(port: int, braze_url: str, mixpanel_url: str, as_json: bool) -> None:
+    """HTTP(S) proxy on 127.0.0.1 routing Mixpanel's and Braze's hosts to the mocks; refuses every other host.
+
+    \b
+    For clients whose hosts are hard-coded (docs/clients.md says how each ecosystem trusts the CA):
+      cohort-harness serve &  cohort-harness proxy
+      export HTTPS_PROXY=http://127.0.0.1:8730 REQUESTS_CA_BUNDLE=~/.cache/cohort-harness/proxy-ca/ca.pem
+    """
+    from harness.proxy import LocalCA, ProxyServer, Upstreams, ca_folder, trust_environment
+
+    ca = LocalCA(ca_folder())
+    server = ProxyServer(Upstreams(mixpanel_url.rstrip("/"), braze_url.rstrip("/")), ca, port).start()
+    env = trust_environment(server.url, ca.cert_path)
+    if as_json:
+        emit_json({"proxy_url": server.url, "ca_certificate": str(ca.cert_path), "environment": env})
+    else:
+        click.echo(f"proxy on {server.url} -> Mixpanel {mixpanel_url}, Braze {braze_url}; CA certificate {ca.cert_path}")
+        click.echo("".join(f"export {key}={value}\n" for key, value in env.items()), nl=False)
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while not stop.wait(0.2):
+            pass
+    finally:
+        server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 # -- commands of other parts of the harness register here ------------------------------------------

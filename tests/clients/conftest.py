@@ -51,3 +51,16 @@ def mixpanel_mock() -> Iterator[tuple[str, dict[str, Any]]]:
     with ServerThread(create_app(clock=wall_clock())) as server:
         project = requests.post(server.url + "/_harness/projects", json={"name": "clients"}).json()
         yield server.url, project
+
+
+@pytest.fixture()
+def vendor_proxy(mixpanel_mock: tuple[str, dict[str, Any]], tmp_path: Path) -> Iterator[dict[str, str]]:
+    """``cohort-harness proxy`` in front of the Mixpanel mock (and a Braze mock): the environment a
+    client's process needs to reach the vendors' real hosts through it, trusting its local CA."""
+    from harness.proxy import LocalCA, ProxyServer, Upstreams, trust_environment
+    from mocks.braze import create_app as create_braze
+
+    with ServerThread(create_braze(clock=wall_clock())) as braze:
+        ca = LocalCA(tmp_path / "proxy-ca")
+        with ProxyServer(Upstreams(mixpanel_mock[0], braze.url), ca) as proxy:
+            yield trust_environment(proxy.url, ca.cert_path)

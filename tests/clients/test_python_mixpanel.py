@@ -56,10 +56,31 @@ def test_every_people_call_lands_on_the_profile(python_client, mixpanel_mock):
     assert "$transactions" not in requests.get(f"{url}/_harness/projects/{pid}/profiles/alice").json()["properties"]
 
 
+def test_alias_reaches_the_hard_coded_host_through_the_proxy(python_client, mixpanel_mock, vendor_proxy):
+    """``alias()`` always posts to https://api.mixpanel.com/track, whatever consumer it is given."""
+    url, project = mixpanel_mock
+    assert drive(python_client, url, project, ["alias"], vendor_proxy) == {"alias": ""}
+    stats = requests.get(f"{url}/_harness/projects/{project['project_id']}/stats").json()
+    assert stats["events_stored"] == 1
+    exported = requests.get(f"{url}/api/2.0/export", auth=_auth(project), params={
+        "project_id": project["project_id"], "from_date": "2020-01-01", "to_date": _today()}).text
+    assert json.loads(exported)["event"] == "$create_alias"
+
+
 def test_a_refused_call_raises_in_the_client(python_client, mixpanel_mock):
     url, project = mixpanel_mock
     wrong = {**project, "secret": "x", "service_account": {**project["service_account"], "secret": "wrong"}}
     assert drive(python_client, url, wrong, ["import_data"]) == {"import_data": "Mixpanel error: Invalid credentials"}
+
+
+def _auth(project: dict[str, Any]) -> tuple[str, str]:
+    return project["service_account"]["username"], project["service_account"]["secret"]
+
+
+def _today() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).strftime("%Y-%m-%d")
 
 
 def _members(url: str, pid: int, definition: dict[str, Any]) -> list[str]:
