@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import http.client
+import ipaddress
 import os
 import re
 import socketserver
@@ -36,6 +37,8 @@ BRAZE_HOST = re.compile(r"rest\.[a-z0-9-]+\.braze\.(com|eu)")
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
                         "te", "trailer", "transfer-encoding", "upgrade", "content-length"})
 CA_NAME = "cohort-harness local CA"
+#: The name a TLS front presents (with IP 127.0.0.1): for clients that demand https but let the host be set.
+FRONT_NAME = "localhost"
 
 
 def ca_folder() -> Path:
@@ -109,8 +112,11 @@ class LocalCA:
         subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
         ca_key = self._key
         assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+        names: list[x509.GeneralName] = [x509.DNSName(host)]
+        if host == FRONT_NAME:
+            names.append(x509.IPAddress(ipaddress.ip_address("127.0.0.1")))
         cert = (_builder(subject, self._cert.subject, key.public_key(), days=397)
-                .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+                .add_extension(x509.SubjectAlternativeName(names), critical=False)
                 .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
                 .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
                 .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
@@ -146,6 +152,14 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: "ProxyServer"
     tunnel_host: str | None = None
+
+    def setup(self) -> None:
+        """A TLS front speaks TLS from the first byte and takes every request as sent to its vendor host."""
+        front = self.server.front_host
+        if front:
+            self.request = self.server.ca.context_for(FRONT_NAME).wrap_socket(self.request, server_side=True)
+            self.tunnel_host = front
+        super().setup()
 
     def log_message(self, format: str, *args: Any) -> None:  # the mocks' journals record the requests
         pass
@@ -237,19 +251,27 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class ProxyServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
-    """The proxy on 127.0.0.1 (only); ``with ProxyServer(upstreams, ca) as proxy: proxy.url``."""
+    """The proxy on 127.0.0.1 (only); ``with ProxyServer(upstreams, ca) as proxy: proxy.url``.
+
+    With ``front_host`` (e.g. ``api.mixpanel.com``) it is a TLS front instead: ``https://localhost:<port>``
+    answers as that host does. The official Node client needs it: its ``import()`` refuses service-account
+    credentials over http, and its HTTPS_PROXY support fails (see docs/clients.md)."""
 
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, upstreams: Upstreams, ca: LocalCA, port: int = 0):
-        self.upstreams, self.ca = upstreams, ca
+    def __init__(self, upstreams: Upstreams, ca: LocalCA, port: int = 0, front_host: str | None = None):
+        self.upstreams, self.ca, self.front_host = upstreams, ca, front_host
         super().__init__(("127.0.0.1", port), _Handler)
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        scheme, host = ("https", FRONT_NAME) if self.front_host else ("http", "127.0.0.1")
+        return f"{scheme}://{host}:{self.server_address[1]}"
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that drops the connection or fails the TLS handshake is no error of the proxy's."""
 
     def start(self) -> "ProxyServer":
         self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

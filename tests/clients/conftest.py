@@ -64,3 +64,14 @@ def vendor_proxy(mixpanel_mock: tuple[str, dict[str, Any]], tmp_path: Path) -> I
         ca = LocalCA(tmp_path / "proxy-ca")
         with ProxyServer(Upstreams(mixpanel_mock[0], braze.url), ca) as proxy:
             yield trust_environment(proxy.url, ca.cert_path)
+
+
+@pytest.fixture()
+def mixpanel_front(mixpanel_mock: tuple[str, dict[str, Any]], tmp_path: Path) -> Iterator[dict[str, str]]:
+    """A TLS front of the proxy answering as api.mixpanel.com on https://localhost:<port>: ``host`` to
+    configure the client with, ``env`` to trust the local CA."""
+    from harness.proxy import LocalCA, ProxyServer, Upstreams
+
+    ca = LocalCA(tmp_path / "front-ca")
+    with ProxyServer(Upstreams(mixpanel_mock[0], ""), ca, front_host="api.mixpanel.com") as front:
+        yield {"host": front.url.removeprefix("https://"), "NODE_EXTRA_CA_CERTS": str(ca.cert_path)}
