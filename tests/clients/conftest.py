@@ -75,3 +75,13 @@ def mixpanel_front(mixpanel_mock: tuple[str, dict[str, Any]], tmp_path: Path) ->
     ca = LocalCA(tmp_path / "front-ca")
     with ProxyServer(Upstreams(mixpanel_mock[0], ""), ca, front_host="api.mixpanel.com") as front:
         yield {"host": front.url.removeprefix("https://"), "NODE_EXTRA_CA_CERTS": str(ca.cert_path)}
+
+
+@pytest.fixture()
+def braze_mock() -> Iterator[tuple[str, dict[str, Any]]]:
+    """The Braze mock on a real port and one fresh workspace (with its all-permission REST key)."""
+    from mocks.braze import create_app
+
+    with ServerThread(create_app(clock=wall_clock())) as server:
+        workspace = requests.post(server.url + "/_harness/workspaces", json={"name": "clients"}).json()
+        yield server.url, workspace
