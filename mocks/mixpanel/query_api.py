@@ -19,11 +19,12 @@ from .engage import EngageSessions, ProfileQuery, select_profiles
 from .expressions import ExpressionError, Predicate, parse_where
 from .limits import ConcurrencyGate, Limits, export_second_message, query_limit_message
 from .store import CohortNotFound, MixpanelStore, Project, to_ms
-from .errors import BadBody
-from .wire import authenticated_project, form_fields, is_form
+from .errors import BadBody, BodyTooLarge
+from .wire import authenticated_project, form_fields, is_form, read_body
 
 QUERY_PREFIXES = {"/api/query": "query", "/api/2.0": "v2"}
 MAX_EXPORT_LIMIT = 100_000
+BODY_NOT_PARAMETERS = "request body must be form fields or a JSON object of parameters"
 
 
 def query_error(status: int, message: str) -> ApiError:
@@ -37,6 +38,7 @@ def query_blueprint(limits: Limits, sessions: EngageSessions) -> Blueprint:
 
     def cohorts_list() -> Response:
         project = _project()
+        _params()  # no parameters of its own, but a body it cannot read is refused, not ignored
         with _query_slot(project, limits, gate):
             now = mock_context().clock.now()
             return json_reply([_cohort_entry(project, c.cohort_id, now) for c in list(project.cohorts.values())])
@@ -72,13 +74,32 @@ def _project() -> Project:
 
 
 def _params() -> dict[str, str]:
-    """Query string and form fields together (the form wins); the raw body stays readable for the journal."""
-    if not is_form():
-        return request.args.to_dict()
+    """Query string with the body's fields over it: a form, or a JSON object (Airbyte posts
+    ``{"filter_by_cohort": "{\"id\": N}"}`` as JSON). A body that is neither is a 400, never ignored.
+    The raw body stays readable for the journal."""
     try:
-        return form_fields(request.get_data(cache=True))
+        if is_form():
+            return form_fields(request.get_data(cache=True))
+        raw = read_body()
     except BadBody as exc:
         raise query_error(400, str(exc)) from None
+    except BodyTooLarge as exc:
+        raise query_error(413, str(exc)) from None
+    if not raw.strip():
+        return request.args.to_dict()
+    return {**request.args.to_dict(), **_json_object_fields(raw)}
+
+
+def _json_object_fields(raw: bytes) -> dict[str, str]:
+    """A JSON object body as parameters: strings as they are, other values as their JSON text
+    (``{"filter_by_cohort": {"id": 2}}`` means the same as its string form)."""
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        body = None
+    if not isinstance(body, dict):
+        raise query_error(400, BODY_NOT_PARAMETERS)
+    return {str(key): value if isinstance(value, str) else json.dumps(value) for key, value in body.items()}
 
 
 # -- rate limits ---------------------------------------------------------------------------------
@@ -128,8 +149,10 @@ def _cohort_entry(project: Project, cohort_id: int, now: datetime) -> dict[str, 
 
 
 # -- engage --------------------------------------------------------------------------------------
-def _engage_page(project: Project, params: dict[str, str], page_size: int, sessions: EngageSessions) -> dict[str, Any]:
+def _engage_page(project: Project, params: dict[str, str], max_page_size: int, sessions: EngageSessions
+                 ) -> dict[str, Any]:
     page = _page_number(params.get("page"))
+    page_size = _page_size(params.get("page_size"), max_page_size)
     session_id = params.get("session_id") or None
     if page > 0 and session_id is None:
         raise query_error(400, "page > 0 needs the session_id of the first page's reply")
@@ -151,6 +174,15 @@ def _page_number(value: str | None) -> int:
         return 0
     if not value.strip().isdigit():
         raise query_error(400, "page must be a non-negative integer")
+    return int(value)
+
+
+def _page_size(value: str | None, maximum: int) -> int:
+    """``page_size`` (Airbyte sends it): 1 up to the configured page size (Mixpanel's 1,000), which is the default."""
+    if value is None or value == "":
+        return maximum
+    if not value.strip().isdigit() or not 1 <= int(value) <= maximum:
+        raise query_error(400, f"page_size must be an integer from 1 to {maximum}")
     return int(value)
 
 
