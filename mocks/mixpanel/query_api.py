@@ -7,6 +7,8 @@ answers its 429s with.
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 from typing import Any, ContextManager, Iterator
 
@@ -48,9 +50,35 @@ def query_blueprint(limits: Limits, sessions: EngageSessions) -> Blueprint:
         with _query_slot(project, limits, gate):
             return json_reply(_engage_page(project, _params(), limits.engage_page_size, sessions))
 
+    def engage_properties() -> Response:
+        """The profile properties and their types (connectors read it before reading ``engage``)."""
+        project = _project()
+        _params()
+        with _query_slot(project, limits, gate):
+            profiles = [project.profile_properties(i) for i in project.profile_ids()]
+            return json_reply({"results": property_summary(profiles), "session_id": sessions.open(
+                project.project_id, []), "status": "ok"})
+
     for prefix, label in QUERY_PREFIXES.items():
         bp.add_url_rule(f"{prefix}/cohorts/list", f"cohorts_list_{label}", cohorts_list, methods=["GET", "POST"])
         bp.add_url_rule(f"{prefix}/engage", f"engage_{label}", engage, methods=["GET", "POST"])
+        bp.add_url_rule(f"{prefix}/engage/properties", f"engage_properties_{label}", engage_properties,
+                        methods=["GET", "POST"])
+
+    @bp.route("/api/2.0/events/properties/top", methods=["GET", "POST"])
+    def events_properties_top() -> Response:
+        """``{"<prop>": {"count": n}}``: the event's most used properties, most used first."""
+        project = _project()
+        params = _params()
+        name = params.get("event")
+        if not name:
+            raise query_error(400, "'event' is a required parameter")
+        limit = _bounded_int(params.get("limit"), "limit", 10, 1, 10_000)
+        with _query_slot(project, limits, gate):
+            events = project.export(0, 2 ** 62, [name], mock_context().clock.now())
+            counts = property_counts(e["properties"] for e in events)
+            top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
+            return json_reply({key: {"count": count} for key, count in top})
 
     @bp.get("/api/2.0/export")
     def export() -> Response:
@@ -179,11 +207,50 @@ def _page_number(value: str | None) -> int:
 
 def _page_size(value: str | None, maximum: int) -> int:
     """``page_size`` (Airbyte sends it): 1 up to the configured page size (Mixpanel's 1,000), which is the default."""
+    return _bounded_int(value, "page_size", maximum, 1, maximum)
+
+
+def _bounded_int(value: str | None, name: str, default: int, low: int, high: int) -> int:
     if value is None or value == "":
-        return maximum
-    if not value.strip().isdigit() or not 1 <= int(value) <= maximum:
-        raise query_error(400, f"page_size must be an integer from 1 to {maximum}")
+        return default
+    if not value.strip().isdigit() or not low <= int(value) <= high:
+        raise query_error(400, f"{name} must be an integer from {low} to {high}")
     return int(value)
+
+
+# -- schema endpoints ----------------------------------------------------------------------------
+#: Columns every exported event carries: not properties a user chose, so not in ``events/properties/top``.
+EVENT_COLUMNS = frozenset({"time", "distinct_id", "$insert_id", "mp_processing_time_ms"})
+_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
+
+
+def property_type(value: Any) -> str:
+    """Mixpanel's type names; a string shaped like ``YYYY-MM-DDTHH:MM:SS`` is a datetime, as Mixpanel infers it."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "object"
+    return "datetime" if isinstance(value, str) and _DATETIME.match(value) else "string"
+
+
+def property_summary(profiles: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per property: how many profiles have it, and its most common type (the first seen on a tie)."""
+    types: dict[str, Counter[str]] = {}
+    for profile in profiles:
+        for key, value in profile.items():
+            types.setdefault(key, Counter())[property_type(value)] += 1
+    return {key: {"count": sum(seen.values()), "type": seen.most_common(1)[0][0]} for key, seen in sorted(types.items())}
+
+
+def property_counts(properties: Iterator[dict[str, Any]]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for props in properties:
+        counts.update(key for key in props if key not in EVENT_COLUMNS)
+    return counts
 
 
 def _profile_query(project: Project, params: dict[str, str]) -> ProfileQuery:
