@@ -205,6 +205,16 @@ def export_object(user: BrazeUser, fields: list[str] | None = None) -> dict[str,
     return data
 
 
+#: ``/users/export/ids`` fields that name users by a contact attribute (every profile holding it, in creation order).
+CONTACT_IDENTIFIERS = {"email_address": "email", "phone": "phone"}
+
+
+def users_with(directory: UserDirectory, attribute: str, value: str) -> list[BrazeUser]:
+    """Profiles whose ``email`` / ``phone`` equals ``value`` exactly (Braze documents no normalisation;
+    see the reference's identifier rule). A scan: contact lookups name one value per request."""
+    return [user for user in directory.users.values() if user.attributes.get(attribute) == value]
+
+
 def export_ids(directory: UserDirectory, body: dict[str, Any]) -> dict[str, Any]:
     """``/users/export/ids``: the named users, in the order asked, each once."""
     found: dict[str, BrazeUser] = {}
@@ -220,6 +230,9 @@ def export_ids(directory: UserDirectory, body: dict[str, Any]) -> dict[str, Any]
         lookups.append(directory.by_device_id(body["device_id"]))
     if "braze_id" in body:
         lookups.append(directory.get(body["braze_id"]))
+    for field, attribute in CONTACT_IDENTIFIERS.items():
+        if field in body:
+            lookups += users_with(directory, attribute, body[field])
     for user in lookups:
         if user is not None:
             found.setdefault(user.braze_id, user)

@@ -39,13 +39,15 @@ def test_track_alias_identify_export_merge_delete(braze_api, braze_mock):
         ["users.identify", {"aliases_to_identify": [{"external_id": "cy", "user_alias": WEB_ALIAS}]}],
         ["users.export.ids", {"external_ids": ["ann", "nobody"], "fields_to_export": ["external_id", "email",
                                                                                        "custom_attributes"]}],
+        ["users.export.ids", {"email_address": "ann@example.com", "fields_to_export": ["external_id"]}],
     ])
-    assert [r["ok"] for r in replies] == [True] * 5, replies
+    assert [r["ok"] for r in replies] == [True] * 6, replies
     assert replies[1]["reply"] == {"aliases_processed": 1, "message": "success"}
     assert replies[3]["reply"] == {"aliases_processed": 1, "message": "success"}
     assert replies[4]["reply"] == {"users": [{"external_id": "ann", "email": "ann@example.com",
                                               "custom_attributes": {"plan": "pro"}}],
                                    "invalid_user_ids": ["nobody"], "message": "success"}
+    assert replies[5]["reply"] == {"users": [{"external_id": "ann"}], "message": "success"}
     before = users(url, workspace)
     assert before["ann"]["aliases"] == [{"alias_label": "mixpanel", "alias_name": "mp-ann"}]
     assert before["cy"]["attributes"] == {"seen": 1}

@@ -136,7 +136,8 @@ def test_identify_reports_unknown_aliases(braze):
      "optional 'external_id' string"),
     ("/users/export/ids", {"external_ids": ["x"] * 51}, TOO_MANY_ALIASES),
     ("/users/export/ids", {"user_aliases": [ALIAS] * 51}, TOO_MANY_ALIASES),
-    ("/users/export/ids", {}, "One of 'external_ids', 'user_aliases', 'device_id' or 'braze_id' must be provided"),
+    ("/users/export/ids", {}, "One of 'external_ids', 'user_aliases', 'device_id', 'braze_id', 'email_address' or 'phone' "
+     "must be provided"),
     ("/users/export/ids", {"device_id": 5}, "'device_id' must be a string"),
     ("/users/export/ids", {"braze_id": "b", "fields_to_export": "all"}, "'fields_to_export' must be an array of strings"),
     ("/users/delete", {"external_ids": ["x"] * 30, "braze_ids": ["y"] * 21}, "The max number of ids per request was exceeded"),
