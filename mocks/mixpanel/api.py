@@ -8,7 +8,7 @@ replies that client reads: ``{"error": null, "status": 1}`` with ``verbose=1``, 
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from flask import Blueprint, Response, request
 
@@ -16,7 +16,7 @@ from mocks.common import json_reply, mock_context
 from mocks.common.app import current_store
 
 from .limits import Limits
-from .profiles import parse_update
+from .profiles import parse_group_update, parse_update
 from .store import IngestReport, MixpanelStore, Project
 from .errors import (BadBody, BodyTooLarge, FailedValidation, InvalidCredentials, MixpanelError, RateLimited,
                      TokenRefused)
@@ -71,6 +71,11 @@ def ingestion_blueprint(limits: Limits) -> Blueprint:
     @bp.route("/engage", methods=["GET", "POST"])
     def engage() -> Response:
         return _token_endpoint(_engage)
+
+    @bp.route("/groups", methods=["GET", "POST"])
+    def groups() -> Response:
+        """Group profiles: form ``data`` with ``$token``, ``$group_key``, ``$group_id`` and one operation."""
+        return _token_endpoint(_groups)
 
     return bp
 
@@ -179,15 +184,24 @@ def _track(items: list[Any]) -> str | None:
 
 
 def _engage(items: list[Any]) -> str | None:
+    return _apply_messages(items, parse_update, Project.update_profile)
+
+
+def _groups(items: list[Any]) -> str | None:
+    return _apply_messages(items, parse_group_update, Project.update_group)
+
+
+def _apply_messages(items: list[Any], parse: Callable[[Any], Any], apply: Callable[[Project, Any], None]) -> str | None:
+    """Apply each valid message to the project its ``$token`` opens; an error only when none applied."""
     groups, problem = _by_token(items, lambda m: m.get("$token") if isinstance(m, dict) else None)
     applied, first_problem = 0, None
     for project, messages in groups.values():
         for message in messages:
-            update = parse_update(message)
+            update = parse(message)
             if isinstance(update, str):
                 first_problem = first_problem or update
                 continue
-            project.update_profile(update)
+            apply(project, update)
             applied += 1
     if applied:
         return None

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 OPERATIONS = ("$set", "$set_once", "$add", "$append", "$union", "$remove", "$unset", "$delete")
+#: ``/groups`` takes fewer operations than ``/engage`` (no ``$add``, no ``$append``).
+GROUP_OPERATIONS = ("$set", "$set_once", "$union", "$remove", "$unset", "$delete")
 _CREATING = frozenset({"$set", "$set_once", "$add", "$append", "$union"})
 
 
@@ -20,20 +22,50 @@ class ProfileUpdate:
     value: Any
 
 
+@dataclass(frozen=True)
+class GroupUpdate:
+    group_key: str
+    group_id: str
+    operation: str
+    value: Any
+
+
 def parse_update(message: Any) -> ProfileUpdate | str:
     """One ``/engage`` message as an update, or the reason it is refused (the token is checked by the caller)."""
     if not isinstance(message, dict):
         return "each profile update must be a JSON object"
     distinct_id = message.get("$distinct_id")
-    if isinstance(distinct_id, bool) or not isinstance(distinct_id, (str, int)) or str(distinct_id) == "":
+    if not _is_identifier(distinct_id):
         return "$distinct_id, missing or empty"
-    operations = [key for key in OPERATIONS if key in message]
-    if len(operations) != 1:
+    operation = _operation_of(message, OPERATIONS)
+    if operation is None:
         return f"each profile update needs exactly one operation of {', '.join(OPERATIONS)}"
-    operation = operations[0]
-    value = message[operation]
-    problem = _check_value(operation, value)
-    return problem or ProfileUpdate(str(distinct_id), operation, value)
+    problem = _check_value(operation, message[operation])
+    return problem or ProfileUpdate(str(distinct_id), operation, message[operation])
+
+
+def parse_group_update(message: Any) -> GroupUpdate | str:
+    """One ``/groups`` message (``$group_key``, ``$group_id`` and one operation), or why it is refused."""
+    if not isinstance(message, dict):
+        return "each group update must be a JSON object"
+    for field in ("$group_key", "$group_id"):
+        if not _is_identifier(message.get(field)):
+            return f"{field}, missing or empty"
+    operation = _operation_of(message, GROUP_OPERATIONS)
+    if operation is None:
+        return f"each group update needs exactly one operation of {', '.join(GROUP_OPERATIONS)}"
+    problem = _check_value(operation, message[operation])
+    return problem or GroupUpdate(str(message["$group_key"]), str(message["$group_id"]), operation, message[operation])
+
+
+def _is_identifier(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (str, int)) and str(value) != ""
+
+
+def _operation_of(message: dict[str, Any], allowed: tuple[str, ...]) -> str | None:
+    """The message's one operation; None when it has none, several, or one outside ``allowed``."""
+    operations = [key for key in OPERATIONS if key in message]
+    return operations[0] if len(operations) == 1 and operations[0] in allowed else None
 
 
 def _check_value(operation: str, value: Any) -> str | None:
@@ -75,15 +107,7 @@ class ProfileStore:
             profile[sys.intern(key)] = value
 
     def apply(self, user: int, operation: str, value: Any) -> None:
-        if operation == "$delete":
-            self.by_user.pop(user, None)
-            return
-        profile = self.by_user.get(user)
-        if profile is None:
-            if operation not in _CREATING:
-                return
-            profile = self.by_user[user] = {}
-        _OPERATIONS[operation](profile, value)
+        apply_operation(self.by_user, user, operation, value)
 
     def merge(self, source: int, target: int) -> None:
         """Fold a merged device's profile into its user: the user's own values win."""
@@ -93,6 +117,19 @@ class ProfileStore:
         profile = self.by_user.setdefault(target, {})
         for key, value in moved.items():
             profile.setdefault(key, value)
+
+
+def apply_operation(profiles: dict[Any, dict[str, Any]], key: Any, operation: str, value: Any) -> None:
+    """One operation on the profile under ``key`` (a user's number, or a group's (key, id))."""
+    if operation == "$delete":
+        profiles.pop(key, None)
+        return
+    profile = profiles.get(key)
+    if profile is None:
+        if operation not in _CREATING:
+            return
+        profile = profiles[key] = {}
+    _OPERATIONS[operation](profile, value)
 
 
 def _set(profile: dict[str, Any], value: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ import json
 import re
 from collections import Counter
 from datetime import datetime, timedelta, timezone
-from typing import Any, ContextManager, Iterator
+from typing import Any, Callable, ContextManager, Iterator
 
 from flask import Blueprint, Response, request
 
@@ -187,14 +187,29 @@ def _engage_page(project: Project, params: dict[str, str], max_page_size: int, s
     ids = sessions.get(project.project_id, session_id) if session_id else None
     if session_id and ids is None:
         raise query_error(400, f"session_id {session_id!r} is unknown or has expired; ask page 0 again")
+    group_key = params.get("data_group_id")
+    properties_of = _group_properties(project, params, group_key) if group_key else project.profile_properties
     if ids is None:
-        ids = select_profiles(project, _profile_query(project, params), mock_context().clock.now())
+        ids = (sorted(project.group_ids(group_key)) if group_key
+               else select_profiles(project, _profile_query(project, params), mock_context().clock.now()))
         session_id = sessions.open(project.project_id, ids)
     output = _json_param(params, "output_properties", list)
-    results = [{"$distinct_id": distinct_id, "$properties": _shown(project.profile_properties(distinct_id), output)}
+    results = [{"$distinct_id": distinct_id, "$properties": _shown(properties_of(distinct_id), output)}
                for distinct_id in ids[page * page_size:(page + 1) * page_size]]
     return {"page": page, "page_size": page_size, "results": results, "session_id": session_id,
             "status": "ok", "total": len(ids)}
+
+
+#: Filters the mock applies to user profiles only; with ``data_group_id`` they are refused, not ignored.
+USER_ONLY_FILTERS = ("filter_by_cohort", "where", "distinct_id", "distinct_ids", "behaviors")
+
+
+def _group_properties(project: Project, params: dict[str, str], group_key: str) -> Callable[[str], dict[str, Any]]:
+    """``data_group_id`` reads the group profiles of that group key (``/groups``)."""
+    used = [name for name in USER_ONLY_FILTERS if params.get(name)]
+    if used:
+        raise query_error(400, f"{used[0]} cannot be combined with data_group_id in this mock")
+    return lambda group_id: project.group_properties(group_key, group_id)
 
 
 def _page_number(value: str | None) -> int:

@@ -30,7 +30,7 @@ from .events import EventLog
 from .identity import IdRegistry
 from .ingest import (CleanEvent, Failure, IdentityMerge, clean_import_event, clean_track_event, encode_extras,
                      retention_cutoff_ms)
-from .profiles import ProfileStore, ProfileUpdate
+from .profiles import GroupUpdate, ProfileStore, ProfileUpdate, apply_operation
 
 _CACHE_SIZE = 32
 
@@ -90,6 +90,8 @@ class Project:
         self.registry = IdRegistry()
         self.events = EventLog()
         self.profiles = ProfileStore()
+        #: Group profiles (``/groups``) by (group_key, group_id); not in state dumps yet.
+        self.groups: dict[tuple[str, str], dict[str, Any]] = {}
         self.cohorts: dict[int, Cohort] = {}
         self.removed_at_ingest = 0
         self.rejected = 0
@@ -184,6 +186,20 @@ class Project:
         with self.lock:
             self.profiles.apply(self._profile_user(update.distinct_id), update.operation, update.value)
             self.version += 1
+
+    def update_group(self, update: GroupUpdate) -> None:
+        with self.lock:
+            apply_operation(self.groups, (update.group_key, update.group_id), update.operation, update.value)
+            self.version += 1
+
+    def group_ids(self, group_key: str) -> list[str]:
+        with self.lock:
+            return [group_id for key, group_id in self.groups if key == group_key]
+
+    def group_properties(self, group_key: str, group_id: str) -> dict[str, Any]:
+        """A copy of one group's profile; ``{}`` if none."""
+        with self.lock:
+            return dict(self.groups.get((group_key, group_id)) or {})
 
     def set_profiles(self, profiles: Iterable[tuple[str, dict[str, Any]]]) -> int:
         """``$set`` many profiles at once (the bulk loader); returns how many were written."""

@@ -56,6 +56,15 @@ def test_every_people_call_lands_on_the_profile(python_client, mixpanel_mock):
     assert "$transactions" not in requests.get(f"{url}/_harness/projects/{pid}/profiles/alice").json()["properties"]
 
 
+def test_every_group_call_lands_on_the_group_profile(python_client, mixpanel_mock):
+    url, project = mixpanel_mock
+    calls = ["group_set", "group_set_once", "group_union", "group_remove", "group_unset", "group_delete"]
+    assert drive(python_client, url, project, calls) == dict.fromkeys(calls, "")
+    read = requests.get(f"{url}/api/query/engage", auth=_auth(project), params={
+        "project_id": project["project_id"], "data_group_id": "company"}).json()
+    assert read["results"] == [{"$distinct_id": "acme", "$properties": {"tier": "gold", "regions": []}}]
+
+
 def test_alias_reaches_the_hard_coded_host_through_the_proxy(python_client, mixpanel_mock, vendor_proxy):
     """``alias()`` always posts to https://api.mixpanel.com/track, whatever consumer it is given."""
     url, project = mixpanel_mock
