@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, ContextManager, Iterator
@@ -84,12 +85,16 @@ def query_blueprint(limits: Limits, sessions: EngageSessions) -> Blueprint:
     def export() -> Response:
         project = _project()
         params = request.args.to_dict()
-        start_ms, end_ms, names, where, limit, in_ms = _export_params(params)
+        now = mock_context().clock.now()
+        start_ms, end_ms, names, where, limit, in_ms = _export_params(params, now)
         key = f"export:{project.project_id}"
         _check_export_rate(project, limits, gate, key)
-        now = mock_context().clock.now()
         lines = _export_lines(project.export(start_ms, end_ms, names, now, in_ms), where, limit)
-        return Response(_released(lines, gate, key), mimetype="text/plain")
+        if not _accepts_gzip():
+            return Response(_released(lines, gate, key), mimetype="text/plain")
+        reply = Response(_gzipped(_released(lines, gate, key)), mimetype="text/plain")
+        reply.headers["Content-Encoding"] = "gzip"
+        return reply
 
     return bp
 
@@ -329,10 +334,12 @@ def _shown(properties: dict[str, Any], output: list[Any] | None) -> dict[str, An
 
 
 # -- export --------------------------------------------------------------------------------------
-def _export_params(params: dict[str, str]) -> tuple[int, int, list[str] | None, Any, int | None, bool]:
+def _export_params(params: dict[str, str], now: datetime) -> tuple[int, int, list[str] | None, Any, int | None, bool]:
     start, end = _date(params, "from_date"), _date(params, "to_date")
     if end < start:
         raise query_error(400, "to_date must not be before from_date")
+    if end.date() > now.astimezone(timezone.utc).date():  # "today" is the mock clock's UTC day
+        raise query_error(400, "to_date cannot be later than today")
     names = _json_param(params, "event", list)
     if names is not None and not all(isinstance(n, str) for n in names):
         raise query_error(400, "event must be a JSON array of event names")
@@ -365,4 +372,27 @@ def _export_lines(events: Iterator[dict[str, Any]], where: Any, limit: int | Non
         if where is not None and not where(event["properties"]):
             continue
         sent += 1
+        event["properties"]["mp_processing_time_ms"] = _processing_time_ms(event["properties"])
         yield json.dumps(event, separators=(",", ":")) + "\n"
+
+
+def _processing_time_ms(properties: dict[str, Any]) -> int:
+    """The mock keeps no ingestion instant per event, so an event counts as processed at its own time
+    (in ms; ``time`` is in seconds unless ``time_in_ms``); docs/clients.md says so."""
+    time = properties["time"]
+    return time if time >= 10_000_000_000 else time * 1000
+
+
+def _accepts_gzip() -> bool:
+    return any(part.split(";")[0].strip().lower() == "gzip"
+               for part in request.headers.get("Accept-Encoding", "").split(","))
+
+
+def _gzipped(chunks: Iterator[str]) -> Iterator[bytes]:
+    """Stream the export gzipped (``Accept-Encoding: gzip``), one compressor over the whole reply."""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)
+    for chunk in chunks:
+        data = compressor.compress(chunk.encode())
+        if data:
+            yield data
+    yield compressor.flush()

@@ -32,10 +32,12 @@ def lines(reply):
 def test_one_event_per_line_in_time_order_with_canonical_ids(api, loaded):
     exported = lines(export(api, loaded, from_date="2025-12-30", to_date="2025-12-30"))
     assert exported == [
-        {"event": "Buy", "properties": {"time": DEC_30, "distinct_id": "ann", "$insert_id": "e-2", "amount": 5}},
-        {"event": "Buy", "properties": {"time": DEC_30 + 3600, "distinct_id": "cid", "$insert_id": "e-5", "amount": 50}},
+        {"event": "Buy", "properties": {"time": DEC_30, "distinct_id": "ann", "$insert_id": "e-2", "amount": 5,
+                                        "mp_processing_time_ms": DEC_30 * 1000}},
+        {"event": "Buy", "properties": {"time": DEC_30 + 3600, "distinct_id": "cid", "$insert_id": "e-5", "amount": 50,
+                                        "mp_processing_time_ms": (DEC_30 + 3600) * 1000}},
         {"event": "View", "properties": {"time": DEC_30 + 86399, "distinct_id": "bob", "$insert_id": "e-3",
-                                         "$device_id": "d1"}}]
+                                         "$device_id": "d1", "mp_processing_time_ms": (DEC_30 + 86399) * 1000}}]
 
 
 def test_filters_limit_and_milliseconds(api, loaded):
