@@ -4,11 +4,13 @@ Mixpanel's segmentation expressions look like
 ``properties["plan"] == "pro" and (defined(user["email"]) or not properties["age"] < 30)``.
 The mock understands the part clients use for profiles and events: ``properties[...]`` and
 ``user[...]`` references, string / number / boolean / null literals, ``== != > >= < <=``,
-``"x" in properties["list"]``, ``defined(...)``, ``not``, ``and``, ``or`` and parentheses.
+``"x" in properties["list"]``, ``defined(...)``, ``not``, ``and``, ``or`` and parentheses, the typecasts
+of ``_FUNCTIONS`` and ``properties["$time"]`` / ``event["$time"]`` compared with ``datetime(...)``.
 """
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 Predicate = Callable[[dict[str, Any]], bool]
@@ -161,24 +163,72 @@ class _Parser:
             self.position += 1
             literal = {"true": True, "false": False, "null": None}[value]
             return lambda p: literal
-        if kind == "word" and value == "defined":
+        if kind == "word" and value in _FUNCTIONS:
             self.position += 1
             self._take("op", "(")
-            reference = self._reference()
+            inner = self._operand()
             self._take("op", ")")
-            return lambda p: reference(p) is not _MISSING
-        if kind == "word" and value in ("properties", "user"):
+            function = _FUNCTIONS[value]
+            return lambda p: function(inner(p))
+        if kind == "word" and value in _REFERENCES:
             return self._reference()
         raise ExpressionError(f"unexpected {value!r}: expected a value, properties[\"name\"] or defined(...)")
 
     def _reference(self) -> Callable[[dict[str, Any]], Any]:
         word = self._take("word")
-        if word not in ("properties", "user"):
+        if word not in _REFERENCES:
             raise ExpressionError(f"expected properties[\"name\"] but found {word!r}")
         self._take("op", "[")
         name = self._take("string")
         self._take("op", "]")
+        if name == "$time":  # an exported event's time is its "time" property (seconds, or ms)
+            return lambda p: _instant(p.get("$time", p.get("time", _MISSING)))
         return lambda p: p.get(name, _MISSING)
+
+
+class Instant(float):
+    """Seconds since the epoch: what ``datetime(...)`` and ``properties["$time"]`` give, so the two compare."""
+
+
+def _instant(value: Any) -> Any:
+    """A number (seconds, or ms above 1e10) or an ISO-8601 string (UTC unless it says) as an Instant;
+    anything else is missing, so it matches no ordering."""
+    if isinstance(value, Instant) or value is _MISSING:
+        return value
+    if is_number(value):
+        return Instant(value / 1000 if value >= 10_000_000_000 else value)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return _MISSING
+        return Instant((parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).timestamp())
+    return _MISSING
+
+
+def _number(value: Any) -> Any:
+    if is_number(value) or value is _MISSING:
+        return value
+    try:
+        return float(value) if isinstance(value, str) else _MISSING
+    except ValueError:
+        return _MISSING
+
+
+def _string(value: Any) -> Any:
+    if value is _MISSING or isinstance(value, str):
+        return value
+    return "true" if value is True else "false" if value is False else str(value)
+
+
+#: Segmentation typecasts and tests: ``datetime(1796074377)`` (Airbyte's incremental export),
+#: ``datetime("2026-01-01T00:00:00")``, ``number()``, ``string()``, ``boolean()``, ``defined()``, ``undefined()``.
+_FUNCTIONS: dict[str, Callable[[Any], Any]] = {
+    "datetime": _instant, "number": _number, "string": _string,
+    "boolean": lambda v: v if v is _MISSING else bool(v),
+    "defined": lambda v: v is not _MISSING, "undefined": lambda v: v is _MISSING,
+}
+_REFERENCES = ("properties", "user", "event")
 
 
 def _truthy(value: Any) -> bool:
@@ -188,6 +238,8 @@ def _truthy(value: Any) -> bool:
 def _compare(left: Callable, operator: str, right: Callable) -> Predicate:
     def test(props: dict[str, Any]) -> bool:
         a, b = left(props), right(props)
+        if isinstance(a, Instant) or isinstance(b, Instant):  # a datetime on one side: compare instants
+            a, b = _instant(a), _instant(b)
         if a is _MISSING or b is _MISSING:
             return operator == "!="
         if operator == "==":
