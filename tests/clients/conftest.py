@@ -1,5 +1,5 @@
 """Fixtures of the real-client tests: each client lives in its own venv or npm folder under
-``clients/`` (installed by ``.ci/run``, never into the project's venv) and is driven as a subprocess.
+``clients/`` (installed by ``clients/install``, never into the project's venv) and is driven as a subprocess.
 
 A client that is not installed skips its tests on a developer's machine and fails them under CI
 (``CI=true``), so a broken install step can never pass as green."""
@@ -24,7 +24,7 @@ def require(path: Path, what: str) -> Path:
     """``path`` when it exists; else skip (developer) or fail (CI) naming the install step."""
     if path.exists():
         return path
-    message = f"{what} is not installed at {path}: run the client installs of .ci/run"
+    message = f"{what} is not installed at {path}: run clients/install"
     if os.environ.get("CI") == "true":
         pytest.fail(message)
     pytest.skip(message)
