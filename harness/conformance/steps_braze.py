@@ -139,6 +139,26 @@ def _(world: World, user_ids: str, device_ids: str, aliases: str, cohort: str) -
     world.reply = _partner_users(world, cohort, [change])
 
 
+@step(parsers.re(r"the partner adds (?P<adds>\d+) user_ids and removes (?P<removes>\d+) other user_ids of "
+                 r'cohort "(?P<cohort>[^"]+)" in one request'))
+def _(world: World, adds: str, removes: str, cohort: str) -> None:
+    """Two change objects in one request: the limit counts them together (HOUSE-2)."""
+    world.reply = _partner_users(world, cohort, [{"user_ids": [f"add-{i}" for i in range(int(adds))]},
+                                                 {"user_ids": [f"remove-{i}" for i in range(int(removes))],
+                                                  "should_remove": True}])
+
+
+@step(parsers.re(r'the partner adds (?P<count>\d+) user_ids to cohort "(?P<cohort>[^"]+)" with a wrong '
+                 r"(?P<which>partner key|client secret)"))
+def _(world: World, count: str, cohort: str, which: str) -> None:
+    """Credentials are checked before the size (HOUSE-2's order): the 401 wins over the 400."""
+    body = {"partner_api_key": "nope" if which == "partner key" else world.partner_api_key(),
+            "client_secret": "nope" if which == "client secret" else world.import_key()["key"],
+            "cohort_id": cohort, "cohort_changes": [{"user_ids": [f"user-{i}" for i in range(int(count))]}]}
+    reply = world.braze.send("POST", USERS_PATH, json=body)
+    world.reply = (reply.status_code, _json(reply))
+
+
 @step(parsers.re(r'the partner (?P<operation>adds|removes) user_ids "(?P<names>[^"]+)" (?:to|from) '
                  r'cohort "(?P<cohort>[^"]+)"'))
 def _(world: World, operation: str, names: str, cohort: str) -> None:

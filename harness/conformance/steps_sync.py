@@ -144,6 +144,19 @@ def _(world: World, result: str) -> None:
     expect_equal("the result of the last sync", sync["result"], "success" if result == "succeeded" else "failed")
 
 
+@step(parsers.re(r"the last sync of the export waited (?P<waits>.+) seconds? before its retries"))
+def _(world: World, waits: str) -> None:
+    """The sync record's ``retries`` (one entry per failed try, ``wait_s`` null when it gave up)
+    are the exporter's account of its backoff, measured on its own clock (HOUSE-9)."""
+    retries = _sync(world, "last").get("retries")
+    observed = [("gave up" if r.get("wait_s") is None else _seconds(r["wait_s"])) for r in retries or []]
+    expect_equal("the waits before each retry of the last sync", observed, split_names(waits))
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}"
+
+
 def _count(value: object) -> int:
     return len(value) if isinstance(value, list) else int(value)
 

@@ -418,21 +418,6 @@ def mixpanel_device_for_identified() -> None:
     model.BrazeConnection.identifier_for = identifier_for
 
 
-@target("mixpanel-alias-before-user-id", MIXPANEL, "HOUSE-6",
-        "prefers the alias property over the user id property")
-def mixpanel_alias_before_user_id() -> None:
-    from mocks.mixpanel.cohort_sync import model
-
-    original = model.BrazeConnection.identifier_for
-
-    def identifier_for(self: Any, distinct_id: str, properties: Any) -> Any:
-        if self.alias_label and self.alias_property and properties.get(self.alias_property):
-            return model.Identifier(model.ALIAS, str(properties[self.alias_property]), self.alias_label)
-        return original(self, distinct_id, properties)
-
-    model.BrazeConnection.identifier_for = identifier_for
-
-
 @target("mixpanel-sends-distinct-id-fallback", MIXPANEL, "HOUSE-6",
         "sends a member without any partner id by its distinct_id instead of skipping it")
 def mixpanel_sends_distinct_id_fallback() -> None:
@@ -477,37 +462,6 @@ def mixpanel_run_now_moves_grid() -> None:
         return export, record
 
     scheduler.CohortExportRegistry.run_now = run_now
-
-
-@target("mixpanel-schedules-from-now", MIXPANEL, "SEED-4.3 HOUSE-8",
-        "schedules the next sync from the clock's now: after a jump only one sync runs")
-def mixpanel_schedules_from_now() -> None:
-    from mocks.mixpanel.cohort_sync import model
-
-    original = model.CohortExport.settle
-
-    def settle(self: Any, record: Any) -> None:
-        original(self, record)
-        if self.next_sync_at is not None:
-            self.next_sync_at = self.next_slot_after(record.ran_at)
-
-    model.CohortExport.settle = settle
-
-
-@target("mixpanel-evaluates-at-now", MIXPANEL, "SEED-4.3 HOUSE-8",
-        "evaluates each sync's membership at the clock's now, not at the sync's own instant")
-def mixpanel_evaluates_at_now() -> None:
-    from mocks.mixpanel.cohort_sync import runner
-
-    original = runner.CohortSync.run
-
-    def run(self: Any, export: Any, connection: Any, snapshot: Any, project: Any, client: Any, at: Any,
-            ran_at: Any, trigger: str) -> Any:
-        record = original(self, export, connection, snapshot, project, client, ran_at, ran_at, trigger)
-        record.scheduled_at = at
-        return record
-
-    runner.CohortSync.run = run
 
 
 @target("mixpanel-first-sync-at-first-slot", MIXPANEL, "SEED-4.2 SEED-4.3 HOUSE-8",
