@@ -66,7 +66,6 @@ Feature: Matching - which Braze user a Mixpanel cohort member becomes
     And Braze has these users:
       | user | alias_label | alias_name |
       | bob  | crm_id      | mp-bob     |
-      | otto | mixpanel_id | mp-bob     |
     And Mixpanel has these profiles:
       | distinct_id | braze_alias | plan |
       | bob         | mp-bob      | pro  |
