@@ -61,6 +61,40 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         ]
 
 
+#: pytest's exit code when the preflight found missing calls (conform reports PREFLIGHT_FILE and exits 4).
+PREFLIGHT_EXIT = 6
+PREFLIGHT_FILE = "preflight.txt"
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Preflight (before any scenario): every call the selected scenarios need, probed on each
+    target given by URL (the embedded mocks offer them all); one list of what is missing, then stop."""
+    from collections import Counter
+
+    from . import preflight
+
+    features = Counter(Path(template.feature.filename).name for item in session.items
+                       if (template := _scenario_template(item)) is not None)
+    missing = {}
+    for service in (preflight.BRAZE, preflight.MIXPANEL):
+        url = session.config.getoption(f"{service}_url")
+        if url and features:
+            found = preflight.missing_calls(url, service, features)
+            if found:
+                missing[f"{service} target {url}"] = found
+    if missing:
+        text = preflight.describe(missing, features)
+        xmlpath = getattr(session.config.option, "xmlpath", None)
+        if xmlpath:
+            Path(xmlpath).with_name(PREFLIGHT_FILE).write_text(text + "\n", encoding="utf-8")
+        pytest.exit(text, returncode=PREFLIGHT_EXIT)
+
+
+def _scenario_template(item: pytest.Item) -> Any:
+    function = getattr(item, "obj", None)
+    return None if function is None else scenario_wrapper_template_registry.get(function)
+
+
 @pytest.fixture(scope="session")
 def conformance_targets(pytestconfig: pytest.Config,
                         record_testsuite_property: Any) -> Iterator[Targets]:

@@ -612,3 +612,31 @@ _config_target("mixpanel-every-30-minutes", MIXPANEL, "SEED-4.3 HOUSE-8 HOUSE-9 
 _config_target("mixpanel-no-dynamic-export-limit", MIXPANEL, "HOUSE-10",
                "accepts more than 60 dynamic exports in a project", {"EXPORTS": {"max_dynamic_exports": 1000}})
 
+
+
+# == Incomplete targets (for the preflight): a mock whose framework does not know some paths ===========
+class _WithoutPaths:
+    """WSGI middleware: paths matching ``pattern`` answer a framework's HTML 404, as unbuilt routes do."""
+
+    def __init__(self, app: Flask, pattern: str):
+        import re
+
+        self.app, self.pattern = app, re.compile(pattern)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if self.pattern.search(environ.get("PATH_INFO", "")):
+            start_response("404 NOT FOUND", [("Content-Type", "text/html")])
+            return [b"<!doctype html><title>404 Not Found</title><h1>Not Found</h1>"]
+        return self.app(environ, start_response)
+
+
+#: name -> (service, regex of the paths the target lacks)
+INCOMPLETE: dict[str, tuple[str, str]] = {
+    "braze-without-match-log": (BRAZE, r"/match_log$"),
+    "braze-without-faults-and-sdk": (BRAZE, r"^/_harness/(faults|workspaces/[^/]+/sdk/)"),
+}
+
+
+def incomplete_app(name: str) -> Any:
+    service, pattern = INCOMPLETE[name]
+    return _WithoutPaths(BrokenTarget(name, service, "", frozenset(), no_patch).build(), pattern)
