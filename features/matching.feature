@@ -192,7 +192,7 @@ Feature: Matching - which Braze user a Mixpanel cohort member becomes
     And Braze never received the identifier "nora"
     And the Braze cohort "Pro users" has exactly these members: alice
 
-  @HOUSE-6 @SEED-6.3 @MIXPANEL-cohort-sync-matching
+  @HOUSE-6 @MIXPANEL-cohort-sync-matching
   Scenario: A profile identified in Mixpanel is never sent by its device id, whether or not Braze knows the device
     Given Braze has these users:
       | user  | device_id |

@@ -71,10 +71,11 @@ def _patch_matching(kind: str, match: Callable[[Any, list[Any]], Any]) -> None:
     def match_identifiers(directory: Any, which: str, values: list[Any]) -> Any:
         return match(directory, values) if which == kind else original(directory, which, values)
 
-    cohorts.match_identifiers = match_identifiers
+    setattr(cohorts, "match_identifiers", match_identifiers)
 
 
-@target("braze-matches-identified-devices", BRAZE, "SEED-6.3",
+@target("braze-matches-identified-devices", BRAZE,
+        "SEED-6.3 BRAZE-cohort-matching",
         "matches the device id of a user that is now identified")
 def braze_matches_identified_devices() -> None:
     from mocks.braze import cohorts
@@ -87,10 +88,11 @@ def braze_matches_identified_devices() -> None:
                             for o in matches.outcomes]
         return matches
 
-    cohorts.match_identifiers = match_identifiers
+    setattr(cohorts, "match_identifiers", match_identifiers)
 
 
-@target("braze-logs-identified-devices-as-unknown", BRAZE, "SEED-6.3",
+@target("braze-logs-identified-devices-as-unknown", BRAZE,
+        "SEED-6.3 BRAZE-cohort-matching",
         "logs the device of an identified user as unknown_user instead of device_of_identified_user")
 def braze_logs_identified_devices_as_unknown() -> None:
     from mocks.braze import cohorts
@@ -103,10 +105,11 @@ def braze_logs_identified_devices_as_unknown() -> None:
                             for o in matches.outcomes]
         return matches
 
-    cohorts.match_identifiers = match_identifiers
+    setattr(cohorts, "match_identifiers", match_identifiers)
 
 
-@target("braze-alias-name-any-label", BRAZE, "SEED-6.1",
+@target("braze-alias-name-any-label", BRAZE,
+        "SEED-6.1 BRAZE-cohort-matching",
         "matches an alias by its name whatever its label")
 def braze_alias_name_any_label() -> None:
     from mocks.braze import cohorts
@@ -120,7 +123,8 @@ def braze_alias_name_any_label() -> None:
     _patch_matching(cohorts.KIND_ALIAS, match)
 
 
-@target("braze-external-id-case-insensitive", BRAZE, "SEED-6.1",
+@target("braze-external-id-case-insensitive", BRAZE,
+        "SEED-6.1 BRAZE-cohort-matching",
         "matches external ids case-insensitively")
 def braze_external_id_case_insensitive() -> None:
     from mocks.braze import cohorts
@@ -134,7 +138,9 @@ def braze_external_id_case_insensitive() -> None:
     _patch_matching(cohorts.KIND_EXTERNAL_ID, match)
 
 
-@target("braze-creates-unknown-users", BRAZE, "SEED-6.1",
+@target("braze-creates-unknown-users", BRAZE,
+        "SEED-1.1 SEED-6.1 SEED-6.2 BRAZE-cohort-matching BRAZE-cohort-never-creates-users "
+        "BRAZE-data-points HOUSE-4",
         "creates a user for an external id it does not know, instead of ignoring it")
 def braze_creates_unknown_users() -> None:
     from mocks.braze import cohorts
@@ -146,7 +152,8 @@ def braze_creates_unknown_users() -> None:
     _patch_matching(cohorts.KIND_EXTERNAL_ID, match)
 
 
-@target("braze-size-per-change-object", BRAZE, "HOUSE-2",
+@target("braze-size-per-change-object", BRAZE,
+        "BRAZE-partner-limits HOUSE-2",
         "counts the 1,000-identifier limit per change object rather than per request")
 def braze_size_per_change_object() -> None:
     from mocks.braze import api
@@ -156,10 +163,11 @@ def braze_size_per_change_object() -> None:
             if sum(len(change.get(f) or ()) for f in ("user_ids", "device_ids", "aliases")) > 1000:
                 raise api.braze_error(400, api.TOO_MANY_IDENTIFIERS)
 
-    api._check_size = check_size
+    setattr(api, "_check_size", check_size)
 
 
-@target("braze-size-before-credentials", BRAZE, "HOUSE-2",
+@target("braze-size-before-credentials", BRAZE,
+        "BRAZE-partner-errors BRAZE-partner-limits HOUSE-2",
         "checks the size limit before the partner key and the client secret")
 def braze_size_before_credentials() -> None:
     from mocks.braze import api
@@ -169,29 +177,37 @@ def braze_size_before_credentials() -> None:
     def accept(partner: str, schema: str, check: Callable[[dict[str, Any]], None]) -> Any:
         if schema == "partner_cohort_users":
             body = api._read_body(schema)
-            if isinstance(body.get("cohort_changes"), list) and all(isinstance(c, dict) for c in body["cohort_changes"]):
+            changes = body.get("cohort_changes")
+            if isinstance(changes, list) and all(isinstance(c, dict) for c in changes):
                 check(body)
         return original(partner, schema, check)
 
-    api._accept_partner_call = accept
+    setattr(api, "_accept_partner_call", accept)
 
 
-@target("braze-limit-rejects-exactly-1000", BRAZE, "HOUSE-2",
+@target("braze-limit-rejects-exactly-1000", BRAZE,
+        "BRAZE-partner-limits HOUSE-2 HOUSE-7",
         "refuses a request of exactly 1,000 identifiers (off by one)")
 def braze_limit_rejects_exactly_1000() -> None:
     from mocks.braze import api
 
-    api.MAX_COHORT_IDENTIFIERS = 999
+    setattr(api, "MAX_COHORT_IDENTIFIERS", 999)
 
 
-@target("braze-limit-accepts-1001", BRAZE, "HOUSE-2", "accepts 1,001 identifiers in one request")
+@target("braze-limit-accepts-1001", BRAZE,
+        "BRAZE-partner-limits HOUSE-2",
+        "accepts 1,001 identifiers in one request")
 def braze_limit_accepts_1001() -> None:
     from mocks.braze import api
 
-    api.MAX_COHORT_IDENTIFIERS = 1001
+    setattr(api, "MAX_COHORT_IDENTIFIERS", 1001)
 
 
-@target("braze-answers-200", BRAZE, "HOUSE-2", "answers 200 instead of 201 on partner success")
+@target("braze-answers-200", BRAZE,
+        "SEED-2.1 SEED-2.2 SEED-2.3 SEED-3.1 SEED-3.2 BRAZE-cohort-matching BRAZE-cohort-name "
+        "BRAZE-data-points BRAZE-partner-errors BRAZE-partner-limits BRAZE-rate-limit HOUSE-1 "
+        "HOUSE-2 HOUSE-3 HOUSE-4 HOUSE-9",
+        "answers 200 instead of 201 on partner success")
 def braze_answers_200() -> None:
     from mocks.braze import api
 
@@ -200,18 +216,20 @@ def braze_answers_200() -> None:
     def json_reply(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Any:
         return original(body, 200 if status == 201 else status, headers)
 
-    api.json_reply = json_reply
+    setattr(api, "json_reply", json_reply)
 
 
-@target("braze-partner-key-message", BRAZE, "HOUSE-2",
+@target("braze-partner-key-message", BRAZE,
+        "BRAZE-partner-errors BRAZE-partner-limits HOUSE-2",
         "words the wrong-partner-key error differently from Braze")
 def braze_partner_key_message() -> None:
     from mocks.braze import api
 
-    api.INVALID_PARTNER_KEY = "Invalid partner key"
+    setattr(api, "INVALID_PARTNER_KEY", "Invalid partner key")
 
 
-@target("braze-secret-before-partner-key", BRAZE, "HOUSE-2",
+@target("braze-secret-before-partner-key", BRAZE,
+        "BRAZE-partner-errors HOUSE-2",
         "checks the client secret before the partner key")
 def braze_secret_before_partner_key() -> None:
     from mocks.braze import api
@@ -224,17 +242,20 @@ def braze_secret_before_partner_key() -> None:
             raise api.braze_error(401, api.INVALID_CLIENT_SECRET)
         return original(partner, body)
 
-    api._authorize_partner = authorize
+    setattr(api, "_authorize_partner", authorize)
 
 
-@target("braze-created-at-unchecked", BRAZE, "HOUSE-2", "accepts any created_at on the name endpoint")
+@target("braze-created-at-unchecked", BRAZE,
+        "BRAZE-partner-errors HOUSE-2",
+        "accepts any created_at on the name endpoint")
 def braze_created_at_unchecked() -> None:
     from mocks.braze import api
 
-    api._check_created_at = lambda body: None
+    setattr(api, "_check_created_at", lambda body: None)
 
 
-@target("braze-invalidated-key-accepted", BRAZE, "SEED-2.2 SEED-3.2 HOUSE-9",
+@target("braze-invalidated-key-accepted", BRAZE,
+        "SEED-2.2 SEED-3.2 BRAZE-partner-errors MIXPANEL-sync-status HOUSE-9",
         "still accepts a data import key after it was invalidated")
 def braze_invalidated_key_accepted() -> None:
     from mocks.braze.store import BrazeStore
@@ -246,10 +267,11 @@ def braze_invalidated_key_accepted() -> None:
         workspace = self.workspaces[workspace_id]
         return workspace, workspace.data_import_keys[key]
 
-    BrazeStore.resolve_import_key = resolve_import_key
+    setattr(BrazeStore, "resolve_import_key", resolve_import_key)
 
 
-@target("braze-unnamed-cohort-dropped", BRAZE, "HOUSE-3",
+@target("braze-unnamed-cohort-dropped", BRAZE,
+        "BRAZE-cohort-matching BRAZE-cohort-name BRAZE-data-points HOUSE-2 HOUSE-3 HOUSE-4",
         "ignores a users call for a cohort that was never named")
 def braze_unnamed_cohort_dropped() -> None:
     from mocks.braze.cohorts import ChangeSummary, CohortBook
@@ -261,10 +283,11 @@ def braze_unnamed_cohort_dropped() -> None:
             return ChangeSummary()
         return original(self, partner, cohort_id, changes, now)
 
-    CohortBook.apply_changes = apply_changes
+    setattr(CohortBook, "apply_changes", apply_changes)
 
 
-@target("braze-rename-clears-members", BRAZE, "HOUSE-7 SEED-5.2",
+@target("braze-rename-clears-members", BRAZE,
+        "SEED-5.2 BRAZE-cohort-name BRAZE-segment-filter HOUSE-3 HOUSE-7",
         "empties the cohort when the name endpoint renames it")
 def braze_rename_clears_members() -> None:
     from mocks.braze.cohorts import CohortBook
@@ -276,10 +299,11 @@ def braze_rename_clears_members() -> None:
         cohort.members.clear()
         return cohort
 
-    CohortBook.name = name
+    setattr(CohortBook, "name", name)
 
 
-@target("braze-rename-ignored", BRAZE, "HOUSE-3 HOUSE-7 SEED-5.2",
+@target("braze-rename-ignored", BRAZE,
+        "SEED-5.2 BRAZE-cohort-name BRAZE-segment-filter HOUSE-7",
         "keeps a cohort's first name when the name endpoint is called again")
 def braze_rename_ignored() -> None:
     from mocks.braze.cohorts import CohortBook
@@ -293,10 +317,12 @@ def braze_rename_ignored() -> None:
         cohort.name = old or cohort.name
         return cohort
 
-    CohortBook.name = name
+    setattr(CohortBook, "name", name)
 
 
-@target("braze-removes-ignored", BRAZE, "HOUSE-2 HOUSE-4 HOUSE-7 HOUSE-9 HOUSE-11 SEED-4.1 SEED-4.2 SEED-4.3 SEED-5.2",
+@target("braze-removes-ignored", BRAZE,
+        "SEED-4.3 SEED-5.2 BRAZE-cohort-matching MIXPANEL-cohort-time-window "
+        "MIXPANEL-one-time-export HOUSE-2 HOUSE-5 HOUSE-7 HOUSE-8 HOUSE-9 HOUSE-11",
         "ignores should_remove: a remove leaves the user in the cohort")
 def braze_removes_ignored() -> None:
     from mocks.braze.cohorts import REMOVE, PartnerCohort
@@ -308,10 +334,11 @@ def braze_removes_ignored() -> None:
             matches = type(matches)(matches.kind, matches.identifiers, matches.outcomes, [None] * len(matches))
         original(self, operation, matches, at, summary)
 
-    PartnerCohort.apply = apply
+    setattr(PartnerCohort, "apply", apply)
 
 
-@target("braze-charges-unmatched", BRAZE, "HOUSE-4 SEED-1.1",
+@target("braze-charges-unmatched", BRAZE,
+        "SEED-1.1 BRAZE-data-points HOUSE-4",
         "charges a data point for every identifier, matched or not")
 def braze_charges_unmatched() -> None:
     from mocks.braze.store import Workspace, cohort_import_source
@@ -321,10 +348,11 @@ def braze_charges_unmatched() -> None:
         self.charge(cohort_import_source(partner), summary.identifiers)
         return summary
 
-    Workspace.apply_cohort_changes = apply_cohort_changes
+    setattr(Workspace, "apply_cohort_changes", apply_cohort_changes)
 
 
-@target("braze-charges-membership-changes", BRAZE, "HOUSE-4",
+@target("braze-charges-membership-changes", BRAZE,
+        "BRAZE-data-points HOUSE-4",
         "charges only identifiers that changed membership, not every matched one")
 def braze_charges_membership_changes() -> None:
     from mocks.braze.store import Workspace, cohort_import_source
@@ -334,10 +362,11 @@ def braze_charges_membership_changes() -> None:
         self.charge(cohort_import_source(partner), summary.added + summary.removed)
         return summary
 
-    Workspace.apply_cohort_changes = apply_cohort_changes
+    setattr(Workspace, "apply_cohort_changes", apply_cohort_changes)
 
 
-@target("braze-exclude-filter-includes", BRAZE, "SEED-5.1",
+@target("braze-exclude-filter-includes", BRAZE,
+        "SEED-5.1 BRAZE-segment-filter",
         "treats the Mixpanel_Cohorts excludes filter as includes")
 def braze_exclude_filter_includes() -> None:
     from dataclasses import replace
@@ -350,11 +379,12 @@ def braze_exclude_filter_includes() -> None:
         filters = [replace(f, operator=audiences.INCLUDES) for f in segment.filters]
         return original(directory, cohorts, replace(segment, filters=filters))
 
-    store.segment_members = segment_members
+    setattr(store, "segment_members", segment_members)
 
 
 # == Mixpanel exporters ===============================================================================
-@target("mixpanel-keeps-pre-2010-events", MIXPANEL, "SEED-1.2 HOUSE-5",
+@target("mixpanel-keeps-pre-2010-events", MIXPANEL,
+        "SEED-1.2 MIXPANEL-import HOUSE-5",
         "keeps events timed before 2010 (the rolling retention still works)")
 def mixpanel_keeps_pre_2010_events() -> None:
     from mocks.mixpanel import ingest, store
@@ -364,17 +394,20 @@ def mixpanel_keeps_pre_2010_events() -> None:
     def retention_cutoff_ms(now_ms: int, retention_days: int | None) -> int:
         return ingest.TIME_FLOOR_MS if retention_days is None else original(now_ms, retention_days)
 
-    store.retention_cutoff_ms = retention_cutoff_ms
+    setattr(store, "retention_cutoff_ms", retention_cutoff_ms)
 
 
-@target("mixpanel-accepts-1970", MIXPANEL, "HOUSE-5", "accepts event times before 1971")
+@target("mixpanel-accepts-1970", MIXPANEL,
+        "MIXPANEL-import HOUSE-5",
+        "accepts event times before 1971")
 def mixpanel_accepts_1970() -> None:
     from mocks.mixpanel import ingest
 
-    ingest.TIME_FLOOR_MS = 0
+    setattr(ingest, "TIME_FLOOR_MS", 0)
 
 
-@target("mixpanel-retention-on-arrival", MIXPANEL, "HOUSE-5",
+@target("mixpanel-retention-on-arrival", MIXPANEL,
+        "HOUSE-5",
         "applies the rolling retention only when events arrive: aged-out events still make members")
 def mixpanel_retention_on_arrival() -> None:
     from mocks.mixpanel import store
@@ -385,10 +418,11 @@ def mixpanel_retention_on_arrival() -> None:
         original(self, project, at_ms)
         self.start_ms = store.retention_cutoff_ms(at_ms, None)
 
-    store.ProjectWorld.__init__ = init
+    setattr(store.ProjectWorld, "__init__", init)
 
 
-@target("mixpanel-fixed-alias-label", MIXPANEL, "SEED-6.1 HOUSE-6",
+@target("mixpanel-fixed-alias-label", MIXPANEL,
+        "SEED-6.1 BRAZE-cohort-matching HOUSE-6",
         "sends every alias with the label mixpanel_id, whatever the connection says")
 def mixpanel_fixed_alias_label() -> None:
     from mocks.mixpanel.cohort_sync import model
@@ -401,10 +435,11 @@ def mixpanel_fixed_alias_label() -> None:
             return model.Identifier(model.ALIAS, found.value, "mixpanel_id")
         return found
 
-    model.BrazeConnection.identifier_for = identifier_for
+    setattr(model.BrazeConnection, "identifier_for", identifier_for)
 
 
-@target("mixpanel-device-for-identified", MIXPANEL, "SEED-6.3 HOUSE-6",
+@target("mixpanel-device-for-identified", MIXPANEL,
+        "MIXPANEL-cohort-sync-matching HOUSE-6",
         "sends the device id of a profile that has been identified")
 def mixpanel_device_for_identified() -> None:
     from mocks.mixpanel.cohort_sync import model
@@ -415,10 +450,11 @@ def mixpanel_device_for_identified() -> None:
         return original(self, distinct_id if distinct_id.startswith(model.ANONYMOUS_PREFIX)
                         else model.ANONYMOUS_PREFIX + distinct_id, properties)
 
-    model.BrazeConnection.identifier_for = identifier_for
+    setattr(model.BrazeConnection, "identifier_for", identifier_for)
 
 
-@target("mixpanel-sends-distinct-id-fallback", MIXPANEL, "HOUSE-6",
+@target("mixpanel-sends-distinct-id-fallback", MIXPANEL,
+        "MIXPANEL-cohort-sync-matching HOUSE-6",
         "sends a member without any partner id by its distinct_id instead of skipping it")
 def mixpanel_sends_distinct_id_fallback() -> None:
     from mocks.mixpanel.cohort_sync import model
@@ -428,10 +464,11 @@ def mixpanel_sends_distinct_id_fallback() -> None:
     def identifier_for(self: Any, distinct_id: str, properties: Any) -> Any:
         return original(self, distinct_id, properties) or model.external_id_identifier(distinct_id)
 
-    model.BrazeConnection.identifier_for = identifier_for
+    setattr(model.BrazeConnection, "identifier_for", identifier_for)
 
 
-@target("mixpanel-resume-waits-for-slot", MIXPANEL, "SEED-4.3 HOUSE-9",
+@target("mixpanel-resume-waits-for-slot", MIXPANEL,
+        "SEED-4.3 MIXPANEL-sync-status",
         "resume reactivates the export but waits for the next slot instead of syncing at once")
 def mixpanel_resume_waits_for_slot() -> None:
     from mocks.mixpanel.cohort_sync import model, scheduler
@@ -445,10 +482,11 @@ def mixpanel_resume_waits_for_slot() -> None:
             export.next_sync_at = export.next_slot_after(self._clock.now())
             return export, model.SyncRecord(self._clock.now(), self._clock.now(), "resume")
 
-    scheduler.CohortExportRegistry.resume = resume
+    setattr(scheduler.CohortExportRegistry, "resume", resume)
 
 
-@target("mixpanel-run-now-moves-grid", MIXPANEL, "SEED-4.3",
+@target("mixpanel-run-now-moves-grid", MIXPANEL,
+        "SEED-4.3 MIXPANEL-sync-status",
         "\"run now\" restarts the 15-minute grid from the moment it ran")
 def mixpanel_run_now_moves_grid() -> None:
     from mocks.mixpanel.cohort_sync import scheduler
@@ -461,10 +499,13 @@ def mixpanel_run_now_moves_grid() -> None:
             export.next_sync_at = record.scheduled_at + export.interval
         return export, record
 
-    scheduler.CohortExportRegistry.run_now = run_now
+    setattr(scheduler.CohortExportRegistry, "run_now", run_now)
 
 
-@target("mixpanel-first-sync-at-first-slot", MIXPANEL, "SEED-4.2 SEED-4.3 HOUSE-8",
+@target("mixpanel-first-sync-at-first-slot", MIXPANEL,
+        "SEED-1.1 SEED-2.2 SEED-4.2 SEED-4.3 SEED-5.1 SEED-5.2 SEED-5.3 BRAZE-cohort-name "
+        "BRAZE-rate-limit BRAZE-segment-filter MIXPANEL-cohort-time-window MIXPANEL-sync-status "
+        "HOUSE-4 HOUSE-7 HOUSE-8 HOUSE-9",
         "a dynamic export's first sync waits for the first 15-minute slot instead of running at creation")
 def mixpanel_first_sync_at_first_slot() -> None:
     from mocks.mixpanel.cohort_sync import model, scheduler
@@ -477,10 +518,11 @@ def mixpanel_first_sync_at_first_slot() -> None:
             return model.SyncRecord(at, at, trigger)
         return original(self, export, at, trigger)
 
-    scheduler.CohortExportRegistry._sync = sync
+    setattr(scheduler.CohortExportRegistry, "_sync", sync)
 
 
-@target("mixpanel-one-time-keeps-syncing", MIXPANEL, "SEED-4.1 SEED-4.2",
+@target("mixpanel-one-time-keeps-syncing", MIXPANEL,
+        "SEED-4.1 SEED-4.2 MIXPANEL-one-time-export",
         "a one-time export stays active and keeps syncing every 15 minutes")
 def mixpanel_one_time_keeps_syncing() -> None:
     from mocks.mixpanel.cohort_sync import model
@@ -492,10 +534,11 @@ def mixpanel_one_time_keeps_syncing() -> None:
         if self.status == model.FINISHED:
             self.status, self.next_sync_at = model.ACTIVE, self.next_slot_after(record.scheduled_at)
 
-    model.CohortExport.settle = settle
+    setattr(model.CohortExport, "settle", settle)
 
 
-@target("mixpanel-full-sync-forgets-removals", MIXPANEL, "HOUSE-9 HOUSE-11",
+@target("mixpanel-full-sync-forgets-removals", MIXPANEL,
+        "MIXPANEL-one-time-export HOUSE-9 HOUSE-11",
         "a full sync forgets what Braze held, so members who left are never removed")
 def mixpanel_full_sync_forgets_removals() -> None:
     from mocks.mixpanel.cohort_sync import model
@@ -504,10 +547,11 @@ def mixpanel_full_sync_forgets_removals() -> None:
         self.acknowledged, self.pending_removal = {}, {}
         self.baseline_at, self.name_sent = at, None
 
-    model.CohortSnapshot.restart = restart
+    setattr(model.CohortSnapshot, "restart", restart)
 
 
-@target("mixpanel-always-full-sync", MIXPANEL, "HOUSE-4 HOUSE-7 SEED-4.3",
+@target("mixpanel-always-full-sync", MIXPANEL,
+        "SEED-4.3 MIXPANEL-cohort-time-window HOUSE-4 HOUSE-7 HOUSE-8 HOUSE-9",
         "every sync sends every member again instead of the changes since the last one")
 def mixpanel_always_full_sync() -> None:
     from mocks.mixpanel.cohort_sync import runner
@@ -518,10 +562,11 @@ def mixpanel_always_full_sync() -> None:
         export.needs_full_sync = True
         return original(self, export, *args)
 
-    runner.CohortSync._plan = plan
+    setattr(runner.CohortSync, "_plan", plan)
 
 
-@target("mixpanel-name-once", MIXPANEL, "HOUSE-7 SEED-5.2",
+@target("mixpanel-name-once", MIXPANEL,
+        "SEED-5.2 BRAZE-cohort-name BRAZE-segment-filter HOUSE-7",
         "names each cohort once per connection: a rename never reaches Braze")
 def mixpanel_name_once() -> None:
     from mocks.mixpanel.cohort_sync import partner_client
@@ -535,33 +580,38 @@ def mixpanel_name_once() -> None:
         named.add(cohort_id)
         return original(self, cohort_id, name, created_at)
 
-    partner_client.BrazePartnerClient.name_cohort = name_cohort
+    setattr(partner_client.BrazePartnerClient, "name_cohort", name_cohort)
 
 
-@target("mixpanel-failed-sync-acknowledged", MIXPANEL, "HOUSE-9",
+@target("mixpanel-failed-sync-acknowledged", MIXPANEL,
+        "SEED-2.2 MIXPANEL-sync-status HOUSE-9",
         "a sync that failed after its retries is remembered as delivered: its changes are lost")
 def mixpanel_failed_sync_acknowledged() -> None:
     from mocks.mixpanel.cohort_sync import planner
 
-    planner.SyncPlan.carried_by = lambda self, acknowledged: self.changes
+    setattr(planner.SyncPlan, "carried_by", lambda self, acknowledged: self.changes)
 
 
-@target("mixpanel-ignores-retry-after", MIXPANEL, "HOUSE-9",
+@target("mixpanel-ignores-retry-after", MIXPANEL,
+        "BRAZE-rate-limit HOUSE-9",
         "ignores Retry-After: waits its own backoff only")
 def mixpanel_ignores_retry_after() -> None:
     from mocks.mixpanel.cohort_sync import partner_client
 
-    partner_client.retry_after_seconds = lambda value, now: None
+    setattr(partner_client, "retry_after_seconds", lambda value, now: None)
 
 
-@target("mixpanel-retries-without-backoff", MIXPANEL, "HOUSE-9", "retries after 1 s every time, no doubling")
+@target("mixpanel-retries-without-backoff", MIXPANEL,
+        "BRAZE-rate-limit HOUSE-9",
+        "retries after 1 s every time, no doubling")
 def mixpanel_retries_without_backoff() -> None:
     from mocks.mixpanel.cohort_sync import partner_client
 
-    partner_client.RetryPolicy.backoff = lambda self, retry_number: self.base_delay_s
+    setattr(partner_client.RetryPolicy, "backoff", lambda self, retry_number: self.base_delay_s)
 
 
-@target("mixpanel-dropped-connection-fatal", MIXPANEL, "HOUSE-9",
+@target("mixpanel-dropped-connection-fatal", MIXPANEL,
+        "HOUSE-9",
         "gives up on a dropped connection instead of retrying it")
 def mixpanel_dropped_connection_fatal() -> None:
     from mocks.mixpanel.cohort_sync import partner_client
@@ -574,43 +624,60 @@ def mixpanel_dropped_connection_fatal() -> None:
             raise partner_client.BrazeUnavailable(f"connection lost: {reason}", self.report)
         return reason, retry_after
 
-    partner_client.PartnerCall._outcome = outcome
+    setattr(partner_client.PartnerCall, "_outcome", outcome)
 
 
-@target("mixpanel-429-pauses", MIXPANEL, "HOUSE-9", "pauses the export on 429 instead of retrying")
+@target("mixpanel-429-pauses", MIXPANEL,
+        "BRAZE-rate-limit HOUSE-9",
+        "pauses the export on 429 instead of retrying")
 def mixpanel_429_pauses() -> None:
     from mocks.mixpanel.cohort_sync import partner_client
 
-    partner_client.REFUSING_STATUSES = frozenset({400, 401, 403, 404, 429})
+    setattr(partner_client, "REFUSING_STATUSES", frozenset({400, 401, 403, 404, 429}))
 
 
-@target("mixpanel-retries-4xx", MIXPANEL, "HOUSE-9", "retries 400, 403 and 404 instead of pausing")
+@target("mixpanel-retries-4xx", MIXPANEL,
+        "MIXPANEL-sync-status HOUSE-9",
+        "retries 400, 403 and 404 instead of pausing")
 def mixpanel_retries_4xx() -> None:
     from mocks.mixpanel.cohort_sync import partner_client
 
-    partner_client.REFUSING_STATUSES = frozenset({401})
-    partner_client.RETRYABLE_STATUSES = frozenset({400, 403, 404, 408, 423, 425, 429})
+    setattr(partner_client, "REFUSING_STATUSES", frozenset({401}))
+    setattr(partner_client, "RETRYABLE_STATUSES", frozenset({400, 403, 404, 408, 423, 425, 429}))
 
 
-@target("mixpanel-connection-unchecked", MIXPANEL, "SEED-3.2",
+@target("mixpanel-connection-unchecked", MIXPANEL,
+        "SEED-2.3 SEED-3.1 SEED-3.2 BRAZE-partner-errors",
         "saves a connection without checking its credentials with Braze")
 def mixpanel_connection_unchecked() -> None:
     from mocks.mixpanel.cohort_sync import scheduler
 
-    scheduler.CohortExportRegistry._checked_client = lambda self, connection: self._client_factory(connection)
+    setattr(scheduler.CohortExportRegistry, "_checked_client",
+            lambda self, connection: self._client_factory(connection))
 
 
-_config_target("mixpanel-batches-of-2000", MIXPANEL, "HOUSE-7", "sends up to 2,000 identifiers per request",
+_config_target("mixpanel-batches-of-2000", MIXPANEL,
+               "BRAZE-partner-limits HOUSE-7",
+               "sends up to 2,000 identifiers per request",
                {"EXPORTS": {"batch_size": 2000}})
-_config_target("mixpanel-three-retries", MIXPANEL, "HOUSE-9", "gives up after 3 retries instead of 5",
+_config_target("mixpanel-three-retries", MIXPANEL,
+               "HOUSE-9",
+               "gives up after 3 retries instead of 5",
                {"EXPORTS": {"max_retries": 3}})
-_config_target("mixpanel-stale-snapshot-kept", MIXPANEL, "HOUSE-9",
+_config_target("mixpanel-stale-snapshot-kept", MIXPANEL,
+               "HOUSE-9",
                "never forces a full sync, however old the snapshot",
                {"EXPORTS": {"snapshot_max_age": "365d"}})
-_config_target("mixpanel-every-30-minutes", MIXPANEL, "SEED-4.3 HOUSE-8 HOUSE-9 SEED-5.2",
-               "syncs every 30 minutes instead of 15", {"EXPORTS": {"interval": "30m"}})
-_config_target("mixpanel-no-dynamic-export-limit", MIXPANEL, "HOUSE-10",
-               "accepts more than 60 dynamic exports in a project", {"EXPORTS": {"max_dynamic_exports": 1000}})
+_config_target("mixpanel-every-30-minutes", MIXPANEL,
+               "SEED-2.2 SEED-4.2 SEED-4.3 SEED-5.2 BRAZE-cohort-name BRAZE-rate-limit "
+               "BRAZE-segment-filter MIXPANEL-cohort-time-window MIXPANEL-sync-status HOUSE-4 HOUSE-7 "
+               "HOUSE-8 HOUSE-9",
+               "syncs every 30 minutes instead of 15",
+               {"EXPORTS": {"interval": "30m"}})
+_config_target("mixpanel-no-dynamic-export-limit", MIXPANEL,
+               "HOUSE-10",
+               "accepts more than 60 dynamic exports in a project",
+               {"EXPORTS": {"max_dynamic_exports": 1000}})
 
 
 
