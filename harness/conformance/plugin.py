@@ -49,7 +49,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Name each test's scenario in its JUnit properties, so the report can join it to the features."""
     for item in items:
-        template = scenario_wrapper_template_registry.get(getattr(item, "obj", None))
+        template = _scenario_template(item)
         if template is None:
             continue
         callspec = getattr(item, "callspec", None)
@@ -106,7 +106,10 @@ def conformance_targets(pytestconfig: pytest.Config,
         from harness.embedded import EmbeddedMocks
 
         embedded = EmbeddedMocks().start()
-    targets = Targets.at(braze_url or embedded.braze_url, mixpanel_url or embedded.mixpanel_url)
+        braze_target, mixpanel_target = braze_url or embedded.braze_url, mixpanel_url or embedded.mixpanel_url
+    else:
+        braze_target, mixpanel_target = braze_url, mixpanel_url
+    targets = Targets.at(braze_target, mixpanel_target)
     record_testsuite_property("Braze target", targets.braze.base_url + ("" if braze_url else " (embedded mock)"))
     record_testsuite_property("Mixpanel target",
                               targets.mixpanel.base_url + ("" if mixpanel_url else " (embedded mock)"))
@@ -158,7 +161,7 @@ def _record_failure(request: pytest.FixtureRequest, step: str, expected: str, ob
 
 def _short(entry: dict[str, Any]) -> dict[str, Any]:
     """A journal entry with long bodies cut, for the report."""
-    short = {k: entry.get(k) for k in ("at", "method", "path", "status") if k in entry}
+    short: dict[str, Any] = {k: entry.get(k) for k in ("at", "method", "path", "status") if k in entry}
     for key in ("request", "response"):
         if key in entry:
             text = json.dumps(entry[key], separators=(",", ":"))

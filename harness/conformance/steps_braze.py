@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import requests
 from pytest_bdd import parsers, step
 
 from .checks import Mismatch, expect_equal, expect_same_items, expect_true
@@ -187,6 +188,8 @@ def _(world: World, cohort: str, name: str) -> None:
 
 @step(parsers.re(r'Braze answers (?P<status>\d+) with the message "(?P<message>.*)"'))
 def _(world: World, status: str, message: str) -> None:
+    if world.reply is None:
+        raise Mismatch("Braze's answer", "a reply kept by an earlier step", "no request was sent")
     got_status, body = world.reply
     got_message = body.get("message") if isinstance(body, dict) else body
     expect_equal("Braze's answer (status, message)", (got_status, got_message), (int(status), message))
@@ -212,7 +215,7 @@ def _expect_success(world: World, what: str) -> None:
     expect_equal(f"Braze's answer to the partner call ({what})", world.reply, (201, {"message": "success"}))
 
 
-def _json(reply) -> object:
+def _json(reply: requests.Response) -> object:
     try:
         return reply.json()
     except ValueError:

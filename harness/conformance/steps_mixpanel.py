@@ -33,7 +33,7 @@ def _(world: World) -> None:
 
 @step("the Mixpanel project is connected to the Braze workspace with these identifier mappings:")
 def _(world: World, datatable: list[list[str]]) -> None:
-    world.connect(**{row["setting"]: row["value"] for row in table_rows(datatable)})
+    world.connect(None, **{row["setting"]: row["value"] for row in table_rows(datatable)})
 
 
 @step(parsers.re(r"the Mixpanel project is connected to the Braze workspace with data import key (?P<number>\d+), "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from pytest_bdd import parsers, step
 
@@ -158,7 +159,8 @@ def _seconds(value: float) -> str:
 
 
 def _count(value: object) -> int:
-    return len(value) if isinstance(value, list) else int(value)
+    """A count the record gives as a number, or as the list of what it counts."""
+    return len(value) if isinstance(value, list) else int(str(value))
 
 
 @step(parsers.re(r"the sync at (?P<offset>\S+) after creation (?P<operation>added|removed): (?P<names>.+)"))
@@ -247,7 +249,7 @@ def _(world: World, identifier: str) -> None:
                  r'(?: and the header "(?P<header>[^:"]+): (?P<value>[^"]*)")?'
                  r'(?: and the message "(?P<message>[^"]*)")?'))
 def _(world: World, times: str, status: str, header: str | None, value: str | None, message: str | None) -> None:
-    rule = {"status": int(status), "times": int(times)}
+    rule: dict[str, Any] = {"status": int(status), "times": int(times)}
     if header:
         rule["headers"] = {header: value}
     if message:
