@@ -601,6 +601,21 @@ def mixpanel_ignores_retry_after() -> None:
     setattr(partner_client, "retry_after_seconds", lambda value, now: None)
 
 
+@target("mixpanel-retry-after-replaces-backoff", MIXPANEL,
+        "BRAZE-rate-limit HOUSE-9",
+        "waits exactly the Retry-After when there is one, even when the backoff is longer")
+def mixpanel_retry_after_replaces_backoff() -> None:
+    from mocks.mixpanel.cohort_sync import partner_client
+
+    original = partner_client.BrazePartnerClient.next_wait
+
+    def next_wait(self: Any, retries_done: int, retry_after: float | None, waited: float) -> float | None:
+        wait = original(self, retries_done, retry_after, waited)
+        return retry_after if wait is not None and retry_after is not None else wait
+
+    setattr(partner_client.BrazePartnerClient, "next_wait", next_wait)
+
+
 @target("mixpanel-retries-without-backoff", MIXPANEL,
         "BRAZE-rate-limit HOUSE-9",
         "retries after 1 s every time, no doubling")
