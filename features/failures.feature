@@ -30,7 +30,20 @@ Feature: Failures - the sync survives an unreliable Braze without losing or repe
     When 15 minutes pass
     Then the last sync of the export succeeded
     And Braze answered the cohort users requests for "Pro users" with: 201, 429, 429, 201
+    And the last sync of the export waited 5, 5 seconds before its retries
     And the Braze cohort "Pro users" has exactly these members: alice, bob, dave
+
+  @HOUSE-9 @BRAZE-rate-limit
+  Scenario Outline: A Retry-After of <seconds> s: each retry waits the longer of it and the backoff
+    Given Braze answers the next 2 cohort users requests with 429 and the header "Retry-After: <seconds>"
+    When 15 minutes pass
+    Then the last sync of the export succeeded
+    And the last sync of the export waited <waits> seconds before its retries
+
+    Examples:
+      | seconds | waits |
+      | 1       | 1, 2  |
+      | 3       | 3, 3  |
 
   @HOUSE-9
   Scenario Outline: A burst of <times> answers <status> is retried, up to 5 retries per sync
@@ -39,12 +52,13 @@ Feature: Failures - the sync survives an unreliable Braze without losing or repe
     Then the last sync of the export <result>
     And the Braze cohort "Pro users" has exactly these members: <members after the sync>
     And the export's status is "active"
+    And the last sync of the export waited <waits> seconds before its retries
 
     Examples:
-      | status | times | result    | members after the sync |
-      | 500    | 3     | succeeded | alice, bob, dave       |
-      | 503    | 5     | succeeded | alice, bob, dave       |
-      | 502    | 6     | failed    | alice, bob             |
+      | status | times | result    | members after the sync | waits                  |
+      | 500    | 3     | succeeded | alice, bob, dave       | 1, 2, 4                |
+      | 503    | 5     | succeeded | alice, bob, dave       | 1, 2, 4, 8, 16         |
+      | 502    | 6     | failed    | alice, bob             | 1, 2, 4, 8, 16, gave up |
 
   @HOUSE-9
   Scenario: A sync that failed after its retries is caught up by the next sync, without loss or repetition
@@ -100,3 +114,17 @@ Feature: Failures - the sync survives an unreliable Braze without losing or repe
       | bob         | bob        | add       |
       | dave        | dave       | add       |
     And the Braze cohort "Pro users" has exactly these members: alice, bob, dave
+
+  @HOUSE-9
+  Scenario: The full sync after 3 days also removes the members who left meanwhile
+    Given the export is stopped
+    And bob's plan becomes "free"
+    When 3 days and 15 minutes pass
+    And the export is resumed
+    And 15 minutes pass
+    Then the Braze cohort "Pro users" has exactly these members: alice, dave
+    And the first sync after the export was resumed sent these changes:
+      | distinct_id | identifier | operation |
+      | alice       | alice      | add       |
+      | dave        | dave       | add       |
+      | bob         | bob        | remove    |

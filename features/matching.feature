@@ -46,6 +46,49 @@ Feature: Matching - which Braze user a Mixpanel cohort member becomes
       | identifier         | kind  | outcome |
       | mixpanel_id:mp-bob | alias | matched |
 
+  @SEED-6.1 @BRAZE-cohort-matching
+  Scenario: An alias matches only with its label: the same name under another label is another alias
+    Given Braze has these users:
+      | user | alias_label | alias_name |
+      | bob  | crm_id      | mp-bob     |
+    And Mixpanel has these profiles:
+      | distinct_id | braze_alias | plan |
+      | bob         | mp-bob      | pro  |
+    When the cohort "Pro users" is exported to Braze as a one-time export
+    Then the Braze cohort "Pro users" has no members
+    And the Braze match log of "Pro users" shows:
+      | identifier         | kind  | outcome      |
+      | mixpanel_id:mp-bob | alias | unknown_user |
+
+  @SEED-6.1 @HOUSE-6 @BRAZE-cohort-matching
+  Scenario: Aliases are sent with the label the connection names
+    Given the connection's alias_label becomes "crm_id"
+    And Braze has these users:
+      | user | alias_label | alias_name |
+      | bob  | crm_id      | mp-bob     |
+    And Mixpanel has these profiles:
+      | distinct_id | braze_alias | plan |
+      | bob         | mp-bob      | pro  |
+    When the cohort "Pro users" is exported to Braze as a one-time export
+    Then the Braze cohort "Pro users" has exactly these members: bob
+    And the Braze match log of "Pro users" shows:
+      | identifier    | kind  | outcome |
+      | crm_id:mp-bob | alias | matched |
+
+  @SEED-6.1 @BRAZE-cohort-matching
+  Scenario: External ids are matched exactly, case included
+    Given Braze has these users:
+      | user  | external_id |
+      | alice | Alice       |
+    And Mixpanel has these profiles:
+      | distinct_id | $braze_external_id | plan |
+      | alice       | alice              | pro  |
+    When the cohort "Pro users" is exported to Braze as a one-time export
+    Then the Braze cohort "Pro users" has no members
+    And the Braze match log of "Pro users" shows:
+      | identifier | kind        | outcome      |
+      | alice      | external_id | unknown_user |
+
   @SEED-6.2 @BRAZE-cohort-matching
   Scenario: An anonymous user is matched by device_id
     Given Braze has these users:
@@ -148,6 +191,21 @@ Feature: Matching - which Braze user a Mixpanel cohort member becomes
       | alice       | alice      | add       |
     And Braze never received the identifier "nora"
     And the Braze cohort "Pro users" has exactly these members: alice
+
+  @HOUSE-6 @MIXPANEL-cohort-sync-matching
+  Scenario: A profile identified in Mixpanel is never sent by its device id, whether or not Braze knows the device
+    Given Braze has these users:
+      | user  | device_id |
+      | ivy   | dev-ivy   |
+    And Mixpanel has these profiles:
+      | distinct_id | braze_device_id | plan |
+      | ivy         | dev-ivy         | pro  |
+      | jack        | dev-jack        | pro  |
+    When the cohort "Pro users" is exported to Braze as a one-time export
+    Then the last sync of the export skipped 2 member(s)
+    And Braze never received the identifier "dev-ivy"
+    And Braze never received the identifier "dev-jack"
+    And the Braze cohort "Pro users" has no members
 
   @HOUSE-6 @MIXPANEL-cohort-sync-matching
   Scenario Outline: A member is sent by its first partner id: user id, then alias, then device id (<field>)

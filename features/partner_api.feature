@@ -22,6 +22,7 @@ Feature: Partner API - the two Braze endpoints Mixpanel calls
       | a valid empty change list                     | {"partner_api_key": "PARTNER_KEY", "client_secret": "IMPORT_KEY", "cohort_id": "c1", "cohort_changes": []}                     | 201    | success                                                                                                                                          |
       | a body that is not a JSON object              | ["PARTNER_KEY", "IMPORT_KEY"]                                                                                                  | 400    | `cohort_changes` must be an array of objects each with key `user_ids` and/or `device_ids` mapping to an array of strings, or an `aliases` object |
       | a wrong partner key                           | {"partner_api_key": "nope", "client_secret": "IMPORT_KEY", "cohort_id": "c1", "cohort_changes": []}                            | 401    | Invalid Partner API key                                                                                                                          |
+      | a wrong partner key and a wrong client secret | {"partner_api_key": "nope", "client_secret": "nope", "cohort_id": "c1", "cohort_changes": []}                                  | 401    | Invalid Partner API key                                                                                                                          |
       | a wrong partner key and no cohort_id          | {"partner_api_key": "nope", "client_secret": "IMPORT_KEY", "cohort_changes": []}                                               | 401    | Invalid Partner API key                                                                                                                          |
       | a wrong client secret                         | {"partner_api_key": "PARTNER_KEY", "client_secret": "nope", "cohort_id": "c1", "cohort_changes": []}                           | 401    | Invalid client secret                                                                                                                            |
       | a wrong client secret and a numeric cohort_id | {"partner_api_key": "PARTNER_KEY", "client_secret": "nope", "cohort_id": 7, "cohort_changes": []}                              | 401    | Invalid client secret                                                                                                                            |
@@ -53,6 +54,26 @@ Feature: Partner API - the two Braze endpoints Mixpanel calls
       | 1001  | 1001     | 0          | 0       | 400    | Only 1,000 `user_ids`, `device_ids`, and `aliases` are allowed per request |
       | 1000  | 400      | 400        | 200     | 201    | success                                                                    |
       | 1001  | 400      | 400        | 201     | 400    | Only 1,000 `user_ids`, `device_ids`, and `aliases` are allowed per request |
+
+  @HOUSE-2 @BRAZE-partner-limits
+  Scenario Outline: The limit counts every change object of the request together (<adds> adds + <removes> removes)
+    When the partner adds <adds> user_ids and removes <removes> other user_ids of cohort "c1" in one request
+    Then Braze answers <status> with the message "<message>"
+
+    Examples:
+      | adds | removes | status | message                                                                    |
+      | 500  | 500     | 201    | success                                                                    |
+      | 600  | 401     | 400    | Only 1,000 `user_ids`, `device_ids`, and `aliases` are allowed per request |
+
+  @HOUSE-2 @BRAZE-partner-errors @BRAZE-partner-limits
+  Scenario Outline: The credentials are checked before the size: 1,001 identifiers with a wrong <credential>
+    When the partner adds 1001 user_ids to cohort "c1" with a wrong <credential>
+    Then Braze answers 401 with the message "<message>"
+
+    Examples:
+      | credential    | message                 |
+      | partner key   | Invalid Partner API key |
+      | client secret | Invalid client secret   |
 
   @HOUSE-3 @BRAZE-cohort-name
   Scenario: A users call for a cohort never named creates it, named after its id until it is named

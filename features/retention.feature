@@ -64,3 +64,26 @@ Feature: Retention - events sent before 1 January 2010 are removed during import
       | bob         | Purchase | 29 days ago |
     Then the Mixpanel project has stored 1 event(s)
     And the Mixpanel project counts 1 event(s) removed by retention
+
+  @HOUSE-5
+  Scenario: Events age out with the clock alone: a member whose only event left the retention window leaves the cohort
+    Given a Braze workspace with a Mixpanel data import key
+    And a Mixpanel project with a rolling retention of 30 days
+    And the Mixpanel project is connected to the Braze workspace
+    And Braze has these users:
+      | user  | external_id |
+      | alice | alice       |
+      | bob   | bob         |
+    And Mixpanel has these profiles:
+      | distinct_id | $braze_external_id |
+      | alice       | alice              |
+      | bob         | bob                |
+    And these events are imported into Mixpanel:
+      | distinct_id | event    | time        |
+      | alice       | Purchase | 29 days ago |
+      | bob         | Purchase | 1 day ago   |
+    And a Mixpanel cohort "Buyers" of users who did "Purchase" at least once
+    And the cohort "Buyers" is exported to Braze as a dynamic export
+    When 2 days pass
+    Then the Mixpanel cohort "Buyers" has exactly these members: bob
+    And the Braze cohort "Buyers" has exactly these members: bob

@@ -160,6 +160,28 @@ Feature: Sync - exporting a Mixpanel cohort to Braze, once or every 15 minutes
     Then the export has run 2 sync(s)
     And the Braze cohort "Pro users" has exactly these members: alice, bob, dave
 
+  @SEED-4.3 @MIXPANEL-sync-status
+  Scenario: A resumed export syncs at once, then keeps its 15-minute grid
+    Given the cohort "Pro users" is exported to Braze as a dynamic export
+    And the export is stopped
+    And dave's plan becomes "pro"
+    When 20 minutes pass
+    And the export is resumed
+    Then the export has run 2 sync(s)
+    And the Braze cohort "Pro users" has exactly these members: alice, bob, dave
+    And the export's next sync is 30 minutes after it was created
+    When 10 minutes pass
+    Then the export has synced at these times after its creation: 0m, 20m, 30m
+
+  @SEED-4.3 @MIXPANEL-sync-status
+  Scenario: "Run now" leaves the 15-minute grid where it was
+    Given the cohort "Pro users" is exported to Braze as a dynamic export
+    When 5 minutes pass
+    And the export is run now
+    Then the export's next sync is 15 minutes after it was created
+    When 10 minutes pass
+    Then the export has synced at these times after its creation: 0m, 5m, 15m
+
   @HOUSE-10
   Scenario: A project holds at most 60 dynamic exports
     Given 60 cohorts "Pro 1" to "Pro 60" of profiles whose "plan" is "pro", each exported to Braze as a dynamic export

@@ -34,6 +34,7 @@ def conform(braze_url: str | None, mixpanel_url: str | None, markexpr: str | Non
     _check_reachable(braze_url, mixpanel_url)
     run = ConformanceRun(report_dir, braze_url, mixpanel_url, markexpr, keyword, verbose, list(pytest_args))
     exit_code, summary = run_conformance(run)
+    _stop_on_preflight(exit_code, report_dir)
     from .report import terminal_table  # after the run: pytest must import pytest-bdd itself first
 
     click.echo(terminal_table(summary))
@@ -43,13 +44,26 @@ def conform(braze_url: str | None, mixpanel_url: str | None, markexpr: str | Non
     exit_with_verdict(exit_code == 0 and summary.ok)
 
 
+def _stop_on_preflight(exit_code: int, report_dir: Path) -> None:
+    """The preflight found calls the targets lack: its one list, exit 4 (the target is refused)."""
+    from .plugin import PREFLIGHT_EXIT, PREFLIGHT_FILE
+
+    if exit_code == PREFLIGHT_EXIT:
+        report = report_dir / PREFLIGHT_FILE
+        raise TargetRefused(report.read_text(encoding="utf-8").rstrip() if report.exists() else "preflight failed")
+
+
 def _check_reachable(braze_url: str | None, mixpanel_url: str | None) -> None:
     """A wrong URL is a user's mistake: one line, before anything runs."""
     for url, client_class in ((braze_url, BrazeClient), (mixpanel_url, MixpanelClient)):
         if url:
             try:
-                client_class(url, timeout=5).health()
+                health = client_class(url, timeout=5).health()
             except TargetUnreachable as exc:
                 raise TargetUnreachableError(f"{client_class.service} target: {exc}") from None
             except HarnessHTTPError as exc:
                 raise TargetRefused(f"{client_class.service} target: {exc}") from None
+            named = health.get("service") if isinstance(health, dict) else None
+            if named and named != client_class.service:
+                raise TargetRefused(f"{client_class.service} target: {url}/_harness/health names the service "
+                                    f"{named!r}; give a {client_class.service} target")

@@ -49,7 +49,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Name each test's scenario in its JUnit properties, so the report can join it to the features."""
     for item in items:
-        template = scenario_wrapper_template_registry.get(getattr(item, "obj", None))
+        template = _scenario_template(item)
         if template is None:
             continue
         callspec = getattr(item, "callspec", None)
@@ -59,6 +59,40 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             ("scenario_key", scenario_key(feature_file, template.line_number, example.values())),
             ("tags", " ".join(sorted(template.tags | template.feature.tags))),
         ]
+
+
+#: pytest's exit code when the preflight found missing calls (conform reports PREFLIGHT_FILE and exits 4).
+PREFLIGHT_EXIT = 6
+PREFLIGHT_FILE = "preflight.txt"
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Preflight (before any scenario): every call the selected scenarios need, probed on each
+    target given by URL (the embedded mocks offer them all); one list of what is missing, then stop."""
+    from collections import Counter
+
+    from . import preflight
+
+    features = Counter(Path(template.feature.filename).name for item in session.items
+                       if (template := _scenario_template(item)) is not None)
+    missing = {}
+    for service in (preflight.BRAZE, preflight.MIXPANEL):
+        url = session.config.getoption(f"{service}_url")
+        if url and features:
+            found = preflight.missing_calls(url, service, features)
+            if found:
+                missing[f"{service} target {url}"] = found
+    if missing:
+        text = preflight.describe(missing, features)
+        xmlpath = getattr(session.config.option, "xmlpath", None)
+        if xmlpath:
+            Path(xmlpath).with_name(PREFLIGHT_FILE).write_text(text + "\n", encoding="utf-8")
+        pytest.exit(text, returncode=PREFLIGHT_EXIT)
+
+
+def _scenario_template(item: pytest.Item) -> Any:
+    function = getattr(item, "obj", None)
+    return None if function is None else scenario_wrapper_template_registry.get(function)
 
 
 @pytest.fixture(scope="session")
@@ -72,7 +106,10 @@ def conformance_targets(pytestconfig: pytest.Config,
         from harness.embedded import EmbeddedMocks
 
         embedded = EmbeddedMocks().start()
-    targets = Targets.at(braze_url or embedded.braze_url, mixpanel_url or embedded.mixpanel_url)
+        braze_target, mixpanel_target = braze_url or embedded.braze_url, mixpanel_url or embedded.mixpanel_url
+    else:
+        braze_target, mixpanel_target = braze_url, mixpanel_url
+    targets = Targets.at(braze_target, mixpanel_target)
     record_testsuite_property("Braze target", targets.braze.base_url + ("" if braze_url else " (embedded mock)"))
     record_testsuite_property("Mixpanel target",
                               targets.mixpanel.base_url + ("" if mixpanel_url else " (embedded mock)"))
@@ -124,7 +161,7 @@ def _record_failure(request: pytest.FixtureRequest, step: str, expected: str, ob
 
 def _short(entry: dict[str, Any]) -> dict[str, Any]:
     """A journal entry with long bodies cut, for the report."""
-    short = {k: entry.get(k) for k in ("at", "method", "path", "status") if k in entry}
+    short: dict[str, Any] = {k: entry.get(k) for k in ("at", "method", "path", "status") if k in entry}
     for key in ("request", "response"):
         if key in entry:
             text = json.dumps(entry[key], separators=(",", ":"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import requests
 from pytest_bdd import parsers, step
 
 from .checks import Mismatch, expect_equal, expect_same_items, expect_true
@@ -139,6 +140,26 @@ def _(world: World, user_ids: str, device_ids: str, aliases: str, cohort: str) -
     world.reply = _partner_users(world, cohort, [change])
 
 
+@step(parsers.re(r"the partner adds (?P<adds>\d+) user_ids and removes (?P<removes>\d+) other user_ids of "
+                 r'cohort "(?P<cohort>[^"]+)" in one request'))
+def _(world: World, adds: str, removes: str, cohort: str) -> None:
+    """Two change objects in one request: the limit counts them together (HOUSE-2)."""
+    world.reply = _partner_users(world, cohort, [{"user_ids": [f"add-{i}" for i in range(int(adds))]},
+                                                 {"user_ids": [f"remove-{i}" for i in range(int(removes))],
+                                                  "should_remove": True}])
+
+
+@step(parsers.re(r'the partner adds (?P<count>\d+) user_ids to cohort "(?P<cohort>[^"]+)" with a wrong '
+                 r"(?P<which>partner key|client secret)"))
+def _(world: World, count: str, cohort: str, which: str) -> None:
+    """Credentials are checked before the size (HOUSE-2's order): the 401 wins over the 400."""
+    body = {"partner_api_key": "nope" if which == "partner key" else world.partner_api_key(),
+            "client_secret": "nope" if which == "client secret" else world.import_key()["key"],
+            "cohort_id": cohort, "cohort_changes": [{"user_ids": [f"user-{i}" for i in range(int(count))]}]}
+    reply = world.braze.send("POST", USERS_PATH, json=body)
+    world.reply = (reply.status_code, _json(reply))
+
+
 @step(parsers.re(r'the partner (?P<operation>adds|removes) user_ids "(?P<names>[^"]+)" (?:to|from) '
                  r'cohort "(?P<cohort>[^"]+)"'))
 def _(world: World, operation: str, names: str, cohort: str) -> None:
@@ -167,6 +188,8 @@ def _(world: World, cohort: str, name: str) -> None:
 
 @step(parsers.re(r'Braze answers (?P<status>\d+) with the message "(?P<message>.*)"'))
 def _(world: World, status: str, message: str) -> None:
+    if world.reply is None:
+        raise Mismatch("Braze's answer", "a reply kept by an earlier step", "no request was sent")
     got_status, body = world.reply
     got_message = body.get("message") if isinstance(body, dict) else body
     expect_equal("Braze's answer (status, message)", (got_status, got_message), (int(status), message))
@@ -192,7 +215,7 @@ def _expect_success(world: World, what: str) -> None:
     expect_equal(f"Braze's answer to the partner call ({what})", world.reply, (201, {"message": "success"}))
 
 
-def _json(reply) -> object:
+def _json(reply: requests.Response) -> object:
     try:
         return reply.json()
     except ValueError:

@@ -33,7 +33,7 @@ def _(world: World) -> None:
 
 @step("the Mixpanel project is connected to the Braze workspace with these identifier mappings:")
 def _(world: World, datatable: list[list[str]]) -> None:
-    world.connect(**{row["setting"]: row["value"] for row in table_rows(datatable)})
+    world.connect(None, **{row["setting"]: row["value"] for row in table_rows(datatable)})
 
 
 @step(parsers.re(r"the Mixpanel project is connected to the Braze workspace with data import key (?P<number>\d+), "
@@ -161,7 +161,12 @@ def _(world: World, old: str, new: str) -> None:
     world.rename_cohort(old, new)
 
 
-@step(parsers.re(r'the Mixpanel cohort "(?P<name>[^"]+)" has exactly these members: (?P<names>.+)'))
-def _(world: World, name: str, names: str) -> None:
+@step(parsers.re(r'the Mixpanel cohort "(?P<name>[^"]+)" has (?:exactly these members: (?P<names>.+)|no members)'))
+def _(world: World, name: str, names: str | None) -> None:
     members = world.mixpanel.cohort_members(world.pid, world.cohort_id(name))
-    expect_same_items(f"the members of Mixpanel cohort {name!r}", members, split_names(names))
+    expect_same_items(f"the members of Mixpanel cohort {name!r}", members, split_names(names or ""))
+
+
+@step(parsers.re(r'the connection\'s (?P<field>alias_label|alias_property|device_id_property) becomes "(?P<value>[^"]+)"'))
+def _(world: World, field: str, value: str) -> None:
+    world.mixpanel.update_connection(world.pid, world.connection_id, **{field: value})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from pytest_bdd import parsers, step
 
@@ -144,8 +145,22 @@ def _(world: World, result: str) -> None:
     expect_equal("the result of the last sync", sync["result"], "success" if result == "succeeded" else "failed")
 
 
+@step(parsers.re(r"the last sync of the export waited (?P<waits>.+) seconds? before its retries"))
+def _(world: World, waits: str) -> None:
+    """The sync record's ``retries`` (one entry per failed try, ``wait_s`` null when it gave up)
+    are the exporter's account of its backoff, measured on its own clock (HOUSE-9)."""
+    retries = _sync(world, "last").get("retries")
+    observed = [("gave up" if r.get("wait_s") is None else _seconds(r["wait_s"])) for r in retries or []]
+    expect_equal("the waits before each retry of the last sync", observed, split_names(waits))
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}"
+
+
 def _count(value: object) -> int:
-    return len(value) if isinstance(value, list) else int(value)
+    """A count the record gives as a number, or as the list of what it counts."""
+    return len(value) if isinstance(value, list) else int(str(value))
 
 
 @step(parsers.re(r"the sync at (?P<offset>\S+) after creation (?P<operation>added|removed): (?P<names>.+)"))
@@ -234,7 +249,7 @@ def _(world: World, identifier: str) -> None:
                  r'(?: and the header "(?P<header>[^:"]+): (?P<value>[^"]*)")?'
                  r'(?: and the message "(?P<message>[^"]*)")?'))
 def _(world: World, times: str, status: str, header: str | None, value: str | None, message: str | None) -> None:
-    rule = {"status": int(status), "times": int(times)}
+    rule: dict[str, Any] = {"status": int(status), "times": int(times)}
     if header:
         rule["headers"] = {header: value}
     if message:

@@ -45,6 +45,6 @@ def served_mocks() -> Iterator[dict]:
 
 @contextmanager
 def broken_target(kind: str) -> Iterator[str]:
-    """The URL of a deliberately broken mock (see broken_targets.py) running in its own process."""
-    with process_printing_first_line([sys.executable, "-m", "tests.harness.conformance.broken_targets", kind]) as url:
+    """The URL of a deliberately broken mock (see tests/conformance_targets) running in its own process."""
+    with process_printing_first_line([sys.executable, "-m", "tests.conformance_targets", kind]) as url:
         yield url

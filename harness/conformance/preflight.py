@@ -1,0 +1,151 @@
+"""Preflight: before any scenario runs, probe every call the selected scenarios need on each vendor
+target, and stop with one list of what is missing (method, path, which features need it).
+
+Without it a vendor learns which endpoints to build by trial: one missing control-plane call fails
+every scenario that uses it, each failure the same. The calls each feature makes are listed here
+(``FEATURE_CALLS``, kept in step with the steps and checked against the embedded mocks by
+tests/harness/conformance/test_preflight.py); a probe sends the call with placeholder ids and an empty
+JSON object, so it creates nothing a scenario would see.
+
+A call is *missing* when the target answers 405 or 501, or 404 with a body that is not a JSON object
+(a framework's page for an unknown path) or with the mocks' ``{"error": "no such endpoint: ..."}``.
+Any other answer (a 400 for the empty body, a 401 for missing credentials, a 404 JSON error for the
+placeholder id) shows the route exists. This is the choice written down in docs/conformance.md.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+import requests
+
+BRAZE, MIXPANEL = "braze", "mixpanel"
+PLACEHOLDER = "preflight-probe"
+MISSING_STATUSES = frozenset({405, 501})
+NO_SUCH_ENDPOINT = "no such endpoint"
+
+
+@dataclass(frozen=True, order=True)
+class Call:
+    """One HTTP call a step makes: ``{id}`` in the path stands for any id."""
+
+    service: str
+    method: str
+    path: str
+
+    def probe_path(self) -> str:
+        return self.path.replace("{id}", PLACEHOLDER)
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def _calls(service: str, *specs: str) -> frozenset[Call]:
+    return frozenset(Call(service, *spec.split(" ", 1)) for spec in specs)
+
+
+_B, _M = BRAZE, MIXPANEL
+#: Every scenario: the journals, and a Braze workspace with a data import key (Background).
+EVERY_SCENARIO = _calls(_B, "DELETE /_harness/journal", "GET /_harness/journal", "POST /_harness/workspaces",
+                        "POST /_harness/workspaces/{id}/data_import_keys", "GET /_harness/partners") | _calls(
+    _M, "DELETE /_harness/journal", "GET /_harness/journal")
+#: An export from a Mixpanel project to the Braze workspace, checked on the Braze side.
+EXPORTING = _calls(_B, "POST /users/track", "GET /_harness/workspaces/{id}/users", "GET /_harness/workspaces/{id}/cohorts",
+                   "GET /_harness/workspaces/{id}/cohorts/mixpanel/{id}/members",
+                   "POST /partners/mixpanel/cohorts", "POST /partners/mixpanel/cohorts/users") | _calls(
+    _M, "POST /_harness/projects", "POST /engage", "GET /_harness/clock", "POST /_harness/projects/{id}/cohorts",
+    "GET /_harness/projects/{id}/cohorts/{id}/members", "POST /_harness/projects/{id}/connections",
+    "POST /_harness/projects/{id}/exports", "GET /_harness/projects/{id}/exports/{id}",
+    "POST /_harness/projects/{id}/exports/{id}/stop")
+CLOCK = _calls(_B, "POST /_harness/clock") | _calls(_M, "POST /_harness/clock")
+
+FEATURE_CALLS: dict[str, frozenset[Call]] = {
+    "partner_api.feature": _calls(_B, "POST /partners/mixpanel/cohorts", "POST /partners/mixpanel/cohorts/users",
+                                  "POST /users/track", "GET /_harness/workspaces/{id}/users",
+                                  "GET /_harness/workspaces/{id}/cohorts",
+                                  "GET /_harness/workspaces/{id}/cohorts/mixpanel/{id}/members"),
+    "matching.feature": EXPORTING | _calls(_B, "POST /users/alias/new", "POST /_harness/workspaces/{id}/sdk/users",
+                                           "POST /_harness/workspaces/{id}/sdk/change_user",
+                                           "GET /_harness/workspaces/{id}/cohorts/mixpanel/{id}/match_log") | _calls(
+        _M, "PATCH /_harness/projects/{id}/connections/{id}"),
+    "sync.feature": EXPORTING | CLOCK | _calls(_M, "PATCH /_harness/projects/{id}/cohorts/{id}",
+                                               "GET /_harness/projects/{id}/exports",
+                                               "POST /_harness/projects/{id}/exports/{id}/resume",
+                                               "POST /_harness/projects/{id}/exports/{id}/run"),
+    "retention.feature": EXPORTING | _calls(_M, "POST /import", "GET /_harness/projects/{id}/stats") | CLOCK,
+    "keys_and_connection.feature": EXPORTING | CLOCK | _calls(
+        _B, "GET /_harness/workspaces/{id}/data_import_keys", "DELETE /_harness/workspaces/{id}/data_import_keys/{id}")
+    | _calls(_M, "GET /_harness/projects/{id}/connections", "PATCH /_harness/projects/{id}/connections/{id}",
+             "POST /_harness/projects/{id}/exports/{id}/resume"),
+    "segments_and_targeting.feature": EXPORTING | CLOCK | _calls(
+        _B, "POST /_harness/workspaces/{id}/segments", "GET /_harness/workspaces/{id}/segments/{id}/users",
+        "POST /_harness/workspaces/{id}/campaigns", "POST /_harness/workspaces/{id}/canvases",
+        "GET /_harness/workspaces/{id}/campaigns/{id}/audience",
+        "GET /_harness/workspaces/{id}/canvases/{id}/audience") | _calls(
+        _M, "PATCH /_harness/projects/{id}/cohorts/{id}"),
+    "data_points.feature": EXPORTING | CLOCK | _calls(_B, "GET /_harness/workspaces/{id}/data_points"),
+    "failures.feature": EXPORTING | CLOCK | _calls(_B, "POST /_harness/faults", "DELETE /_harness/faults/{id}")
+    | _calls(_M, "POST /_harness/projects/{id}/exports/{id}/resume",
+             "POST /_harness/projects/{id}/exports/{id}/stop"),
+}
+
+
+@dataclass(frozen=True)
+class MissingCall:
+    call: Call
+    features: tuple[str, ...]
+    answer: str
+
+
+def needed_calls(features: Iterable[str], service: str) -> dict[Call, list[str]]:
+    """The calls of ``service`` that the given feature files need, each with the features needing it."""
+    needed: dict[Call, list[str]] = {}
+    for feature in sorted(set(features)):
+        for call in EVERY_SCENARIO | FEATURE_CALLS.get(feature, frozenset()):
+            if call.service == service:
+                needed.setdefault(call, []).append(feature)
+    return needed
+
+
+def is_missing(status: int, body: object) -> bool:
+    if status in MISSING_STATUSES:
+        return True
+    if status != 404:
+        return False
+    if not isinstance(body, dict):
+        return True
+    return str(body.get("error", "")).startswith(NO_SUCH_ENDPOINT)
+
+
+def probe(base_url: str, call: Call, session: requests.Session, timeout: float = 5.0) -> tuple[bool, str]:
+    """``(missing, what the target answered)`` for one call."""
+    response = session.request(call.method, base_url.rstrip("/") + call.probe_path(),
+                               json={} if call.method in ("POST", "PUT", "PATCH") else None, timeout=timeout)
+    try:
+        body: object = response.json()
+    except ValueError:
+        body = None
+    return is_missing(response.status_code, body), str(response.status_code)
+
+
+def missing_calls(base_url: str, service: str, features: Iterable[str]) -> list[MissingCall]:
+    """Every call the features need that the target at ``base_url`` does not offer."""
+    found = []
+    with requests.Session() as session:
+        for call, needing in sorted(needed_calls(features, service).items()):
+            missing, answer = probe(base_url, call, session)
+            if missing:
+                found.append(MissingCall(call, tuple(needing), answer))
+    return found
+
+
+def describe(missing: dict[str, list[MissingCall]], scenarios: Mapping[str, int]) -> str:
+    """One list for the vendor: per target, each missing call and the features (with how many of
+    the selected scenarios) that need it."""
+    lines = ["preflight: the targets lack calls the selected scenarios need (no scenario was run):"]
+    for target, calls in missing.items():
+        for entry in calls:
+            needing = ", ".join(f"{f.removesuffix('.feature')} ({scenarios.get(f, 0)} scenarios)" for f in entry.features)
+            lines.append(f"  {target}: {entry.call.method} {entry.call.path} (answered {entry.answer}); "
+                         f"needed by {needing}")
+    return "\n".join(lines)
