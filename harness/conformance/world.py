@@ -94,22 +94,27 @@ class World:
         self.syncs_before_resume = 0
 
     # -- tenants ---------------------------------------------------------------------------------
-    @property
-    def ws(self) -> str:
+    def _workspace(self) -> dict[str, Any]:
+        """The scenario's Braze workspace, created on first use."""
         if self.workspace is None:
             self.workspace = self.braze.create_workspace(f"conformance-{self.run_id}")
-        return self.workspace["workspace_id"]
+        return self.workspace
+
+    def _project(self) -> dict[str, Any]:
+        """The scenario's Mixpanel project, created on first use."""
+        return self.project if self.project is not None else self.new_project()
+
+    @property
+    def ws(self) -> str:
+        return str(self._workspace()["workspace_id"])
 
     @property
     def rest_api_key(self) -> str:
-        self.ws  # noqa: B018 - creates the workspace on first use
-        return self.workspace["rest_api_key"]
+        return str(self._workspace()["rest_api_key"])
 
     @property
     def pid(self) -> Any:
-        if self.project is None:
-            self.new_project()
-        return self.project["project_id"]
+        return self._project()["project_id"]
 
     def new_project(self, retention_days: int | None = None) -> dict[str, Any]:
         self.project = self.mixpanel.create_project(f"conformance-{self.run_id}", retention_days)
@@ -193,13 +198,12 @@ class World:
     # -- Mixpanel --------------------------------------------------------------------------------
     @property
     def token(self) -> str:
-        self.pid  # noqa: B018
-        return self.project["token"]
+        return str(self._project()["token"])
 
     @property
     def service_account(self) -> dict[str, str]:
-        self.pid  # noqa: B018
-        return self.project["service_account"]
+        account: dict[str, str] = self._project()["service_account"]
+        return account
 
     def set_profiles(self, profiles: list[tuple[str, dict[str, Any]]]) -> None:
         """``$set`` each profile's properties, 2,000 profiles per /engage call."""
