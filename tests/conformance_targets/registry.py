@@ -6,6 +6,7 @@ a module's function is that process's whole world and never leaks into another t
 """
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -55,6 +56,14 @@ def target(name: str, service: str, rules: str, bug: str,
 
 def no_patch() -> None:
     """The bug is in the target's settings alone."""
+
+
+def _constant_target(name: str, service: str, rules: str, bug: str, module: str, attribute: str,
+                     value: Any) -> None:
+    """A target whose bug is one module-level constant or function of a mock set to ``value``."""
+    def patch() -> None:
+        setattr(importlib.import_module(module), attribute, value)
+    target(name, service, rules, bug)(patch)
 
 
 def _config_target(name: str, service: str, rules: str, bug: str, config: dict[str, Any]) -> None:
@@ -185,22 +194,16 @@ def braze_size_before_credentials() -> None:
     setattr(api, "_accept_partner_call", accept)
 
 
-@target("braze-limit-rejects-exactly-1000", BRAZE,
-        "BRAZE-partner-limits HOUSE-2 HOUSE-7",
-        "refuses a request of exactly 1,000 identifiers (off by one)")
-def braze_limit_rejects_exactly_1000() -> None:
-    from mocks.braze import api
-
-    setattr(api, "MAX_COHORT_IDENTIFIERS", 999)
+_constant_target("braze-limit-rejects-exactly-1000", BRAZE,
+                 "BRAZE-partner-limits HOUSE-2 HOUSE-7",
+                 "refuses a request of exactly 1,000 identifiers (off by one)",
+                 "mocks.braze.api", "MAX_COHORT_IDENTIFIERS", 999)
 
 
-@target("braze-limit-accepts-1001", BRAZE,
-        "BRAZE-partner-limits HOUSE-2",
-        "accepts 1,001 identifiers in one request")
-def braze_limit_accepts_1001() -> None:
-    from mocks.braze import api
-
-    setattr(api, "MAX_COHORT_IDENTIFIERS", 1001)
+_constant_target("braze-limit-accepts-1001", BRAZE,
+                 "BRAZE-partner-limits HOUSE-2",
+                 "accepts 1,001 identifiers in one request",
+                 "mocks.braze.api", "MAX_COHORT_IDENTIFIERS", 1001)
 
 
 @target("braze-answers-200", BRAZE,
@@ -219,13 +222,10 @@ def braze_answers_200() -> None:
     setattr(api, "json_reply", json_reply)
 
 
-@target("braze-partner-key-message", BRAZE,
-        "BRAZE-partner-errors BRAZE-partner-limits HOUSE-2",
-        "words the wrong-partner-key error differently from Braze")
-def braze_partner_key_message() -> None:
-    from mocks.braze import api
-
-    setattr(api, "INVALID_PARTNER_KEY", "Invalid partner key")
+_constant_target("braze-partner-key-message", BRAZE,
+                 "BRAZE-partner-errors BRAZE-partner-limits HOUSE-2",
+                 "words the wrong-partner-key error differently from Braze",
+                 "mocks.braze.api", "INVALID_PARTNER_KEY", "Invalid partner key")
 
 
 @target("braze-secret-before-partner-key", BRAZE,
@@ -245,13 +245,10 @@ def braze_secret_before_partner_key() -> None:
     setattr(api, "_authorize_partner", authorize)
 
 
-@target("braze-created-at-unchecked", BRAZE,
-        "BRAZE-partner-errors HOUSE-2",
-        "accepts any created_at on the name endpoint")
-def braze_created_at_unchecked() -> None:
-    from mocks.braze import api
-
-    setattr(api, "_check_created_at", lambda body: None)
+_constant_target("braze-created-at-unchecked", BRAZE,
+                 "BRAZE-partner-errors HOUSE-2",
+                 "accepts any created_at on the name endpoint",
+                 "mocks.braze.api", "_check_created_at", lambda body: None)
 
 
 @target("braze-invalidated-key-accepted", BRAZE,
@@ -397,13 +394,10 @@ def mixpanel_keeps_pre_2010_events() -> None:
     setattr(store, "retention_cutoff_ms", retention_cutoff_ms)
 
 
-@target("mixpanel-accepts-1970", MIXPANEL,
-        "MIXPANEL-import HOUSE-5",
-        "accepts event times before 1971")
-def mixpanel_accepts_1970() -> None:
-    from mocks.mixpanel import ingest
-
-    setattr(ingest, "TIME_FLOOR_MS", 0)
+_constant_target("mixpanel-accepts-1970", MIXPANEL,
+                 "MIXPANEL-import HOUSE-5",
+                 "accepts event times before 1971",
+                 "mocks.mixpanel.ingest", "TIME_FLOOR_MS", 0)
 
 
 @target("mixpanel-retention-on-arrival", MIXPANEL,
@@ -592,13 +586,10 @@ def mixpanel_failed_sync_acknowledged() -> None:
     setattr(planner.SyncPlan, "carried_by", lambda self, acknowledged: self.changes)
 
 
-@target("mixpanel-ignores-retry-after", MIXPANEL,
-        "BRAZE-rate-limit HOUSE-9",
-        "ignores Retry-After: waits its own backoff only")
-def mixpanel_ignores_retry_after() -> None:
-    from mocks.mixpanel.cohort_sync import partner_client
-
-    setattr(partner_client, "retry_after_seconds", lambda value, now: None)
+_constant_target("mixpanel-ignores-retry-after", MIXPANEL,
+                 "BRAZE-rate-limit HOUSE-9",
+                 "ignores Retry-After: waits its own backoff only",
+                 "mocks.mixpanel.cohort_sync.partner_client", "retry_after_seconds", lambda value, now: None)
 
 
 @target("mixpanel-retry-after-replaces-backoff", MIXPANEL,
@@ -642,13 +633,11 @@ def mixpanel_dropped_connection_fatal() -> None:
     setattr(partner_client.PartnerCall, "_outcome", outcome)
 
 
-@target("mixpanel-429-pauses", MIXPANEL,
-        "BRAZE-rate-limit HOUSE-9",
-        "pauses the export on 429 instead of retrying")
-def mixpanel_429_pauses() -> None:
-    from mocks.mixpanel.cohort_sync import partner_client
-
-    setattr(partner_client, "REFUSING_STATUSES", frozenset({400, 401, 403, 404, 429}))
+_constant_target("mixpanel-429-pauses", MIXPANEL,
+                 "BRAZE-rate-limit HOUSE-9",
+                 "pauses the export on 429 instead of retrying",
+                 "mocks.mixpanel.cohort_sync.partner_client", "REFUSING_STATUSES",
+                 frozenset({400, 401, 403, 404, 429}))
 
 
 @target("mixpanel-retries-4xx", MIXPANEL,
