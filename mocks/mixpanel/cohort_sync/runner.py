@@ -101,6 +101,8 @@ class CohortSync:
                 record.error = exc.message
                 _count(record, exc.report)
                 return record
+            except Exception as exc:  # resolving members evaluates profiles too
+                return _failed(record, export, exc)
         snapshot.complete(at)
         return record
 
@@ -113,6 +115,9 @@ class CohortSync:
             members = project.member_profiles(export.cohort_id, at)
         except KeyError:
             _refused(record, f"cohort {export.cohort_id} no longer exists in project {export.project_id}")
+            return None
+        except Exception as exc:
+            _failed(record, export, exc)
             return None
         if len(members) > self.settings.max_cohort_members:
             _refused(record, f"cohort {export.cohort_id} has {len(members):,} members; at most "
@@ -168,6 +173,15 @@ class CohortSync:
 def _count(record: SyncRecord, report: CallReport) -> None:
     record.requests += report.requests
     record.retries.extend(attempt.to_dict() for attempt in report.attempts)
+
+
+def _failed(record: SyncRecord, export: CohortExport, exc: Exception) -> SyncRecord:
+    """A sync that broke on this export's own data (a profile nested too deep, a window that overflows):
+    recorded as failed with the error, so the export moves to its next slot and the clock and every
+    other export go on (issue 12, class 1). The snapshot keeps only what Braze accepted."""
+    record.result = FAILED
+    record.error = f"sync of cohort {export.cohort_id} failed: {type(exc).__name__}: {exc}"
+    return record
 
 
 def _refused(record: SyncRecord, message: str) -> None:

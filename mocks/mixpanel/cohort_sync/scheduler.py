@@ -137,7 +137,12 @@ class CohortExportRegistry:
                                   interval or self.settings.interval, self._clock.now())
             self._next_export_id += 1
             self._exports[export.export_id] = export
-        return export, self._sync(export, export.created_at, "create")
+        try:
+            return export, self._sync(export, export.created_at, "create")
+        except BaseException:  # an interrupted first sync leaves no half-made export behind
+            with self._lock:
+                self._exports.pop(export.export_id, None)
+            raise
 
     def exports(self, project_id: Any) -> list[CohortExport]:
         self._projects.project(project_id)

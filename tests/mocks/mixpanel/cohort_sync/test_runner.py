@@ -62,12 +62,13 @@ def test_one_batch_in_flight_and_the_next_one_encoded_while_braze_answers():
     assert rig.braze.events == ["encode", "start", "encode", "result", "start", "encode", "result", "start", "result"]
 
 
-def test_an_unexpected_error_half_way_still_writes_what_braze_accepted_into_the_snapshot():
+def test_an_unexpected_error_half_way_is_a_failed_sync_that_keeps_what_braze_accepted_in_the_snapshot():
     rig = Rig(set())
     rig.project.membership[COHORT] = users(rig, *(f"u{i:04}" for i in range(2500)))
     rig.braze.fail_next(None, None, RuntimeError("a bug in the client"))
-    with pytest.raises(RuntimeError):
-        rig.sync()
+    record = rig.sync()
+    assert (record.result, record.error) == ("failed", "sync of cohort 7 failed: RuntimeError: a bug in the client")
+    assert record.added == 1000 and record.not_sent == 1500
     assert len(rig.snapshot.acknowledged) == 1000 and rig.snapshot.completed_at is None
 
 
