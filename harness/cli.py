@@ -473,16 +473,27 @@ def clock() -> None:
     """Read or move the clocks of running targets (Braze first, then Mixpanel, whose syncs then run)."""
 
 
-def _print_clock(targets: Targets, fired: list[dict[str, Any]] | None, as_json: bool) -> None:
+def _print_clock(targets: Targets, moved: dict[str, Any] | None, as_json: bool) -> None:
+    """Both clocks, and after a move what Mixpanel ran: its count, per-export counts and the syncs
+    its reply lists (all of them up to 20, else the first and last 10)."""
     now = {"braze": targets.braze.get_clock()["now"], "mixpanel": targets.mixpanel.get_clock()["now"]}
+    moved = moved or {}
+    fired = moved.get("fired", [])
+    count = moved.get("fired_count", len(fired))
     if as_json:
-        emit_json({"now": now, "fired": fired or []})
+        emit_json({"now": now, "fired_count": count, "fired_truncated": moved.get("fired_truncated", False),
+                   "exports": moved.get("exports", []), "fired": fired})
         return
     click.echo(f"Braze {now['braze']}  Mixpanel {now['mixpanel']}")
-    if fired is not None:
-        click.echo(f"{len(fired)} sync(s) ran")
-        for sync in fired:
-            click.echo("    " + ", ".join(f"{k}={v}" for k, v in sync.items() if not isinstance(v, (list, dict))))
+    if not moved:
+        return
+    click.echo(f"{count} sync(s) ran")
+    for export in moved.get("exports", []) if moved.get("fired_truncated") else []:
+        click.echo("  " + ", ".join(f"{k}={v}" for k, v in export.items() if v is not None))
+    if moved.get("fired_truncated"):
+        click.echo(f"  the first and last {len(fired) // 2}:")
+    for sync in fired:
+        click.echo("    " + ", ".join(f"{k}={v}" for k, v in sync.items() if not isinstance(v, (list, dict))))
 
 
 @clock.command("show")
@@ -505,7 +516,7 @@ def clock_advance(duration: str, braze_url: str, mixpanel_url: str, as_json: boo
       cohort-harness clock advance 15m
     """
     targets = connect(braze_url, mixpanel_url)
-    _print_clock(targets, targets.advance(duration), as_json)
+    _print_clock(targets, targets.advance_reply(duration), as_json)
 
 
 @clock.command("set")
@@ -520,7 +531,7 @@ def clock_set(instant: str, braze_url: str, mixpanel_url: str, as_json: bool) ->
       cohort-harness clock set 2026-01-02T09:00:00Z
     """
     targets = connect(braze_url, mixpanel_url)
-    _print_clock(targets, targets.set_clock(instant), as_json)
+    _print_clock(targets, targets.set_clock_reply(instant), as_json)
 
 
 @main.command("proxy")

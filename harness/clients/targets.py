@@ -36,14 +36,23 @@ class Targets:
         return self.mixpanel.get_clock()["now"]
 
     def advance(self, duration: str) -> list[dict[str, Any]]:
-        """Advance both clocks; returns the syncs Mixpanel ran (its ``fired`` list)."""
+        """Advance both clocks; returns the syncs Mixpanel ran (its ``fired`` list: every one up to
+        20, else the first and last 10; :meth:`advance_reply` has the counts)."""
+        return self.advance_reply(duration)["fired"]
+
+    def advance_reply(self, duration: str) -> dict[str, Any]:
+        """Advance both clocks; Mixpanel's whole reply (``now``, ``fired_count``, ``exports``, ...)."""
         self.braze.advance_clock(duration)
-        return self.mixpanel.advance_clock(duration)["fired"]
+        return self.mixpanel.advance_clock(duration)
 
     def set_clock(self, instant: str) -> list[dict[str, Any]]:
         """Set both clocks to an ISO-8601 instant; returns Mixpanel's ``fired`` list."""
+        return self.set_clock_reply(instant)["fired"]
+
+    def set_clock_reply(self, instant: str) -> dict[str, Any]:
+        """Set both clocks to an ISO-8601 instant; Mixpanel's whole reply."""
         self.braze.set_clock(instant)
-        return self.mixpanel.set_clock(instant)["fired"]
+        return self.mixpanel.set_clock(instant)
 
     def close(self) -> None:
         self.braze.close()

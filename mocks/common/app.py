@@ -253,10 +253,11 @@ def _common_control_blueprint() -> Blueprint:
         if ("advance" in body) == ("set" in body):
             raise control_error(400, "give exactly one of 'advance' (e.g. \"15m\") or 'set' (ISO-8601)")
         try:
-            fired = ctx.clock.advance(body["advance"]) if "advance" in body else ctx.clock.set(body["set"])
+            summary = (ctx.clock.advance_summarised(body["advance"]) if "advance" in body
+                       else ctx.clock.set_summarised(body["set"]))
         except ClockError as exc:
             raise control_error(400, str(exc)) from None
-        return json_reply({"now": to_iso(ctx.clock.now()), "fired": fired})
+        return json_reply({"now": to_iso(ctx.clock.now()), **summary.to_dict()})
 
     @bp.get("/journal")
     def get_journal() -> Response:

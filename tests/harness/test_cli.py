@@ -162,3 +162,27 @@ def test_a_target_refusing_a_call_is_exit_4_with_its_message(cli, recorder):
     assert result.output.splitlines()[-1] == (f"Error: POST {recorder.url}/_harness/workspaces answered 403: "
                                               "workspace quota reached")
     assert "Traceback" not in result.output
+
+
+def test_clock_advance_prints_the_count_and_per_export_counts_of_a_truncated_reply(cli, recorder):
+    row = {"export_id": 1, "scheduled_at": "2026-01-01T00:00:01Z", "result": "success"}
+    last = {**row, "scheduled_at": "2026-01-01T01:00:00Z"}
+    recorder.reply("POST", "/_harness/clock", {"now": "2026-01-01T01:00:00Z", "fired_count": 3600,
+                                               "fired_truncated": True, "first": row, "last": last,
+                                               "exports": [{"service": "mixpanel", "job": "cohort_sync",
+                                                            "project_id": 1, "export_id": 1, "count": 3600,
+                                                            "results": {"success": 3600}, "added": 0,
+                                                            "removed": 0}],
+                                               "fired": [row, last]})
+    recorder.reply("GET", "/_harness/clock", {"now": "2026-01-01T01:00:00Z", "mode": "virtual"})
+    result = cli("clock", "advance", "1h", "--braze-url", recorder.url, "--mixpanel-url", recorder.url)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1:] == [
+        "3600 sync(s) ran",
+        "  service=mixpanel, job=cohort_sync, project_id=1, export_id=1, count=3600, results={'success': 3600}, "
+        "added=0, removed=0",
+        "  the first and last 1:",
+        "    export_id=1, scheduled_at=2026-01-01T00:00:01Z, result=success",
+        "    export_id=1, scheduled_at=2026-01-01T01:00:00Z, result=success"]
+    result = cli("clock", "advance", "1h", "--json", "--braze-url", recorder.url, "--mixpanel-url", recorder.url)
+    assert '"fired_count": 3600' in result.output and '"fired_truncated": true' in result.output
