@@ -185,12 +185,22 @@ class Workspace:
     def load(self, data: dict[str, Any]) -> None:
         self.directory.load(data.get("users") or [])
         self.cohorts.load(data)
+        self._check_cohort_members()
         self.rest_api_keys = {k["key"]: RestApiKey(**k) for k in data.get("rest_api_keys") or []}
         self.data_import_keys = {k["key"]: DataImportKey(**k) for k in data.get("data_import_keys") or []}
         self.segments = {s["segment_id"]: Segment.from_dict(s) for s in data.get("segments") or []}
         self.targets = {kind: {t["target_id"]: Target.from_dict(t) for t in data.get(key) or []}
                         for kind, key in ((CAMPAIGN, "campaigns"), (CANVAS, "canvases"))}
         self.data_points = {str(k): int(v) for k, v in (data.get("data_points") or {}).items()}
+
+
+    def _check_cohort_members(self) -> None:
+        """A cohort holds users of its workspace only (a member that is not one broke its views)."""
+        for cohort in self.cohorts.cohorts.values():
+            for member in cohort.members:
+                if not isinstance(member, str) or self.directory.get(member) is None:
+                    raise ValueError(f"workspace {self.workspace_id}: cohort {cohort.partner}/{cohort.cohort_id} "
+                                     f"has member {member!r}, who is not a user of the workspace")
 
 
 class BrazeStore:

@@ -56,6 +56,29 @@ class MockContext:
         self.limiter = RateLimiter(self.clock)
 
 
+class StateRefused(ValueError):
+    """A state dump the mock will not load; nothing of it was loaded."""
+
+
+def restore_state(ctx: MockContext, body: Any) -> None:
+    """Load a dump of ``GET /_harness/state`` into ``ctx``: the one path of ``PUT /_harness/state``
+    and of ``serve --state-file`` at startup, which calls it in-process (a state file may be far over
+    the HTTP body cap). The store loads all or nothing; every malformed field is a refusal."""
+    if not isinstance(body, dict):
+        raise StateRefused("the state must be a JSON object (a dump from GET /_harness/state)")
+    if body.get("service") not in (None, ctx.service):
+        raise StateRefused(f"state belongs to service {body.get('service')!r}, not {ctx.service!r}")
+    store = body.get("store")
+    if not isinstance(store, dict):
+        raise StateRefused("'store' must be a JSON object (a dump from GET /_harness/state)")
+    try:
+        ctx.store.load(store)
+        if isinstance(body.get("clock"), dict):
+            ctx.clock.load(body["clock"])
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise StateRefused(f"invalid state: {exc}") from None
+
+
 def mock_context() -> MockContext:
     return current_app.extensions["harness"]
 
@@ -226,19 +249,10 @@ def _common_control_blueprint() -> Blueprint:
 
     @bp.put("/state")
     def load_state() -> Response:
-        ctx = mock_context()
-        body = request_object()
-        if body.get("service") not in (None, ctx.service):
-            raise control_error(400, f"state belongs to service {body.get('service')!r}, not {ctx.service!r}")
-        store = body.get("store")
-        if not isinstance(store, dict):
-            raise control_error(400, "'store' must be a JSON object (a dump from GET /_harness/state)")
         try:
-            ctx.store.load(store)
-            if isinstance(body.get("clock"), dict):
-                ctx.clock.load(body["clock"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise control_error(400, f"invalid state: {exc}") from None
+            restore_state(mock_context(), request_object())
+        except StateRefused as exc:
+            raise control_error(400, str(exc)) from None
         return json_reply({"status": "loaded"})
 
     @bp.get("/clock")

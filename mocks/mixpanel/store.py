@@ -448,27 +448,40 @@ class MixpanelStore:
         return max(self.projects, default=0) + 1
 
     def load(self, data: dict[str, Any]) -> None:
-        """Replace all state with a dump of :meth:`to_dict` (components included)."""
+        """Replace all state with a dump of :meth:`to_dict` (components included). All or nothing: a
+        dump refused anywhere (a project, a component) puts the previous state back before the
+        error goes on, so a refused load never wipes the projects (issue 12, class 2)."""
         with self.lock:
-            self._init_state()
-            for item in data.get("projects", []):
-                project = Project(int(item["project_id"]), item["name"], item["token"], item["api_secret"],
-                                  dict(item["service_account"]), item.get("retention_days"),
-                                  parse_instant(item["created_at"]), self._new_cohort_id)
-                try:
-                    project.load_data(item)
-                except DefinitionError as exc:  # a dump is refused as invalid data, like any other ValueError
-                    raise ValueError(f"project {project.project_id}: {exc.message}") from None
-                self.projects[project.project_id] = project
-            self._project_ids = itertools.count(max(int(data.get("next_project_id", 1)), self._peek_project_id()))
-            cohort_ids = [c for p in self.projects.values() for c in p.cohorts]
-            self._next_cohort_id = max(int(data.get("next_cohort_id", 1)), max(cohort_ids, default=0) + 1)
-            components = data.get("components", {})
-            for name, component in self._components.items():
-                if name in components:
-                    component.load(components[name])
-                else:
-                    component.reset()
+            previous = self.to_dict()
+            try:
+                self._replace(data)
+            except BaseException:
+                self._replace(previous)
+                raise
+
+    def _replace(self, data: dict[str, Any]) -> None:
+        for name, kind in (("projects", list), ("components", dict)):
+            if not isinstance(data.get(name, kind()), kind):
+                raise TypeError(f"'{name}' must be a JSON {'array' if kind is list else 'object'}")
+        self._init_state()
+        for item in data.get("projects", []):
+            project = Project(int(item["project_id"]), item["name"], item["token"], item["api_secret"],
+                              dict(item["service_account"]), item.get("retention_days"),
+                              parse_instant(item["created_at"]), self._new_cohort_id)
+            try:
+                project.load_data(item)
+            except DefinitionError as exc:  # a dump is refused as invalid data, like any other ValueError
+                raise ValueError(f"project {project.project_id}: {exc.message}") from None
+            self.projects[project.project_id] = project
+        self._project_ids = itertools.count(max(int(data.get("next_project_id", 1)), self._peek_project_id()))
+        cohort_ids = [c for p in self.projects.values() for c in p.cohorts]
+        self._next_cohort_id = max(int(data.get("next_cohort_id", 1)), max(cohort_ids, default=0) + 1)
+        components = data.get("components", {})
+        for name, component in self._components.items():
+            if name in components:
+                component.load(components[name])
+            else:
+                component.reset()
 
 
 __all__ = ["CohortNotFound", "DefinitionError", "IngestReport", "MixpanelStore", "Project", "ProjectNotFound"]
