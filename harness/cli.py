@@ -14,7 +14,7 @@ import sys
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import click
 
@@ -25,9 +25,13 @@ from harness.params import Duration, Instant, OutputFile, TargetURL
 from harness.worlds import (FlowRun, Reporter, WorldFileError, diff_checkpoints, expectation_from, expected_outcome,
                             generate_world, resolve_world, world_problems)
 from harness.worlds.files import bundled_worlds, dumps_world, strict_loads, write_world
+from mocks.common.app import StateRefused
 from mocks.common.clock import ClockError, parse_instant
 from mocks.common.server import PortInUseError
 from mocks.common.ui import UI_PREFIX
+
+if TYPE_CHECKING:
+    from harness.embedded import EmbeddedMocks
 
 DEFAULT_BRAZE_PORT = 8710
 DEFAULT_MIXPANEL_PORT = 8720
@@ -396,7 +400,7 @@ def serve(braze_port: int, mixpanel_port: int, clock_mode: str, start: str | Non
     try:
         targets = mocks.targets()
         if saved and state_file:
-            _restore(targets, saved, state_file)
+            _restore(mocks, saved, state_file)
             ready = saved["ready"]
         else:
             ready = _ready_workspace(targets)
@@ -408,9 +412,9 @@ def serve(braze_port: int, mixpanel_port: int, clock_mode: str, start: str | Non
         while not stop.wait(0.2):
             pass
         if state_file:
-            state = {"braze": targets.braze.get_state(), "mixpanel": targets.mixpanel.get_state(), "ready": ready}
+            state, _ = mocks.dump()
             with writing(state_file):
-                Path(state_file).write_text(json.dumps(state), encoding="utf-8")
+                write_atomically(Path(state_file), json.dumps({**state, "ready": ready}))
         targets.close()
     finally:
         mocks.stop()
@@ -432,14 +436,24 @@ def _read_state_file(state_file: str | None) -> dict[str, Any] | None:
     return saved
 
 
-def _restore(targets: Targets, saved: dict[str, Any], state_file: str) -> None:
-    """A state the mocks refuse is the file's fault (edited, or from another version): exit 2, not 4."""
+def _restore(mocks: "EmbeddedMocks", saved: dict[str, Any], state_file: str) -> None:
+    """Loaded in-process, past the HTTP body cap. A state the mocks refuse is the file's fault
+    (edited, or from another version): exit 2, not 4."""
     try:
-        targets.braze.put_state(saved["braze"])
-        targets.mixpanel.put_state(saved["mixpanel"])
-    except HarnessHTTPError as exc:
-        raise InputError(f"{state_file}: the mocks refuse this state ({exc.url} answered {exc.status}: "
-                         f"{exc.message})") from None
+        mocks.restore(saved)
+    except StateRefused as exc:
+        raise InputError(f"{state_file}: the mocks refuse this state ({exc})") from None
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write through a temporary file in the same folder and rename it over ``path``: a crash or a
+    full disk mid-write leaves the previous file whole, never half of the new one."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _ready_workspace(targets: Targets) -> dict[str, Any]:

@@ -6,15 +6,19 @@ HTTP through :mod:`harness.clients`, exactly as they would talk to a vendor's se
 from __future__ import annotations
 
 import threading
+from contextlib import ExitStack
 from datetime import datetime
 from typing import Any
 
 from mocks.common import Clock, ServerThread
+from mocks.common.app import MockContext, restore_state
 
 from .clients import Targets
 
 #: Real and scaled clocks move on their own: this often the Mixpanel side looks for due syncs.
 TICK_SECONDS = 1.0
+#: How long a save at shutdown waits for a running clock advance (its sync batches) to finish.
+SETTLE_SECONDS = 30.0
 
 
 class EmbeddedMocks:
@@ -61,6 +65,27 @@ class EmbeddedMocks:
     def targets(self, timeout: float = 60.0) -> Targets:
         """HTTP clients of the two running mocks."""
         return Targets.at(self.braze_url, self.mixpanel_url, timeout)
+
+    def restore(self, saved: dict[str, Any]) -> None:
+        """Load ``{"braze": dump, "mixpanel": dump}`` in this process: a state file may be far over the
+        64 MB HTTP body cap of ``PUT /_harness/state``, and parsing it once is enough. Raises
+        :class:`~mocks.common.app.StateRefused` (Braze is loaded first; each load is all or nothing)."""
+        for context, name in zip(self._contexts(), ("braze", "mixpanel")):
+            restore_state(context, saved[name])
+
+    def dump(self, settle_s: float = SETTLE_SECONDS) -> tuple[dict[str, Any], bool]:
+        """Both states as ``GET /_harness/state`` gives them, taken once a running advance has finished
+        (waiting at most ``settle_s``) and with no new one started meanwhile; the flag says whether
+        it settled in time (if not, the dump is taken anyway: a bounded shutdown)."""
+        with ExitStack() as stack:
+            settled = all([stack.enter_context(clock.held(settle_s))
+                           for clock in (self.mixpanel_clock, self.braze_clock)])
+            state = {name: {"service": ctx.service, "clock": ctx.clock.to_dict(), "store": ctx.store.to_dict()}
+                     for ctx, name in zip(self._contexts(), ("braze", "mixpanel"))}
+        return state, settled
+
+    def _contexts(self) -> tuple[MockContext, MockContext]:
+        return self._apps[0].extensions["harness"], self._apps[1].extensions["harness"]
 
     def stop(self) -> None:
         self._ticking.set()

@@ -11,8 +11,9 @@ import re
 import threading
 import time
 from collections import deque
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -218,6 +219,18 @@ class Clock:
             self._virtual_now = instant
         else:
             self._offset += instant - self.now()
+
+    @contextmanager
+    def held(self, timeout: float) -> Iterator[bool]:
+        """Wait up to ``timeout`` s for a running advance (and its syncs) to finish and keep the next
+        one from starting inside; yields whether the wait succeeded. ``serve`` saves its state here,
+        so a Ctrl-C during a sync batch does not save a snapshot that misses what Braze was sent."""
+        acquired = self._advance_lock.acquire(timeout=timeout)
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                self._advance_lock.release()
 
     # -- state ---------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
