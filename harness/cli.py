@@ -411,11 +411,11 @@ def serve(braze_port: int, mixpanel_port: int, clock_mode: str, start: str | Non
         _print_serve_summary(summary, as_json)
         while not stop.wait(0.2):
             pass
+        targets.close()
         if state_file:
-            state, _ = mocks.dump()
+            state, _ = mocks.dump(then_stop=True)
             with writing(state_file):
                 write_atomically(Path(state_file), json.dumps({**state, "ready": ready}))
-        targets.close()
     finally:
         mocks.stop()
         for sig, handler in previous.items():

@@ -73,15 +73,21 @@ class EmbeddedMocks:
         for context, name in zip(self._contexts(), ("braze", "mixpanel")):
             restore_state(context, saved[name])
 
-    def dump(self, settle_s: float = SETTLE_SECONDS) -> tuple[dict[str, Any], bool]:
-        """Both states as ``GET /_harness/state`` gives them, taken once a running advance has finished
-        (waiting at most ``settle_s``) and with no new one started meanwhile; the flag says whether
-        it settled in time (if not, the dump is taken anyway: a bounded shutdown)."""
+    def dump(self, settle_s: float = SETTLE_SECONDS, then_stop: bool = False) -> tuple[dict[str, Any], bool]:
+        """Both states as ``GET /_harness/state`` gives them, taken once a running advance and every
+        sync in flight have finished (waiting at most ``settle_s`` for each) and with no new one
+        started meanwhile; the flag says whether all settled in time (if not, the dump is taken
+        anyway: a bounded shutdown). ``then_stop`` stops the servers before anything is let go, so
+        no sync runs between the dump and the end (it would be sent again after a restart)."""
+        registry = self._apps[1].extensions["cohort_sync"]
         with ExitStack() as stack:
-            settled = all([stack.enter_context(clock.held(settle_s))
-                           for clock in (self.mixpanel_clock, self.braze_clock)])
+            settled = all([stack.enter_context(self.mixpanel_clock.held(settle_s)),
+                           stack.enter_context(self.braze_clock.held(settle_s)),
+                           stack.enter_context(registry.held(settle_s))])
             state = {name: {"service": ctx.service, "clock": ctx.clock.to_dict(), "store": ctx.store.to_dict()}
                      for ctx, name in zip(self._contexts(), ("braze", "mixpanel"))}
+            if then_stop:
+                self._stop_servers()
         return state, settled
 
     def _contexts(self) -> tuple[MockContext, MockContext]:
@@ -91,6 +97,9 @@ class EmbeddedMocks:
         self._ticking.set()
         if self._ticker is not None:
             self._ticker.join(timeout=2)
+        self._stop_servers()
+
+    def _stop_servers(self) -> None:
         for server in (self.mixpanel, self.braze):
             if server is not None:
                 server.stop()

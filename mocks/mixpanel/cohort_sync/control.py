@@ -51,6 +51,7 @@ def install_cohort_sync(app: Flask, store: ComponentHost, clock: Clock,
     registry = CohortExportRegistry(store, clock, settings or SyncSettings())
     store.attach(COMPONENT, registry)
     clock.add_scheduler(registry)
+    app.extensions["cohort_sync"] = registry
     app.register_blueprint(cohort_sync_blueprint(registry, store))
     return registry
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Callable, Iterator, Protocol, Sequence
 
 from mocks.common.clock import Clock
 
@@ -210,6 +211,23 @@ class CohortExportRegistry:
                           "export_id": export.export_id, "cohort_id": export.cohort_id,
                           "connection_id": export.connection_id, **record.summary()})
         return fired
+
+    @contextmanager
+    def held(self, timeout: float) -> Iterator[bool]:
+        """Wait (``timeout`` s in all) for the syncs in flight on every connection and keep new ones
+        from starting inside; yields whether every connection settled in time. A save at shutdown
+        taken here has each snapshot match what Braze was sent, so a restart sends nothing twice."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            locks = [self._connection_lock(cid) for cid in self._connections]
+        with ExitStack() as stack:
+            settled = True
+            for lock in locks:
+                if lock.acquire(timeout=max(deadline - time.monotonic(), 0)):
+                    stack.callback(lock.release)
+                else:
+                    settled = False
+            yield settled
 
     # -- internals ---------------------------------------------------------------------------------------
     def _sync(self, export: CohortExport, at: datetime, trigger: str) -> SyncRecord:
