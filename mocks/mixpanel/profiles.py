@@ -5,6 +5,7 @@ something away (``$unset``, ``$remove``, ``$delete``) never create a profile; th
 """
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -143,11 +144,15 @@ def _set_once(profile: dict[str, Any], value: dict[str, Any]) -> None:
 
 
 def _add(profile: dict[str, Any], value: dict[str, Any]) -> None:
-    """A missing property counts as 0; a property that is not a number is left alone."""
+    """A missing property counts as 0; a property that is not a number is left alone, and so is one
+    whose sum would overflow a double (``Infinity`` is not JSON: it broke every later state dump
+    and reply that held the profile)."""
     for key, amount in value.items():
         current = profile.get(key, 0)
         if _is_number(current):
-            profile[sys.intern(key)] = current + amount
+            total = current + amount
+            if not isinstance(total, float) or math.isfinite(total):
+                profile[sys.intern(key)] = total
 
 
 def _append(profile: dict[str, Any], value: dict[str, Any]) -> None:

@@ -51,3 +51,18 @@ def test_braze_refuses_a_cohort_member_that_is_not_a_user(braze):
     assert reply.json == {"error": f"invalid state: workspace {ws}: cohort mixpanel/7 has member 'ghost', "
                                    f"who is not a user of the workspace"}
     assert braze.get(f"/_harness/workspaces/{ws}").status_code == 200
+
+
+def test_an_add_that_would_overflow_leaves_the_property_and_the_state_stays_json(mixpanel):
+    import json
+    proj = mixpanel.post("/_harness/projects", json={"name": "p"}).json
+    update = {"$token": proj["token"], "$distinct_id": "a", "$add": {"n": 1.7e308}}
+    for _ in range(2):
+        reply = mixpanel.post("/engage", data={"verbose": "1", "data": json.dumps(update)})
+        assert reply.json == {"error": None, "status": 1}
+    state = json.loads(mixpanel.get("/_harness/state").data, parse_constant=_refuse)
+    assert state["store"]["projects"][0]["profiles"] == {"a": {"n": 1.7e308}}
+
+
+def _refuse(constant):
+    raise ValueError(f"{constant} is not JSON")
