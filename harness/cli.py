@@ -559,9 +559,10 @@ def proxy(port: int, braze_url: str, mixpanel_url: str, as_json: bool) -> None:
 
 # -- commands of other parts of the harness register here ------------------------------------------
 # e.g. main.add_command(conform) from harness.conformance, main.add_command(bench).
-from harness.conformance.cli import conform  # noqa: E402 - registered after the group is defined
+from harness.conformance.cli import conform, steps  # noqa: E402 - registered after the group is defined
 
 main.add_command(conform)
+main.add_command(steps)
 
 from harness.bench.cli import bench  # noqa: E402
 

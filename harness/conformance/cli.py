@@ -78,3 +78,21 @@ def _check_reachable(braze_url: str | None, mixpanel_url: str | None) -> None:
             if named and named != client_class.service:
                 raise TargetRefused(f"{client_class.service} target: {url}/_harness/health names the service "
                                     f"{named!r}; give a {client_class.service} target")
+
+
+@click.command("steps")
+@click.option("--features", "features", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Take the examples from these feature files or directories (default: the shipped features).")
+def steps(features: tuple[Path, ...]) -> None:
+    """List every step pattern the conformance suite understands, with a step that uses it and where.
+
+    \b
+    Examples:
+      cohort-harness steps
+      cohort-harness steps | grep -i cohort
+    """
+    from .catalogue import catalogue  # imports pytest-bdd: only this command pays for it
+
+    for entry in catalogue(list(features) or None):
+        click.echo(entry.pattern)
+        click.echo(f"    e.g. {entry.example}  ({entry.used_in})" if entry.example else "    (no feature uses it yet)")
