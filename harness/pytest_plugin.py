@@ -7,12 +7,13 @@ so none clashes with the fixtures of the repository's own ``tests/`` conftests.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import pytest
 
-from harness.testing import (BrazeWorkspace, CohortClock, CohortMocks, MixpanelProject, WorldResult, cohort_mocks
-                             as _cohort_mocks)
+if TYPE_CHECKING:  # every pytest run of an environment holding the harness loads this plugin: the
+    # mocks (Flask and all) are imported only when a test asks for a fixture
+    from harness.testing import BrazeWorkspace, CohortClock, CohortMocks, MixpanelProject, WorldResult
 
 START_MARKER = "cohort_start"
 
@@ -25,7 +26,9 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def cohort_mocks() -> Iterator[CohortMocks]:
     """Both mocks embedded on free ports for the whole session: ``.braze.url``, ``.mixpanel.url``."""
-    with _cohort_mocks() as mocks:
+    from harness.testing import cohort_mocks as running_mocks
+
+    with running_mocks() as mocks:
         yield mocks
 
 

@@ -69,3 +69,19 @@ def test_start_now_is_an_instant_for_the_cli() -> None:
 
     value = Instant().convert("now", None, None)
     assert abs((datetime.fromisoformat(value.replace("Z", "+00:00")) - datetime.now(timezone.utc)).total_seconds()) < 5
+
+
+def test_no_conftest_of_the_suite_defines_a_fixture_of_the_plugin() -> None:
+    import ast
+    from pathlib import Path
+
+    import harness.pytest_plugin as plugin
+
+    ours = {name for name, value in vars(plugin).items() if hasattr(value, "_fixture_function_marker")
+            or type(value).__name__ == "FixtureFunctionDefinition"}
+    assert ours == {"cohort_mocks", "cohort_clock", "braze_workspace", "mixpanel_project", "cohort_world"}
+    tests = Path(__file__).resolve().parents[1]
+    defined = {node.name for conftest in tests.rglob("conftest.py")
+               for node in ast.walk(ast.parse(conftest.read_text(encoding="utf-8")))
+               if isinstance(node, ast.FunctionDef)}
+    assert not ours & defined
