@@ -378,7 +378,7 @@ def list_worlds(as_json: bool) -> None:
               help="0 picks a free port.")
 @click.option("--clock", "clock_mode", type=click.Choice(["virtual", "real"]), default="virtual", show_default=True,
               help="virtual: time moves only through `cohort-harness clock`; real: wall time, syncs every 15 real minutes.")
-@click.option("--start", type=Instant(), help="Start instant of a virtual clock (ISO-8601; default 2026-01-01T00:00:00Z).")
+@click.option("--start", type=Instant(), help="Start instant of a virtual clock (ISO-8601 or `now`; default 2026-01-01T00:00:00Z).")
 @click.option("--state-file", type=OutputFile(), help="Restore state from it on start; save on exit.")
 @json_option
 def serve(braze_port: int, mixpanel_port: int, clock_mode: str, start: str | None, state_file: str | None,
@@ -584,9 +584,10 @@ def proxy(port: int, braze_url: str, mixpanel_url: str, as_json: bool) -> None:
 
 # -- commands of other parts of the harness register here ------------------------------------------
 # e.g. main.add_command(conform) from harness.conformance, main.add_command(bench).
-from harness.conformance.cli import conform  # noqa: E402 - registered after the group is defined
+from harness.conformance.cli import conform, steps  # noqa: E402 - registered after the group is defined
 
 main.add_command(conform)
+main.add_command(steps)
 
 from harness.bench.cli import bench  # noqa: E402
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,13 +44,16 @@ def url_problem(text: str) -> str | None:
 
 
 class Instant(click.ParamType):
-    """An ISO-8601 instant in the harness's range, returned in the clocks' own form (UTC, ``Z``)."""
+    """An ISO-8601 instant in the harness's range, or ``now`` (the wall clock, so apps that stamp
+    events with ``time.time()`` are accepted), returned in the clocks' own form (UTC, ``Z``)."""
 
     name = "INSTANT"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         if isinstance(value, datetime):
             return to_iso(value)
+        if str(value).strip().lower() == "now":
+            return to_iso(datetime.now(timezone.utc).replace(microsecond=0))
         try:
             return to_iso(checked_instant(str(value)))
         except ClockError as exc:

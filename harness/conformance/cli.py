@@ -20,19 +20,30 @@ from .report_files import REPORT_FILES
 @click.option("--report-dir", type=WritableDir(), default=Path("conformance-report"),
               show_default=True, help="Where junit.xml, cucumber.json, summary.md and summary.html go.")
 @click.option("-v", "--verbose", is_flag=True, help="Show pytest's per-scenario output and tracebacks.")
+@click.option("--features", "features", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Your own .feature file or a directory of them (repeatable); run with the shipped steps "
+                   "instead of the shipped features.")
+@click.option("--with-shipped", is_flag=True, help="With --features: run the shipped features too.")
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 def conform(braze_url: str | None, mixpanel_url: str | None, markexpr: str | None, keyword: str | None,
-            report_dir: Path, verbose: bool, pytest_args: tuple[str, ...]) -> None:
+            report_dir: Path, verbose: bool, features: tuple[Path, ...], with_shipped: bool,
+            pytest_args: tuple[str, ...]) -> None:
     """Run the Gherkin conformance suite and write a report; exit 0 only if every selected scenario passed.
 
     Without URLs both mocks run embedded. Give --braze-url to judge a Braze-compatible receiver, or
     --mixpanel-url to judge a Mixpanel-compatible exporter (each must offer the /_harness control
     plane its scenarios use). Anything after -- goes to pytest unchanged.
+
+    \b
+    Examples:
+      cohort-harness conform --features qa/checkout.feature            # your scenarios, shipped steps
+      cohort-harness conform --features qa/ --with-shipped -m smoke
     """
     from .runner import ConformanceRun, run_conformance  # imports pytest: only this command pays for it
 
     _check_reachable(braze_url, mixpanel_url)
-    run = ConformanceRun(report_dir, braze_url, mixpanel_url, markexpr, keyword, verbose, list(pytest_args))
+    run = ConformanceRun(report_dir, braze_url, mixpanel_url, markexpr, keyword, verbose, list(pytest_args),
+                         list(features), with_shipped)
     exit_code, summary = run_conformance(run)
     _stop_on_preflight(exit_code, report_dir)
     from .report import terminal_table  # after the run: pytest must import pytest-bdd itself first
@@ -67,3 +78,21 @@ def _check_reachable(braze_url: str | None, mixpanel_url: str | None) -> None:
             if named and named != client_class.service:
                 raise TargetRefused(f"{client_class.service} target: {url}/_harness/health names the service "
                                     f"{named!r}; give a {client_class.service} target")
+
+
+@click.command("steps")
+@click.option("--features", "features", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Take the examples from these feature files or directories (default: the shipped features).")
+def steps(features: tuple[Path, ...]) -> None:
+    """List every step pattern the conformance suite understands, with a step that uses it and where.
+
+    \b
+    Examples:
+      cohort-harness steps
+      cohort-harness steps | grep -i cohort
+    """
+    from .catalogue import catalogue  # imports pytest-bdd: only this command pays for it
+
+    for entry in catalogue(list(features) or None):
+        click.echo(entry.pattern)
+        click.echo(f"    e.g. {entry.example}  ({entry.used_in})" if entry.example else "    (no feature uses it yet)")

@@ -19,7 +19,7 @@ from harness.clients import Targets
 
 from .checks import describe
 from .report import scenario_key
-from .rules import all_tags, collect_scenarios
+from .rules import all_tags, collect_scenarios, selected_feature_files
 from .world import World
 
 pytest_plugins = ["harness.conformance.steps_braze", "harness.conformance.steps_mixpanel",
@@ -42,7 +42,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    for tag in sorted(all_tags(collect_scenarios())):
+    # the tags of the features this run selected (a user's own included): none warns "unknown mark"
+    for tag in sorted(all_tags(collect_scenarios(files=selected_feature_files()))):
         config.addinivalue_line("markers", f"{tag}: conformance scenarios tagged @{tag}")
 
 

@@ -108,6 +108,11 @@ class Summary:
         return bool(selected) and all(s.status == PASSED for s in selected)
 
     @property
+    def unruled(self) -> list[ScenarioResult]:
+        """Scenarios citing no rule (a QA engineer's own, ``conform --features``): no rule row shows them."""
+        return [s for s in self.scenarios if not s.rules]
+
+    @property
     def failures(self) -> list[ScenarioResult]:
         return [s for s in self.scenarios if s.status in (FAILED, UNDEFINED)]
 
@@ -269,6 +274,9 @@ def render_markdown(summary: Summary) -> str:
     for row in summary.rows:
         scenarios = "<br>".join(f"{_md(s.name)} ({s.location}): **{s.status}**" for s in row.scenarios) or "-"
         out.append(f"| {row.rule} | {_md(row.title)} | {row.status} ({_rule_counts(row)}) | {scenarios} |")
+    if summary.unruled:
+        out += ["", "## Scenarios citing no rule", ""] + [
+            f"- {_md(s.name)} ({s.location}): **{s.status}**" for s in summary.unruled]
     if summary.failures:
         out += ["", "## Failures"]
     for failure in summary.failures:
@@ -331,6 +339,10 @@ def render_html(summary: Summary) -> str:
         out.append(f"<tr class='{e(row.status)}'><td>{e(row.rule)}</td><td>{e(row.title)}</td>"
                    f"<td>{e(row.status)}<br><small>{e(_rule_counts(row))}</small></td><td>{scenarios}</td></tr>")
     out.append("</table>")
+    if summary.unruled:
+        out += ["<h2>Scenarios citing no rule</h2><ul>"] + [
+            f"<li><span class='{e(s.status)}'>{e(s.status)}</span> {e(s.name)} <small>({e(s.location)})</small></li>"
+            for s in summary.unruled] + ["</ul>"]
     if summary.failures:
         out.append("<h2>Failures</h2>")
     for failure in summary.failures:

@@ -6,6 +6,8 @@ with their text so the report and the coverage table can show every one of them,
 """
 from __future__ import annotations
 
+import os
+
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -94,12 +96,33 @@ def features_dir() -> Path:
     return Path(str(resources.files("harness.features")))
 
 
-def collect_scenarios(directory: Path | None = None) -> list[ScenarioSpec]:
-    """Every scenario of every feature file, outlines expanded, in file order."""
-    directory = directory or features_dir()
+#: ``conform --features`` hands the selected feature files to the suite module (imported by pytest, so
+#: it cannot take arguments) through this variable: paths joined with ``os.pathsep``.
+FEATURES_ENV = "COHORT_HARNESS_FEATURES"
+
+
+def feature_files(paths: Iterable[Path]) -> list[Path]:
+    """Each path, a directory standing for the ``*.feature`` files in it, in order, without repeats."""
+    found: list[Path] = []
+    for path in paths:
+        for file in (sorted(path.glob("*.feature")) if path.is_dir() else [path]):
+            if file.resolve() not in [f.resolve() for f in found]:
+                found.append(file)
+    return found
+
+
+def selected_feature_files() -> list[Path]:
+    """The feature files of this run: those of :data:`FEATURES_ENV`, or else the shipped ones."""
+    chosen = os.environ.get(FEATURES_ENV)
+    return feature_files(Path(p) for p in chosen.split(os.pathsep)) if chosen else feature_files([features_dir()])
+
+
+def collect_scenarios(directory: Path | None = None, files: list[Path] | None = None) -> list[ScenarioSpec]:
+    """Every scenario of every feature file (of ``directory``, or ``files``, or the shipped ones),
+    outlines expanded, in file order."""
     specs: list[ScenarioSpec] = []
-    for path in sorted(directory.glob("*.feature")):
-        feature = FeatureParser(str(directory), path.name).parse()
+    for path in files if files is not None else feature_files([directory or features_dir()]):
+        feature = FeatureParser(str(path.parent), path.name).parse()
         for template in feature.scenarios.values():
             tags = frozenset(template.tags | feature.tags)
             contexts = [ctx for examples in template.examples for ctx in examples.as_contexts()]

@@ -6,6 +6,8 @@ and whatever pytest.ini or conftest.py the current directory holds.
 """
 from __future__ import annotations
 
+import os
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -36,6 +38,14 @@ class ConformanceRun:
     keyword: str | None = None
     verbose: bool = False
     extra_args: list[str] = field(default_factory=list)
+    #: the user's feature files or directories (``--features``); empty: the shipped features
+    features: list[Path] = field(default_factory=list)
+    with_shipped: bool = False
+
+    def feature_files(self) -> list[Path]:
+        from .rules import feature_files, features_dir
+
+        return feature_files(([features_dir()] if self.with_shipped or not self.features else []) + self.features)
 
     def pytest_args(self, config_file: Path) -> list[str]:
         # only the plugins the suite needs: whatever else is installed (faker's, xdist, ...) stays out
@@ -57,10 +67,22 @@ def run_conformance(run: ConformanceRun) -> tuple[int, "Summary"]:
     for stale in (JUNIT_FILE, CUCUMBER_FILE):
         (run.report_dir / stale).unlink(missing_ok=True)
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="conform-") as tmp:
-        config_file = Path(tmp) / "pytest.ini"
-        config_file.write_text("[pytest]\naddopts =\njunit_family = xunit2\n", encoding="utf-8")
-        exit_code = int(pytest.main(run.pytest_args(config_file)))
+    files = run.feature_files()
+    from .rules import FEATURES_ENV
+
+    _forget_suite_module()
+    previous = os.environ.get(FEATURES_ENV)
+    os.environ[FEATURES_ENV] = os.pathsep.join(str(f.resolve()) for f in files)
+    try:
+        with tempfile.TemporaryDirectory(prefix="conform-") as tmp:
+            config_file = Path(tmp) / "pytest.ini"
+            config_file.write_text("[pytest]\naddopts =\njunit_family = xunit2\n", encoding="utf-8")
+            exit_code = int(pytest.main(run.pytest_args(config_file)))
+    finally:
+        if previous is None:
+            os.environ.pop(FEATURES_ENV, None)
+        else:
+            os.environ[FEATURES_ENV] = previous
     context = {
         "run at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "duration": f"{time.perf_counter() - started:.1f} s",
@@ -72,6 +94,14 @@ def run_conformance(run: ConformanceRun) -> tuple[int, "Summary"]:
     from .report import summarize, write_summary
     from .rules import collect_scenarios
 
-    summary = summarize(collect_scenarios(), run.report_dir, context)
+    summary = summarize(collect_scenarios(files=files), run.report_dir, context)
     write_summary(summary, run.report_dir)
     return exit_code, summary
+
+
+def _forget_suite_module() -> None:
+    """The suite module binds its scenarios when imported; a second run in this process (a test, a
+    script) may select other feature files, so the module imported by an earlier run is dropped."""
+    for name, module in list(sys.modules.items()):
+        if Path(getattr(module, "__file__", None) or "").resolve() == SUITE_FILE:
+            del sys.modules[name]
