@@ -17,6 +17,7 @@ from flask import Blueprint, Response, request
 
 from mocks.common.app import ApiError, current_store, json_reply, mock_context
 from mocks.common.clock import ClockError, parse_instant
+from mocks.common.numbers import parse_decimal
 from mocks.common.validation import check_body, request_object
 
 from . import user_requests
@@ -209,13 +210,14 @@ def _aliases_reply(outcome: user_requests.Outcome, array: str) -> tuple[dict[str
 def _page_of(items: list[Any]) -> list[Any]:
     """``?page=`` (0-based, 100 per page) and ``?sort_direction=asc|desc`` (by creation time)."""
     page = request.args.get("page", "0")
-    if not page.isdigit():
+    page_number = parse_decimal(page, strip=False)
+    if page_number is None:
         raise braze_error(400, "'page' must be a non-negative integer")
     direction = request.args.get("sort_direction", "asc")
     if direction not in ("asc", "desc"):
         raise braze_error(400, "'sort_direction' must be 'asc' or 'desc'")
     ordered = items[::-1] if direction == "desc" else items
-    start = int(page) * LIST_PAGE_SIZE
+    start = page_number * LIST_PAGE_SIZE
     return ordered[start:start + LIST_PAGE_SIZE]
 
 

@@ -13,6 +13,7 @@ from typing import Any, Callable
 from flask import Blueprint, Response, request
 
 from mocks.common.app import CONTROL_PREFIX, control_error, current_store, json_reply, mock_context
+from mocks.common.numbers import parse_decimal
 from mocks.common.validation import valid_body
 from mocks.common.defaults import MIXPANEL_PARTNER
 
@@ -209,9 +210,10 @@ def control_blueprint() -> Blueprint:
         outcome, limit = request.args.get("outcome"), request.args.get("limit")
         if outcome is not None and outcome not in OUTCOMES:
             raise InvalidError(f"'outcome' must be one of {', '.join(OUTCOMES)}")
-        if limit is not None and not limit.isdigit():
+        count = parse_decimal(limit, strip=False)
+        if limit is not None and count is None:
             raise InvalidError("'limit' must be a non-negative integer")
-        entries = cohort.log.entries(outcome, int(limit) if limit is not None else None)
+        entries = cohort.log.entries(outcome, count)
         return {"entries": entries, "logged": cohort.log.logged, "by_outcome": dict(cohort.log.totals)}
 
     @bp.put(cohort_path + "/lock")

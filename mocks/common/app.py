@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 from .clock import Clock, ClockError, to_iso
 from .faults import FaultError, FaultRegistry, parse_rule
 from .journal import Journal, RawBody, redact
+from .numbers import MAX_DIGITS, parse_in_range
 from .ratelimit import RateLimiter
 from .state import Store
 from .validation import InvalidBody, request_json, request_object
@@ -276,10 +277,10 @@ def _common_control_blueprint() -> Blueprint:
     @bp.get("/journal")
     def get_journal() -> Response:
         limit = request.args.get("limit")
-        if limit is not None and (not limit.isdigit() or int(limit) < 1):
+        count = parse_in_range(limit, 1, 10 ** MAX_DIGITS) if limit is not None else None
+        if limit is not None and count is None:
             raise control_error(400, "'limit' must be a positive integer")
-        entries = mock_context().journal.entries(request.args.get("path"), request.args.get("method"),
-                                                 int(limit) if limit else None)
+        entries = mock_context().journal.entries(request.args.get("path"), request.args.get("method"), count)
         return json_reply({"entries": entries})
 
     @bp.delete("/journal")

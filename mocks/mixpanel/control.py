@@ -8,6 +8,7 @@ from flask import Blueprint, Response, request
 
 from mocks.common import ClockError, control_error, json_reply, mock_context, parse_instant, to_iso
 from mocks.common.app import current_store
+from mocks.common.numbers import id_or_text
 from mocks.common.validation import InvalidBody, valid_body
 
 from .cohorts import Cohort
@@ -34,11 +35,11 @@ def store() -> MixpanelStore:
 
 
 def project_of(pid: str) -> Project:
-    return store().project(int(pid) if pid.isdigit() else pid)  # type: ignore[arg-type]
+    return store().project(id_or_text(pid))  # type: ignore[arg-type]
 
 
 def cohort_of(project: Project, cid: str) -> Cohort:
-    return project.cohort(int(cid) if cid.isdigit() else cid)  # type: ignore[arg-type]
+    return project.cohort(id_or_text(cid))  # type: ignore[arg-type]
 
 
 def _refusal_reply(error: MixpanelError) -> Response:

@@ -17,6 +17,7 @@ from flask import Blueprint, Response, request
 
 from mocks.common import ApiError, json_reply, mock_context
 from mocks.common.app import current_store
+from mocks.common.numbers import id_or_text, parse_decimal, parse_in_range
 
 from .engage import EngageSessions, ProfileQuery, select_profiles
 from .expressions import ExpressionError, Predicate, parse_where
@@ -220,9 +221,10 @@ def _group_properties(project: Project, params: dict[str, str], group_key: str) 
 def _page_number(value: str | None) -> int:
     if value is None or value == "":
         return 0
-    if not value.strip().isdigit():
+    number = parse_decimal(value)
+    if number is None:
         raise query_error(400, "page must be a non-negative integer")
-    return int(value)
+    return number
 
 
 def _page_size(value: str | None, maximum: int) -> int:
@@ -233,9 +235,10 @@ def _page_size(value: str | None, maximum: int) -> int:
 def _bounded_int(value: str | None, name: str, default: int, low: int, high: int) -> int:
     if value is None or value == "":
         return default
-    if not value.strip().isdigit() or not low <= int(value) <= high:
+    number = parse_in_range(value, low, high)
+    if number is None:
         raise query_error(400, f"{name} must be an integer from {low} to {high}")
-    return int(value)
+    return number
 
 
 # -- schema endpoints ----------------------------------------------------------------------------
@@ -294,8 +297,8 @@ def _cohort_filter(project: Project, params: dict[str, str]) -> int | None:
     if spec is None:
         return None
     cohort_id = spec.get("id")
-    if isinstance(cohort_id, str) and cohort_id.isdigit():
-        cohort_id = int(cohort_id)
+    if isinstance(cohort_id, str):
+        cohort_id = id_or_text(cohort_id)
     if not isinstance(cohort_id, int) or isinstance(cohort_id, bool):
         raise query_error(400, 'filter_by_cohort must be a JSON object like {"id": 123}')
     try:
@@ -346,10 +349,9 @@ def _export_params(params: dict[str, str], now: datetime) -> tuple[int, int, lis
     where = _where(params)
     limit = None
     if params.get("limit"):
-        text = params["limit"].strip()
-        if not text.isdigit() or not 1 <= int(text) <= MAX_EXPORT_LIMIT:
+        limit = parse_in_range(params["limit"], 1, MAX_EXPORT_LIMIT)
+        if limit is None:
             raise query_error(400, f"limit must be an integer between 1 and {MAX_EXPORT_LIMIT}")
-        limit = int(text)
     in_ms = params.get("time_in_ms", "").strip().lower() in ("true", "1")
     return to_ms(start), to_ms(end + timedelta(days=1)) - 1, names, where, limit, in_ms
 

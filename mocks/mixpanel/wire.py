@@ -12,6 +12,7 @@ from urllib.parse import parse_qs
 
 from flask import request
 
+from mocks.common.numbers import parse_decimal
 from mocks.common.validation import parse_json
 
 from .errors import BadBody, BodyTooLarge
@@ -112,10 +113,11 @@ def authenticated_project(store: MixpanelStore, allow_token: bool) -> Project | 
         return None
     username, password = credentials.username or "", credentials.password or ""
     project_id = request.args.get("project_id")
-    if project_id is not None and not project_id.strip().isdigit():
+    project_number = parse_decimal(project_id)
+    if project_id is not None and project_number is None:
         return None
-    if project_id is not None:
-        project = store.project_for_service_account(int(project_id), username, password)
+    if project_number is not None:
+        project = store.project_for_service_account(project_number, username, password)
         if project is not None:
             return project
     project = store.project_by_secret(username)

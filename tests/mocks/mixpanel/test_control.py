@@ -141,3 +141,16 @@ def test_health_reset_and_state_round_trip(api, proj):
     broken = {"service": "mixpanel", "store": {"projects": [{"project_id": 1}]}}
     reply = api.put("/_harness/state", json=broken)
     assert reply.status_code == 400 and reply.json["error"].startswith("invalid state:")
+
+
+@pytest.mark.parametrize("segment", ["%C2%B2", "9" * 5000])
+def test_hostile_numeric_path_segments_are_404(api, segment):
+    """``²`` passed isdigit() and then int() raised: a 500 (issue 12)."""
+    reply = api.get(f"/_harness/projects/{segment}/stats")
+    assert reply.status_code == 404 and "error" in reply.json
+
+
+@pytest.mark.parametrize("limit", ["%C2%B2", "9" * 5000])
+def test_hostile_journal_limit_is_400(api, limit):
+    reply = api.get(f"/_harness/journal?limit={limit}")
+    assert reply.status_code == 400 and reply.json == {"error": "'limit' must be a positive integer"}
