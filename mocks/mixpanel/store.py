@@ -426,7 +426,7 @@ class MixpanelStore:
         if project is None:
             return None
         account = project.service_account
-        if secrets.compare_digest(account["username"], username) and secrets.compare_digest(account["secret"], secret):
+        if _same_text(account["username"], username) and _same_text(account["secret"], secret):
             return project
         return None
 
@@ -485,3 +485,8 @@ class MixpanelStore:
 
 
 __all__ = ["CohortNotFound", "DefinitionError", "IngestReport", "MixpanelStore", "Project", "ProjectNotFound"]
+
+
+def _same_text(expected: str, given: str) -> bool:
+    """Constant-time compare on UTF-8 bytes: ``compare_digest`` raises on non-ASCII str (issue 12, a 500)."""
+    return secrets.compare_digest(expected.encode("utf-8", "surrogatepass"), given.encode("utf-8", "surrogatepass"))

@@ -154,3 +154,8 @@ def test_hostile_numeric_path_segments_are_404(api, segment):
 def test_hostile_journal_limit_is_400(api, limit):
     reply = api.get(f"/_harness/journal?limit={limit}")
     assert reply.status_code == 400 and reply.json == {"error": "'limit' must be a positive integer"}
+
+
+def test_non_ascii_service_account_username_is_401_not_500(store, project):
+    """``compare_digest`` on str raised TypeError for non-ASCII text (issue 12, class 4)."""
+    assert store.project_for_service_account(project.project_id, "üser", "sécret") is None
