@@ -26,7 +26,7 @@ def _strict(text: str) -> object:
 
 @settings(max_examples=200, deadline=None)
 @given(_NUMBERISH)
-def test_numeric_segments_never_500(value):
+def test_numeric_segments_never_500(value: str) -> None:
     api = _APP.test_client()
     for path in (f"/_harness/projects/{quote(value, safe='')}/stats", f"/_harness/journal?limit={quote(value)}"):
         reply = api.get(path)
