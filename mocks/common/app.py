@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 from .clock import Clock, ClockError, to_iso
 from .faults import FaultError, FaultRegistry, parse_rule
 from .journal import Journal, RawBody, redact
-from .ratelimit import RateLimiter
+from .ratelimit import RateLimiter, limits_enabled_by_environment
 from .state import Store
 from .validation import InvalidBody, request_json, request_object
 
@@ -53,7 +53,7 @@ class MockContext:
     limiter: RateLimiter = field(init=False)
 
     def __post_init__(self) -> None:
-        self.limiter = RateLimiter(self.clock)
+        self.limiter = RateLimiter(self.clock, enabled=limits_enabled_by_environment())
 
 
 def mock_context() -> MockContext:
