@@ -5,7 +5,7 @@
 - The users REST endpoints and the list endpoints: ``Authorization: Bearer <REST API key>``, a
   permission per endpoint, ``x-ratelimit-*`` headers on every authenticated reply, 429 past the limit.
 
-Errors are ``{"message": <text>}``. Rate-limit windows are measured on the mock's clock.
+Errors are ``{"message": <text>}``. Rate-limit windows count on limiter time (``mocks/common/ratelimit.py``).
 """
 from __future__ import annotations
 
@@ -79,9 +79,8 @@ def _rate_limit(bucket: str, workspace: Workspace) -> dict[str, str]:
     decision = mock_context().limiter.hit(f"{bucket}:{workspace.workspace_id}", limit, window)
     headers = decision.headers()
     if not decision.allowed:
-        retry_after = max(1, decision.reset_epoch - int(mock_context().clock.timestamp()))
         raise braze_error(429, RATE_LIMITED.format(limit=limit, window=window),
-                          {**headers, "retry-after": str(retry_after)})
+                          {**headers, "retry-after": str(decision.retry_after)})
     return headers
 
 

@@ -6,11 +6,13 @@ from typing import Any, Mapping
 
 from mocks.common.defaults import DEFAULT_PARTNER_API_KEY, MIXPANEL_PARTNER
 
-#: Rate-limit buckets and their documented limits: (requests, window in seconds).
-#: ``users.identity`` is the bucket /users/identify, /users/alias/new, /users/delete and /users/merge share.
+#: Rate-limit buckets and their current documented limits: (requests, window in seconds).
+#: ``/users/track``: 3,000 per 3 s since October 2024; ``/users/export/ids``: 250/minute (workspaces since August 2024).
+#: ``users.identity`` is the bucket /users/identify, /users/alias/new, /users/alias/update, /users/delete and
+#: /users/merge share.
 DEFAULT_RATE_LIMITS: dict[str, tuple[int, int]] = {
     "default": (250_000, 3600),
-    "users.track": (50_000, 60),
+    "users.track": (3_000, 3),
     "users.identity": (20_000, 60),
     "users.export.ids": (250, 60),
     "partner": (250_000, 3600),

@@ -18,7 +18,7 @@ from .clock import Clock, ClockError, to_iso
 from .faults import FaultError, FaultRegistry, parse_rule
 from .journal import Journal, RawBody, redact
 from .numbers import MAX_DIGITS, parse_in_range
-from .ratelimit import RateLimiter
+from .ratelimit import RateLimiter, limits_enabled_by_environment
 from .state import Store
 from .validation import InvalidBody, request_json, request_object
 
@@ -54,7 +54,7 @@ class MockContext:
     limiter: RateLimiter = field(init=False)
 
     def __post_init__(self) -> None:
-        self.limiter = RateLimiter(self.clock)
+        self.limiter = RateLimiter(self.clock, enabled=limits_enabled_by_environment())
 
 
 class StateRefused(ValueError):

@@ -3,6 +3,7 @@ reply shapes, non-fatal errors, rate-limit headers, and 429 windows on the mock'
 import pytest
 
 from mocks.common import Clock
+from mocks.common.ratelimit import RateLimiter
 
 from .conftest import BrazeSession, start
 
@@ -56,7 +57,7 @@ def test_track_replies_with_counts_of_the_arrays_sent_and_charges_data_points(br
         "events": [{"external_id": "u1", "name": "Login", "time": "2026-01-01T00:00:00Z"},
                    {"external_id": "u1", "name": "Login", "time": "2026-01-02T00:00:00Z"}]})
     expect(reply, 201, {"message": "success", "attributes_processed": 1, "events_processed": 2})
-    assert reply.headers["x-ratelimit-limit"] == "50000"
+    assert reply.headers["x-ratelimit-limit"] == "3000"  # 3,000 per 3 s since October 2024
     assert braze.data_points() == {"total": 4, "by_source": {"users.track": 4}}
     user = braze.rest("/users/export/ids", {"external_ids": ["u1"]}).json()["users"][0]
     assert user["first_name"] == "Ann" and user["custom_attributes"] == {"plan": "pro"}
@@ -140,9 +141,14 @@ def test_identify_reports_unknown_aliases(braze):
      "must be provided"),
     ("/users/export/ids", {"device_id": 5}, "'device_id' must be a string"),
     ("/users/export/ids", {"braze_id": "b", "fields_to_export": "all"}, "'fields_to_export' must be an array of strings"),
-    ("/users/delete", {"external_ids": ["x"] * 30, "braze_ids": ["y"] * 21}, "The max number of ids per request was exceeded"),
+    ("/users/delete", {"external_ids": ["x"] * 30, "braze_ids": ["y"] * 21},
+     "Only one of 'external_ids', 'user_aliases', 'braze_ids', 'email_addresses' or 'phone_numbers' may be provided "
+     "per request"),
     ("/users/delete", {"braze_ids": ["y"] * 51}, "The max number of ids per request was exceeded"),
-    ("/users/delete", {}, "One of 'external_ids', 'user_aliases' or 'braze_ids' must be provided"),
+    ("/users/delete", {}, "One of 'external_ids', 'user_aliases', 'braze_ids', 'email_addresses' or 'phone_numbers' "
+                          "must be provided"),
+    ("/users/delete", {"email_addresses": ["a@x"] * 51}, "The max number of ids per request was exceeded"),
+    ("/users/delete", {"phone_numbers": [1]}, "'phone_numbers' must be an array of strings"),
     ("/users/merge", {"merge_updates": {}}, "'merge_updates' must be an array of objects"),
     ("/users/merge", {}, "'merge_updates' must be an array of objects"),
     ("/users/merge", {"merge_updates": [{"identifier_to_merge": {"external_id": "a"},
@@ -177,11 +183,13 @@ def test_export_by_each_kind_of_identifier_with_fields_to_export(braze):
     assert narrow == {"users": [{"external_id": "alice"}], "message": "success"}
 
 
-def test_delete_counts_users_deleted_and_they_leave_cohorts(braze):
+def test_delete_counts_identifiers_queued_and_deleted_users_leave_cohorts(braze):
     braze.seed({"external_id": "a"}, {"external_id": "b", "aliases": [ALIAS]})
     braze.add("c1", user_ids=["a", "b"])
-    reply = braze.rest("/users/delete", {"external_ids": ["a", "ghost"], "user_aliases": [ALIAS]})
-    expect(reply, 201, {"deleted": 2, "message": "success"})
+    reply = braze.rest("/users/delete", {"external_ids": ["a", "ghost"]})
+    expect(reply, 201, {"deleted": 2, "message": "success"})  # identifiers queued, known or not
+    assert [u["external_id"] for u in braze.ws_get("/users")["users"]] == ["b"] and braze.members("c1") == ["b"]
+    expect(braze.rest("/users/delete", {"user_aliases": [ALIAS]}), 201, {"deleted": 1, "message": "success"})
     assert braze.ws_get("/users")["users"] == [] and braze.members("c1") == []
 
 
@@ -230,6 +238,8 @@ def limited(http):
     clock = Clock()
     config = {"rate_limits": {"users.track": [3, 60], "users.identity": [2, 60], "partner": [2, 3600]}}
     srv = start(config, clock)
+    srv.wall = [0.0]  # the limiter's monotonic wall, moved by hand (tests never sleep)
+    srv.app.extensions["harness"].limiter = RateLimiter(clock, lambda: srv.wall[0])
     yield srv, clock
     srv.stop()
 
@@ -276,3 +286,21 @@ def test_partner_endpoints_have_their_own_limit(limited, http):
     assert braze.rest("/users/track", {"attributes": [{"external_id": "u"}]}).status_code == 201
     advance(braze, "1h")
     assert braze.cohort_users("c1", []).status_code == 201
+
+
+def test_under_a_standing_clock_the_window_ends_after_its_length_of_wall_time(limited, http):
+    srv, clock = limited
+    braze = BrazeSession(srv.url, http)
+    advance(braze, "1m")
+    srv.wall[0] += 100  # windows opened earlier are over on the wall too
+    track = {"attributes": [{"external_id": "u"}]}
+    assert [braze.rest("/users/track", track).status_code for _ in range(3)] == [201] * 3
+    srv.wall[0] += 45
+    refused = braze.rest("/users/track", track)
+    assert (refused.status_code, refused.json()) == (429, {"message": "Rate limit exceeded: 3 requests per 60 seconds"})
+    assert (refused.headers["retry-after"], refused.headers["x-ratelimit-remaining"]) == ("15", "0")
+    assert refused.headers["x-ratelimit-reset"] == str(int(clock.timestamp()) + 15)
+    srv.wall[0] += 15
+    before = clock.now()
+    assert braze.rest("/users/track", track).status_code == 201
+    assert clock.now() == before

@@ -84,3 +84,19 @@ def test_export_rate_limits_per_second_and_per_hour(api, proj, clock):
     assert reply.status_code == 429 and "4/3 queries running in the last hour" in reply.json["error"]
     clock.advance("1h")
     assert export(api, proj, **day).status_code == 200
+
+
+def test_export_window_rolls_over_on_wall_time_under_a_standing_clock(app, api, proj, clock):
+    """The issue's report: 3 exports in one second, then 429 forever under serve's standing clock."""
+    from mocks.common.ratelimit import RateLimiter
+    wall = [500.0]
+    app.extensions["harness"].limiter = RateLimiter(clock, lambda: wall[0])
+    day = {"from_date": "2025-12-30", "to_date": "2025-12-30"}
+    assert [export(api, proj, **day).status_code for _ in range(4)] == [200, 200, 200, 429]
+    before = clock.now()
+    wall[0] += 0.999
+    reply = export(api, proj, **day)
+    assert reply.status_code == 429 and "Retry-After" not in reply.headers  # Mixpanel sends none
+    wall[0] += 0.001
+    assert [export(api, proj, **day).status_code for _ in range(4)] == [200, 200, 200, 429]
+    assert clock.now() == before
