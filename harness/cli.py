@@ -535,17 +535,34 @@ def clock_advance(duration: str, braze_url: str, mixpanel_url: str, as_json: boo
 
 @clock.command("set")
 @click.argument("instant", type=Instant())
+@click.option("--force", is_flag=True,
+              help="Also move a clock back (a backward jump runs nothing, and what already ran stays done).")
 @target_options(DEFAULT_BRAZE_URL, DEFAULT_MIXPANEL_URL)
 @json_option
-def clock_set(instant: str, braze_url: str, mixpanel_url: str, as_json: bool) -> None:
+def clock_set(instant: str, force: bool, braze_url: str, mixpanel_url: str, as_json: bool) -> None:
     """Set both clocks to INSTANT (ISO-8601); a forward jump runs the syncs that fall due.
+
+    A jump back is refused (exit 2) unless --force: syncs already run are not undone, so going back
+    usually means a test lost track of time.
 
     \b
     Example:
       cohort-harness clock set 2026-01-02T09:00:00Z
     """
     targets = connect(braze_url, mixpanel_url)
+    if not force:
+        _refuse_backward_jump(targets, instant)
     _print_clock(targets, targets.set_clock_reply(instant), as_json)
+
+
+def _refuse_backward_jump(targets: Targets, instant: str) -> None:
+    """InputError when INSTANT lies before either clock's now (checked before anything moves)."""
+    target = parse_instant(instant)
+    for name, client in (("Braze", targets.braze), ("Mixpanel", targets.mixpanel)):
+        now = client.get_clock()["now"]
+        if target < parse_instant(now):
+            raise InputError(f"{instant} is earlier than the {name} clock ({now}): "
+                             "use --force to move the clocks back")
 
 
 @main.command("proxy")

@@ -186,3 +186,20 @@ def test_clock_advance_prints_the_count_and_per_export_counts_of_a_truncated_rep
         "    export_id=1, scheduled_at=2026-01-01T01:00:00Z, result=success"]
     result = cli("clock", "advance", "1h", "--json", "--braze-url", recorder.url, "--mixpanel-url", recorder.url)
     assert '"fired_count": 3600' in result.output and '"fired_truncated": true' in result.output
+
+
+def test_clock_set_refuses_a_backward_jump_unless_forced(cli):
+    """Both mocks at 2026-01-02; setting 2026-01-01 is exit 2 and moves nothing; --force moves both."""
+    from harness.embedded import EmbeddedMocks
+
+    with EmbeddedMocks() as mocks:
+        urls = ("--braze-url", mocks.braze_url, "--mixpanel-url", mocks.mixpanel_url)
+        assert cli("clock", "set", "2026-01-02T00:00:00Z", *urls).exit_code == 0
+        refused = cli("clock", "set", "2026-01-01T00:00:00Z", *urls)
+        one_line_error(refused, 2, "2026-01-01T00:00:00Z is earlier than the Braze clock "
+                                   "(2026-01-02T00:00:00Z): use --force to move the clocks back")
+        assert cli("clock", "show", *urls).output.splitlines()[0] == (
+            "Braze 2026-01-02T00:00:00Z  Mixpanel 2026-01-02T00:00:00Z")
+        forced = cli("clock", "set", "2026-01-01T00:00:00Z", "--force", *urls)
+        assert forced.exit_code == 0, forced.output
+        assert forced.output.splitlines()[0] == "Braze 2026-01-01T00:00:00Z  Mixpanel 2026-01-01T00:00:00Z"
