@@ -499,6 +499,11 @@ def _print_clock(targets: Targets, moved: dict[str, Any] | None, as_json: bool) 
                    "exports": moved.get("exports", []), "fired": fired})
         return
     click.echo(f"Braze {now['braze']}  Mixpanel {now['mixpanel']}")
+    skew = parse_instant(now["mixpanel"]) - parse_instant(now["braze"])
+    if skew:
+        ahead = "Mixpanel" if skew.total_seconds() > 0 else "Braze"
+        click.echo(f"The clocks differ: {ahead} is {abs(skew.total_seconds()):g} s ahead "
+                   "(`cohort-harness clock sync` moves the other one forward to it)")
     if not moved:
         return
     click.echo(f"{count} sync(s) ran")
@@ -563,6 +568,24 @@ def _refuse_backward_jump(targets: Targets, instant: str) -> None:
         if target < parse_instant(now):
             raise InputError(f"{instant} is earlier than the {name} clock ({now}): "
                              "use --force to move the clocks back")
+
+
+@clock.command("sync")
+@target_options(DEFAULT_BRAZE_URL, DEFAULT_MIXPANEL_URL)
+@json_option
+def clock_sync(braze_url: str, mixpanel_url: str, as_json: bool) -> None:
+    """Move the clock that is behind forward to the other one (never back), running what falls due.
+
+    Two clocks disagree after one mock was moved alone (a `POST /_harness/clock` to one of them).
+    """
+    targets = connect(braze_url, mixpanel_url)
+    braze_now, mixpanel_now = targets.braze.get_clock()["now"], targets.mixpanel.get_clock()["now"]
+    moved: dict[str, Any] | None = None
+    if parse_instant(braze_now) < parse_instant(mixpanel_now):
+        targets.braze.set_clock(mixpanel_now)
+    elif parse_instant(mixpanel_now) < parse_instant(braze_now):
+        moved = targets.mixpanel.set_clock(braze_now)
+    _print_clock(targets, moved, as_json)
 
 
 @main.command("proxy")

@@ -203,3 +203,21 @@ def test_clock_set_refuses_a_backward_jump_unless_forced(cli):
         forced = cli("clock", "set", "2026-01-01T00:00:00Z", "--force", *urls)
         assert forced.exit_code == 0, forced.output
         assert forced.output.splitlines()[0] == "Braze 2026-01-01T00:00:00Z  Mixpanel 2026-01-01T00:00:00Z"
+
+
+def test_clock_show_reports_skew_and_clock_sync_moves_the_one_behind_forward(cli):
+    from harness.embedded import EmbeddedMocks
+    from harness.clients import BrazeClient
+
+    with EmbeddedMocks() as mocks:
+        urls = ("--braze-url", mocks.braze_url, "--mixpanel-url", mocks.mixpanel_url)
+        assert cli("clock", "set", "2026-01-02T00:00:00Z", *urls).exit_code == 0
+        BrazeClient(mocks.braze_url).advance_clock("90s")
+        shown = cli("clock", "show", *urls).output.splitlines()
+        assert shown == ["Braze 2026-01-02T00:01:30Z  Mixpanel 2026-01-02T00:00:00Z",
+                         "The clocks differ: Braze is 90 s ahead "
+                         "(`cohort-harness clock sync` moves the other one forward to it)"]
+        synced = cli("clock", "sync", *urls)
+        assert synced.exit_code == 0, synced.output
+        assert synced.output.splitlines() == ["Braze 2026-01-02T00:01:30Z  Mixpanel 2026-01-02T00:01:30Z",
+                                              "0 sync(s) ran"]
