@@ -15,6 +15,7 @@ import time
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from typing import Any, Callable, Iterator, Protocol, Sequence
+from urllib.parse import urlsplit
 
 from mocks.common.clock import Clock
 
@@ -88,7 +89,7 @@ class CohortExportRegistry:
         """Save a connection once Braze accepts its credentials; nothing is saved otherwise."""
         self._projects.project(project_id)
         candidate = BrazeConnection(connection_id=0, project_id=project_id, created_at=self._clock.now(), **fields)
-        _check_alias_mapping(candidate)
+        _check_connection(candidate)
         client = self._checked_client(candidate)
         with self._lock:
             candidate.connection_id = self._next_connection_id
@@ -111,7 +112,7 @@ class CohortExportRegistry:
         connection = self.connection(project_id, connection_id)
         with self._connection_lock(connection.connection_id):
             candidate = BrazeConnection.from_dict({**connection.to_dict(reveal_secrets=True), **changes})
-            _check_alias_mapping(candidate)
+            _check_connection(candidate)
             if any(getattr(candidate, name) != getattr(connection, name) for name in BrazeConnection.CREDENTIALS):
                 new_client = self._checked_client(candidate)
                 with self._lock:
@@ -308,9 +309,21 @@ class _MissingProject:
         raise KeyError(cohort_id)
 
 
-def _check_alias_mapping(connection: BrazeConnection) -> None:
+def _check_connection(connection: BrazeConnection) -> None:
+    """Refuse what the schema cannot see: an alias label without its property, and a REST endpoint
+    that matches the URL pattern but that no HTTP client can call (a port out of range, a broken
+    IPv6 literal), which would otherwise fail deep in the partner client."""
     if bool(connection.alias_label) != bool(connection.alias_property):
         raise InvalidConnection("'alias_label' and 'alias_property' go together: give both or neither")
+    url = connection.rest_endpoint
+    try:
+        port = urlsplit(url).port
+    except ValueError as exc:
+        reason = str(exc) if "IPv6" in str(exc) else "its port must be a number from 1 to 65535"
+        raise InvalidConnection(f"'rest_endpoint' {url} is not a callable URL: {reason}") from None
+    if port == 0:
+        raise InvalidConnection(f"'rest_endpoint' {url} is not a callable URL: "
+                                "its port must be a number from 1 to 65535")
 
 
 def _finished_error(export: CohortExport) -> ExportStateConflict:

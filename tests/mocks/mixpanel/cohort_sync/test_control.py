@@ -71,6 +71,15 @@ def test_connection_is_saved_listed_with_masked_keys_and_patched(setup):
     ({"data_import_key": "k", "rest_endpoint": "http://x", "alias_label": "mp"},
      "'alias_label' and 'alias_property' go together: give both or neither"),
     ({"data_import_key": 7, "rest_endpoint": "http://x"}, "$.data_import_key: 7 is not of type 'string'"),
+    # issue 12 class 4: URLs the schema's pattern lets through but no HTTP client can call
+    ({"data_import_key": "k", "rest_endpoint": "http://127.0.0.1:99999"},
+     "'rest_endpoint' http://127.0.0.1:99999 is not a callable URL: its port must be a number from 1 to 65535"),
+    ({"data_import_key": "k", "rest_endpoint": "http://127.0.0.1:abc"},
+     "'rest_endpoint' http://127.0.0.1:abc is not a callable URL: its port must be a number from 1 to 65535"),
+    ({"data_import_key": "k", "rest_endpoint": "http://a:-1"},
+     "'rest_endpoint' http://a:-1 is not a callable URL: its port must be a number from 1 to 65535"),
+    ({"data_import_key": "k", "rest_endpoint": "http://[::1"},
+     "'rest_endpoint' http://[::1 is not a callable URL: Invalid IPv6 URL"),
 ])
 def test_bad_connection_bodies_are_400(setup, body, message):
     assert setup.call("POST", "/connections", body) == (400, {"error": message})
