@@ -8,6 +8,7 @@ from __future__ import annotations
 import fnmatch
 import itertools
 import random
+import re
 import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -41,6 +42,31 @@ class FaultRule:
         return data
 
 
+MAX_HEADER_BYTES = 16_384
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+def _sendable_headers(headers: Any) -> bool:
+    """Whether every header can go on the wire as HTTP/1.1 sends it: a token name, a Latin-1 value
+    with no CR/LF/NUL (which would split or end the reply), and a total a client will read."""
+    if not isinstance(headers, dict):
+        return False
+    size = 0
+    for name, value in headers.items():
+        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name) or isinstance(value, bool):
+            return False
+        if not isinstance(value, (str, int)):
+            return False
+        text = str(value)
+        try:
+            size += len(name) + len(text.encode("latin-1")) + 4
+        except UnicodeEncodeError:
+            return False
+        if any(c in text for c in "\r\n\0"):
+            return False
+    return size <= MAX_HEADER_BYTES
+
+
 def parse_rule(data: Any) -> FaultRule:
     """Validate a fault rule body from the control plane."""
     if not isinstance(data, dict):
@@ -52,11 +78,13 @@ def parse_rule(data: Any) -> FaultRule:
     if not isinstance(method, str) or not method:
         raise FaultError("'method' must be an HTTP method or '*'")
     status = data.get("status")
-    if status is not None and (not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599):
-        raise FaultError("'status' must be an integer HTTP status between 100 and 599")
+    if status is not None and (not isinstance(status, int) or isinstance(status, bool) or not 200 <= status <= 599):
+        # a 1xx is not a final reply: a client that gets one waits for another and hangs
+        raise FaultError("'status' must be an integer HTTP status between 200 and 599")
     headers = data.get("headers") or {}
-    if not isinstance(headers, dict) or not all(isinstance(k, str) and isinstance(v, (str, int)) for k, v in headers.items()):
-        raise FaultError("'headers' must be an object of header names to strings")
+    if not _sendable_headers(headers):
+        raise FaultError("'headers' must be an object of header names (letters, digits, !#$%&'*+-.^_`|~) to "
+                         f"Latin-1 values without CR, LF or NUL, {MAX_HEADER_BYTES} bytes at most in all")
     delay = data.get("delay_ms", 0)
     if not isinstance(delay, int) or isinstance(delay, bool) or not 0 <= delay <= 120_000:
         raise FaultError("'delay_ms' must be an integer between 0 and 120000")

@@ -76,6 +76,31 @@ def test_bad_fault_rule_is_400(server):
     assert reply.status_code == 400 and "path" in reply.json()["error"]
 
 
+HEADERS_RULE = "'headers' must be an object of header names (letters, digits, !#$%&'*+-.^_`|~) to Latin-1 values without CR, LF or NUL, 16384 bytes at most in all"
+
+
+@pytest.mark.parametrize("rule, message", [
+    ({"path": "/items", "status": 100}, "'status' must be an integer HTTP status between 200 and 599"),
+    ({"path": "/items", "status": 199}, "'status' must be an integer HTTP status between 200 and 599"),
+    ({"path": "/items", "status": 500, "headers": {"X-A": "caf\u00e9 \u2603"}}, HEADERS_RULE),
+    ({"path": "/items", "status": 500, "headers": {"X-A": "a\r\nSet-Cookie: x=1"}}, HEADERS_RULE),
+    ({"path": "/items", "status": 500, "headers": {"X A": "1"}}, HEADERS_RULE),
+    ({"path": "/items", "status": 500, "headers": {"X-A": "v" * 70_000}}, HEADERS_RULE),
+])
+def test_fault_rules_that_cannot_be_sent_are_refused_when_created(server, rule, message):
+    """Issue 12 class 5: such a rule used to be accepted and, when it fired, hung the client."""
+    reply = requests.post(server.url + "/_harness/faults", json=rule)
+    assert (reply.status_code, reply.json()) == (400, {"error": message})
+    assert requests.post(server.url + "/items", json={"name": "x"}).status_code < 300
+
+
+def test_a_latin1_fault_header_is_sent(server):
+    rule = {"path": "/items", "status": 503, "headers": {"X-Note": "caf\u00e9"}, "times": 1}
+    assert requests.post(server.url + "/_harness/faults", json=rule).status_code == 201
+    reply = requests.post(server.url + "/items", json={"name": "x"})
+    assert reply.status_code == 503 and reply.headers["X-Note"] == "caf\u00e9"
+
+
 def test_state_dump_and_load_round_trip(server):
     requests.post(server.url + "/items", json={"name": "kept"})
     state = requests.get(server.url + "/_harness/state").json()
