@@ -105,6 +105,9 @@ def json_reply(body: Any, status: int = 200, headers: dict[str, str] | None = No
 def create_mock_app(ctx: MockContext, config: dict[str, Any] | None = None) -> Flask:
     """A Flask app with the shared request pipeline and the common control plane registered."""
     app = Flask(f"mocks.{ctx.service}")
+    # werkzeug answers '//' with a 308 and an HTML page; the vendors answer an unknown path with their
+    # JSON 404, so a doubled slash is just a path that does not exist
+    app.url_map.merge_slashes = False
     app.config.update(MAX_CONTENT_LENGTH=64 * 1024 * 1024, JSON_SORT_KEYS=False)
     app.config.update(config or {})
     app.extensions["harness"] = ctx

@@ -1,6 +1,8 @@
 """The shared pipeline over real HTTP: faults, journal redaction, control plane and fast stop."""
 import time
 
+import json
+
 import pytest
 import requests
 from flask import Response
@@ -136,3 +138,11 @@ def test_journal_redacts_the_head_of_a_body_too_large_to_show_whole(server, monk
     assert recorded["truncated"] is True and recorded["chars"] > 500
     assert "s3cr3t" not in recorded["head"] and "pk-123" not in recorded["head"]
     assert '"client_secret": "***"' in recorded["head"]
+
+
+@pytest.mark.parametrize("path", ["/_harness//clock", "/items//", "/_harness/journal%2F"])
+def test_doubled_or_encoded_slashes_are_the_json_404_not_a_redirect(server, path):
+    """Issue 12 class 7: werkzeug merged '//' with a 308 and an HTML body; no vendor redirects."""
+    reply = requests.get(server.url + path, allow_redirects=False)
+    assert reply.status_code == 404 and reply.headers["Content-Type"] == "application/json"
+    assert "no such endpoint" in json.dumps(reply.json())
