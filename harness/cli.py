@@ -487,16 +487,19 @@ def clock() -> None:
     """Read or move the clocks of running targets (Braze first, then Mixpanel, whose syncs then run)."""
 
 
-def _print_clock(targets: Targets, moved: dict[str, Any] | None, as_json: bool) -> None:
-    """Both clocks, and after a move what Mixpanel ran: its count, per-export counts and the syncs
-    its reply lists (all of them up to 20, else the first and last 10)."""
+def _print_clock(targets: Targets, moved: dict[str, Any] | None, as_json: bool, verbose: bool = False) -> None:
+    """Both clocks, and after a move a summary of what Mixpanel ran: the count, one line per export
+    and the first and last sync. ``verbose`` (and ``--json``) list every sync, read back from each
+    export's history, because the mock's reply keeps only the first and last 10 of a long advance."""
     now = {"braze": targets.braze.get_clock()["now"], "mixpanel": targets.mixpanel.get_clock()["now"]}
     moved = moved or {}
-    fired = moved.get("fired", [])
-    count = moved.get("fired_count", len(fired))
+    count = moved.get("fired_count", len(moved.get("fired", [])))
+    rows, not_listed = (_every_sync(targets, moved) if (verbose or as_json) and moved
+                        else (moved.get("fired", []), 0))
     if as_json:
-        emit_json({"now": now, "fired_count": count, "fired_truncated": moved.get("fired_truncated", False),
-                   "exports": moved.get("exports", []), "fired": fired})
+        emit_json({"now": now, "fired_count": count, "exports": moved.get("exports", []),
+                   "first": moved.get("first"), "last": moved.get("last"),
+                   "fired": rows, "not_listed": not_listed})
         return
     click.echo(f"Braze {now['braze']}  Mixpanel {now['mixpanel']}")
     skew = parse_instant(now["mixpanel"]) - parse_instant(now["braze"])
@@ -507,12 +510,46 @@ def _print_clock(targets: Targets, moved: dict[str, Any] | None, as_json: bool) 
     if not moved:
         return
     click.echo(f"{count} sync(s) ran")
-    for export in moved.get("exports", []) if moved.get("fired_truncated") else []:
-        click.echo("  " + ", ".join(f"{k}={v}" for k, v in export.items() if v is not None))
-    if moved.get("fired_truncated"):
-        click.echo(f"  the first and last {len(fired) // 2}:")
-    for sync in fired:
-        click.echo("    " + ", ".join(f"{k}={v}" for k, v in sync.items() if not isinstance(v, (list, dict))))
+    for export in moved.get("exports", []):
+        results = ", ".join(f"{name} {n}" for name, n in sorted(export.get("results", {}).items()))
+        click.echo(f"  project {export.get('project_id')} export {export.get('export_id')}: "
+                   f"{export.get('count', 0)} sync(s) ({results}), +{export.get('added', 0)} "
+                   f"-{export.get('removed', 0)}")
+    if verbose:
+        for row in rows:
+            click.echo("    " + _sync_line(row))
+        if not_listed:
+            click.echo(f"    ({not_listed} earlier sync(s) are no longer in the exports' history)")
+    elif count:
+        click.echo(f"  first {_sync_line(moved['first'])}")
+        if count > 1:
+            click.echo(f"  last  {_sync_line(moved['last'])}")
+        if count > 2:
+            click.echo("  (--verbose lists every sync)")
+
+
+def _sync_line(row: dict[str, Any]) -> str:
+    """One sync on one line: when, which export, why, what, the outcome and the changes sent."""
+    line = (f"{row.get('scheduled_at')}  project {row.get('project_id')} export {row.get('export_id')}  "
+            f"{row.get('trigger')} {row.get('kind')}  {row.get('result')}  "
+            f"+{row.get('added') or 0} -{row.get('removed') or 0}  {row.get('members') or 0} members")
+    return line + (f"  error: {row['error']}" if row.get("error") else "")
+
+
+def _every_sync(targets: Targets, moved: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+    """Every sync an advance ran, in time order, and how many of them the histories no longer hold.
+    Each export's history ends with this advance's syncs (the clock runs one thing at a time), so its
+    last ``count`` records are them."""
+    if not moved.get("fired_truncated"):
+        return list(moved.get("fired", [])), 0
+    rows: list[dict[str, Any]] = []
+    for export in moved.get("exports", []):
+        ids = {key: export.get(key) for key in ("service", "job", "project_id", "export_id")}
+        count = int(export.get("count", 0))
+        detail = targets.mixpanel.get_export(ids["project_id"], ids["export_id"], limit=count)
+        rows.extend({**ids, **record} for record in detail.get("syncs", [])[-count:])
+    rows.sort(key=lambda row: (str(row.get("scheduled_at")), str(row.get("ran_at"))))
+    return rows, max(0, int(moved.get("fired_count", 0)) - len(rows))
 
 
 @clock.command("show")
@@ -525,17 +562,21 @@ def clock_show(braze_url: str, mixpanel_url: str, as_json: bool) -> None:
 
 @clock.command("advance")
 @click.argument("duration", type=Duration())
+@click.option("-v", "--verbose", is_flag=True, help="List every sync that ran, one line each.")
 @target_options(DEFAULT_BRAZE_URL, DEFAULT_MIXPANEL_URL)
 @json_option
-def clock_advance(duration: str, braze_url: str, mixpanel_url: str, as_json: bool) -> None:
-    """Advance both clocks by DURATION (e.g. 15m, 1h, 2d) and list the syncs that ran.
+def clock_advance(duration: str, verbose: bool, braze_url: str, mixpanel_url: str, as_json: bool) -> None:
+    """Advance both clocks by DURATION (e.g. 15m, 1h, 2d) and summarise the syncs that ran: their
+    count, one line per export (syncs by result, identifiers added and removed), the first and last.
 
     \b
-    Example:
+    Examples:
       cohort-harness clock advance 15m
+      cohort-harness clock advance 1d --verbose     # every sync, one line each
+      cohort-harness clock advance 1h --json        # every sync as JSON rows
     """
     targets = connect(braze_url, mixpanel_url)
-    _print_clock(targets, targets.advance_reply(duration), as_json)
+    _print_clock(targets, targets.advance_reply(duration), as_json, verbose)
 
 
 @clock.command("set")

@@ -69,9 +69,10 @@ class MixpanelClient(HttpClient):
         body = {"cohort_id": cohort_id, "connection_id": connection_id, "mode": mode}
         return self.control("POST", f"/projects/{pid}/exports", json=body, timeout=SLOW_TIMEOUT)
 
-    def get_export(self, pid: Any, export_id: Any) -> dict[str, Any]:
-        """``{"status", "error", "next_sync_at", "syncs": [...]}``."""
-        return self.control("GET", f"/projects/{pid}/exports/{export_id}")
+    def get_export(self, pid: Any, export_id: Any, limit: int | None = None) -> dict[str, Any]:
+        """``{"status", "error", "next_sync_at", "syncs": [...]}``; ``limit`` keeps the last syncs only."""
+        params = {"limit": limit} if limit else None
+        return self.control("GET", f"/projects/{pid}/exports/{export_id}", params=params)
 
     def list_exports(self, pid: Any) -> list[dict[str, Any]]:
         return self.control("GET", f"/projects/{pid}/exports")["exports"]

@@ -164,28 +164,57 @@ def test_a_target_refusing_a_call_is_exit_4_with_its_message(cli, recorder):
     assert "Traceback" not in result.output
 
 
-def test_clock_advance_prints_the_count_and_per_export_counts_of_a_truncated_reply(cli, recorder):
-    row = {"export_id": 1, "scheduled_at": "2026-01-01T00:00:01Z", "result": "success"}
-    last = {**row, "scheduled_at": "2026-01-01T01:00:00Z"}
+def test_clock_advance_prints_the_count_one_line_per_export_and_the_first_and_last_sync(cli, recorder):
+    row = {"project_id": 1, "export_id": 1, "scheduled_at": "2026-01-01T00:00:01Z", "trigger": "schedule",
+           "kind": "diff", "result": "success", "added": 2, "removed": 0, "members": 2}
+    last = {**row, "scheduled_at": "2026-01-01T01:00:00Z", "result": "failed", "error": "Braze answered 503"}
     recorder.reply("POST", "/_harness/clock", {"now": "2026-01-01T01:00:00Z", "fired_count": 3600,
                                                "fired_truncated": True, "first": row, "last": last,
                                                "exports": [{"service": "mixpanel", "job": "cohort_sync",
                                                             "project_id": 1, "export_id": 1, "count": 3600,
-                                                            "results": {"success": 3600}, "added": 0,
-                                                            "removed": 0}],
+                                                            "results": {"success": 3599, "failed": 1},
+                                                            "added": 2, "removed": 0}],
                                                "fired": [row, last]})
     recorder.reply("GET", "/_harness/clock", {"now": "2026-01-01T01:00:00Z", "mode": "virtual"})
     result = cli("clock", "advance", "1h", "--braze-url", recorder.url, "--mixpanel-url", recorder.url)
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[1:] == [
         "3600 sync(s) ran",
-        "  service=mixpanel, job=cohort_sync, project_id=1, export_id=1, count=3600, results={'success': 3600}, "
-        "added=0, removed=0",
-        "  the first and last 1:",
-        "    export_id=1, scheduled_at=2026-01-01T00:00:01Z, result=success",
-        "    export_id=1, scheduled_at=2026-01-01T01:00:00Z, result=success"]
-    result = cli("clock", "advance", "1h", "--json", "--braze-url", recorder.url, "--mixpanel-url", recorder.url)
-    assert '"fired_count": 3600' in result.output and '"fired_truncated": true' in result.output
+        "  project 1 export 1: 3600 sync(s) (failed 1, success 3599), +2 -0",
+        "  first 2026-01-01T00:00:01Z  project 1 export 1  schedule diff  success  +2 -0  2 members",
+        "  last  2026-01-01T01:00:00Z  project 1 export 1  schedule diff  failed  +2 -0  2 members"
+        "  error: Braze answered 503",
+        "  (--verbose lists every sync)"]
+
+
+def test_clock_advance_verbose_and_json_list_every_sync_of_a_long_advance(cli):
+    """An hour over a 1-minute export runs 60 syncs: the mock's reply keeps 20, --verbose and --json
+    read the other 40 back from the export's history."""
+    from harness.testing import cohort_mocks
+
+    with cohort_mocks(start="2026-01-01T00:00:00Z") as mocks:
+        urls = ("--braze-url", mocks.braze.url, "--mixpanel-url", mocks.mixpanel.url)
+        workspace, project = mocks.braze_workspace(), mocks.mixpanel_project()
+        mixpanel = mocks.targets.mixpanel
+        cohort = mixpanel.create_cohort(project.project_id, "Buyers",
+                                        {"event": "Purchase", "at_least": 1, "within_days": 30})
+        connection = mixpanel.create_connection(project.project_id, workspace.data_import_key,
+                                                workspace.rest_endpoint)
+        mixpanel.control("POST", f"/projects/{project.project_id}/exports",
+                         json={"cohort_id": cohort, "connection_id": connection, "mode": "dynamic",
+                               "interval": "1m"})
+        verbose = cli("clock", "advance", "1h", "--verbose", *urls)
+        assert verbose.exit_code == 0, verbose.output
+        lines = verbose.output.splitlines()
+        assert lines[1:3] == ["60 sync(s) ran", "  project 1 export 1: 60 sync(s) (success 60), +0 -0"]
+        listed = [line for line in lines if line.startswith("    2026-01-01T")]
+        assert len(listed) == 60
+        assert listed[0].startswith("    2026-01-01T00:01:00Z  project 1 export 1  schedule diff  success")
+        assert listed[-1].startswith("    2026-01-01T01:00:00Z  ")
+        as_json = json.loads(cli("clock", "advance", "1h", "--json", *urls).output)
+        assert as_json["fired_count"] == 60 and as_json["not_listed"] == 0
+        times = [row["scheduled_at"] for row in as_json["fired"]]
+        assert times[0] == "2026-01-01T01:01:00Z" and times[-1] == "2026-01-01T02:00:00Z" and len(set(times)) == 60
 
 
 def test_clock_set_refuses_a_backward_jump_unless_forced(cli):
