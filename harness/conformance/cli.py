@@ -1,6 +1,9 @@
 """``cohort-harness conform``: run the conformance suite against the chosen targets and report."""
 from __future__ import annotations
 
+import contextlib
+import json
+import sys
 from pathlib import Path
 
 import click
@@ -24,9 +27,12 @@ from .report_files import REPORT_FILES
               help="Your own .feature file or a directory of them (repeatable); run with the shipped steps "
                    "instead of the shipped features.")
 @click.option("--with-shipped", is_flag=True, help="With --features: run the shipped features too.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the verdict, targets, rules and scenarios as one JSON document on stdout "
+                   "(pytest's progress goes to stderr).")
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 def conform(braze_url: str | None, mixpanel_url: str | None, markexpr: str | None, keyword: str | None,
-            report_dir: Path, verbose: bool, features: tuple[Path, ...], with_shipped: bool,
+            report_dir: Path, verbose: bool, features: tuple[Path, ...], with_shipped: bool, as_json: bool,
             pytest_args: tuple[str, ...]) -> None:
     """Run the Gherkin conformance suite and write a report; exit 0 only if every selected scenario passed.
 
@@ -38,18 +44,28 @@ def conform(braze_url: str | None, mixpanel_url: str | None, markexpr: str | Non
     Examples:
       cohort-harness conform --features qa/checkout.feature            # your scenarios, shipped steps
       cohort-harness conform --features qa/ --with-shipped -m smoke
+      cohort-harness conform -m SEED-6.3 --json | jq .passed
     """
     from .runner import ConformanceRun, run_conformance  # imports pytest: only this command pays for it
 
     _check_reachable(braze_url, mixpanel_url)
     run = ConformanceRun(report_dir, braze_url, mixpanel_url, markexpr, keyword, verbose, list(pytest_args),
                          list(features), with_shipped)
-    exit_code, summary = run_conformance(run)
+    with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
+        exit_code, summary = run_conformance(run)
     _stop_on_preflight(exit_code, report_dir)
     from .report import terminal_table  # after the run: pytest must import pytest-bdd itself first
 
-    click.echo(terminal_table(summary))
-    click.echo("report: " + ", ".join(str(report_dir / name) for name in REPORT_FILES))
+    report_files = [str(report_dir / name) for name in REPORT_FILES]
+    if as_json:
+        click.echo(json.dumps({**summary.to_dict(), "report": report_files}, indent=2))
+    else:
+        click.echo(terminal_table(summary))
+        judged = [f"{name} {summary.context[name]}" for name in ("Braze target", "Mixpanel target")
+                  if name in summary.context]
+        if judged:
+            click.echo("judged: " + "; ".join(judged))
+        click.echo("report: " + ", ".join(report_files))
     if not summary.selected:
         raise InputError("no scenario was selected (check the -m / -k expressions)")
     exit_with_verdict(exit_code == 0 and summary.ok)

@@ -41,10 +41,39 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="how many of each target's last requests a failure report shows (default 8)")
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     # the tags of the features this run selected (a user's own included): none warns "unknown mark"
     for tag in sorted(all_tags(collect_scenarios(files=selected_feature_files()))):
         config.addinivalue_line("markers", f"{tag}: conformance scenarios tagged @{tag}")
+    _quiet_cucumber_banner(config)
+
+
+class _CucumberWithoutBanner:
+    """pytest-bdd's cucumber JSON writer minus its "generated json file: ..." terminal line: the
+    ``conform`` command names every report file itself, once, after its table."""
+
+    def __init__(self, writer: Any):
+        self._writer = writer
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self._writer.pytest_runtest_logreport(report)
+
+    def pytest_sessionstart(self) -> None:
+        self._writer.pytest_sessionstart()
+
+    def pytest_sessionfinish(self) -> None:
+        self._writer.pytest_sessionfinish()
+
+
+def _quiet_cucumber_banner(config: pytest.Config) -> None:
+    writer = getattr(config, "_bddcucumberjson", None)
+    if writer is None or isinstance(writer, _CucumberWithoutBanner):
+        return
+    config.pluginmanager.unregister(writer)
+    quiet = _CucumberWithoutBanner(writer)
+    config._bddcucumberjson = quiet  # type: ignore[attr-defined]  # pytest-bdd unregisters this one at the end
+    config.pluginmanager.register(quiet)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

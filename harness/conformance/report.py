@@ -116,6 +116,18 @@ class Summary:
     def failures(self) -> list[ScenarioResult]:
         return [s for s in self.scenarios if s.status in (FAILED, UNDEFINED)]
 
+    def to_dict(self) -> dict[str, Any]:
+        """``conform --json``: the verdict, the run's context (targets, selection), one entry per rule
+        and per scenario (failures with their step, expectation and observation)."""
+        return {"passed": self.ok, "headline": self.headline(), "context": dict(self.context),
+                "counts": {status: self.counts[status] for status in (PASSED, FAILED, UNDEFINED, SKIPPED, NOT_RUN)},
+                "rules": [{"rule": row.rule, "title": row.title, "result": row.status,
+                           "counts": dict(row.counts)} for row in self.rows],
+                "scenarios": [{"name": s.name, "location": s.location, "rules": s.rules, "status": s.status,
+                               "duration_s": round(s.duration, 3), "failed_step": s.failed_step,
+                               "expected": s.expected, "observed": s.observed, "message": s.message}
+                              for s in self.scenarios]}
+
     def headline(self) -> str:
         c = self.counts
         verdict = "PASSED" if self.ok else "FAILED"

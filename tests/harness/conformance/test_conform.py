@@ -27,6 +27,9 @@ def test_the_whole_suite_passes_against_the_embedded_mocks(tmp_path):
     assert f"PASSED: {len(cases)} passed, 0 failed" in done.stdout
     assert set(rule_rows(tmp_path / "report").values()) == {"PASS"}
     assert "(embedded mock)" in (tmp_path / "report" / "summary.html").read_text()
+    assert "generated json file" not in done.stdout  # pytest-bdd's banner: conform names the files itself
+    judged = [line for line in done.stdout.splitlines() if line.startswith("judged: ")]
+    assert len(judged) == 1 and judged[0].count("(embedded mock)") == 2, judged
 
 
 def test_the_whole_suite_passes_against_mocks_served_by_another_process(tmp_path, served_mocks):
@@ -65,6 +68,23 @@ def test_a_mixpanel_that_keeps_events_before_2010_fails_seed_1_2(tmp_path):
                       "### An event at 2009-12-31T23:59:59.999Z, its time in milliseconds",
                       "### A user whose only qualifying event is before 2010 is never in the cohort and never sent to Braze"]
     assert "- observed: 1" in summary  # one record imported where none should be
+
+
+def test_conform_json_is_one_document_on_stdout_with_the_failures(tmp_path):
+    with broken_target("braze-matches-identified-devices") as url:
+        done = run_conform(tmp_path / "report", "--braze-url", url, "-m", "SEED-6.2 or SEED-6.3", "--json")
+    assert done.returncode == 1, done.stderr[-2000:]
+    report = json.loads(done.stdout)  # nothing but the document: pytest's progress went to stderr
+    assert "passed" in done.stderr and report["passed"] is False
+    assert report["context"]["Braze target"] == url
+    assert report["context"]["Mixpanel target"].endswith("(embedded mock)")
+    rules = {row["rule"]: row["result"] for row in report["rules"]}
+    assert (rules["SEED-6.3"], rules["SEED-6.2"]) == ("FAIL", "PASS")
+    failed = [s for s in report["scenarios"] if s["status"] == "failed"]
+    assert len(failed) == report["counts"]["failed"] == 2
+    assert {s["failed_step"] for s in failed} == {'Then the Braze cohort "Pro users" has no members'}
+    assert all("SEED-6.3" in s["rules"] and ".feature:" in s["location"] for s in failed)
+    assert report["report"][-1].endswith("summary.html")
 
 
 def test_an_unreachable_target_is_one_line_and_exit_3(tmp_path):
