@@ -380,9 +380,11 @@ def list_worlds(as_json: bool) -> None:
               help="virtual: time moves only through `cohort-harness clock`; real: wall time, syncs every 15 real minutes.")
 @click.option("--start", type=Instant(), help="Start instant of a virtual clock (ISO-8601 or `now`; default 2026-01-01T00:00:00Z).")
 @click.option("--state-file", type=OutputFile(), help="Restore state from it on start; save on exit.")
+@click.option("--log-requests", is_flag=True,
+              help="Print one line per request to stderr: mock, method, path, status, time (secrets masked).")
 @json_option
 def serve(braze_port: int, mixpanel_port: int, clock_mode: str, start: str | None, state_file: str | None,
-          as_json: bool) -> None:
+          log_requests: bool, as_json: bool) -> None:
     """Start both mocks on 127.0.0.1 until Ctrl-C, with a workspace and a ready data import key.
 
     \b
@@ -390,6 +392,7 @@ def serve(braze_port: int, mixpanel_port: int, clock_mode: str, start: str | Non
       cohort-harness serve
       cohort-harness serve --braze-port 0 --mixpanel-port 0 --json
       cohort-harness serve --state-file state.json     # keeps everything across restarts
+      cohort-harness serve --log-requests              # braze POST /users/track -> 201 (1.2 ms)
     """
     from harness.embedded import EmbeddedMocks
 
@@ -409,6 +412,8 @@ def serve(braze_port: int, mixpanel_port: int, clock_mode: str, start: str | Non
                    "mixpanel_dashboard": mocks.mixpanel_url + UI_PREFIX + "/",
                    "now": targets.now(), "restored_from": state_file if saved else None, **ready}
         _print_serve_summary(summary, as_json)
+        if log_requests:
+            mocks.log_requests(_stderr_line_writer())
         while not stop.wait(0.2):
             pass
         targets.close()
@@ -422,6 +427,16 @@ def serve(braze_port: int, mixpanel_port: int, clock_mode: str, start: str | Non
             signal.signal(sig, handler)
     if not as_json:
         click.echo("stopped" + (f"; state saved to {state_file}" if state_file else ""))
+
+
+def _stderr_line_writer() -> Callable[[str], None]:
+    """Whole lines to stderr from the servers' threads, one at a time."""
+    lock = threading.Lock()
+
+    def write(line: str) -> None:
+        with lock:
+            click.echo(line, err=True)
+    return write
 
 
 def _read_state_file(state_file: str | None) -> dict[str, Any] | None:

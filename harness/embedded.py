@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from contextlib import ExitStack
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from mocks.common import Clock, ServerThread
 from mocks.common.app import MockContext, restore_state
@@ -89,6 +89,11 @@ class EmbeddedMocks:
             if then_stop:
                 self._stop_servers()
         return state, settled
+
+    def log_requests(self, sink: Callable[[str], None] | None) -> None:
+        """Send one line per request of both mocks to ``sink`` (``serve --log-requests``); None stops it."""
+        for context in self._contexts():
+            context.request_log = sink
 
     def _contexts(self) -> tuple[MockContext, MockContext]:
         return self._apps[0].extensions["harness"], self._apps[1].extensions["harness"]

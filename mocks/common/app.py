@@ -52,6 +52,8 @@ class MockContext:
     journal: Journal = field(default_factory=Journal)
     faults: FaultRegistry = field(default_factory=FaultRegistry)
     limiter: RateLimiter = field(init=False)
+    #: Where ``serve --log-requests`` sends one line per request (None: not logged).
+    request_log: Callable[[str], None] | None = None
 
     def __post_init__(self) -> None:
         self.limiter = RateLimiter(self.clock, enabled=limits_enabled_by_environment())
@@ -113,6 +115,7 @@ def create_mock_app(ctx: MockContext, config: dict[str, Any] | None = None) -> F
     app.extensions["harness"] = ctx
     app.before_request(_inject_fault)
     app.after_request(_record_in_journal)
+    app.after_request(_log_request)
     app.register_error_handler(ApiError, _api_error_reply)
     app.register_error_handler(InvalidBody, _invalid_body_reply)
     app.register_error_handler(HTTPException, _http_error_reply)
@@ -183,6 +186,18 @@ def _record_in_journal(response: Response) -> Response:
         "at": to_iso(ctx.clock.now()),
         "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 3),
     })
+    return response
+
+
+def _log_request(response: Response) -> Response:
+    """One line per request, control plane included, secrets in the query string masked."""
+    sink = mock_context().request_log
+    if sink is not None:
+        query = "&".join(f"{k}={v}" for k, v in redact(request.args.to_dict()).items())
+        took = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        status = "dropped" if g.get("dropped") else response.status_code
+        sink(f"{mock_context().service} {request.method} {request.path}{'?' + query if query else ''} "
+             f"-> {status} ({took:.1f} ms)")
     return response
 
 

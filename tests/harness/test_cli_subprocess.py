@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -109,3 +110,24 @@ def test_serve_clock_and_ctrl_c_with_state_file(tmp_path):
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=10)
     assert process.returncode == 0
+
+
+def test_serve_log_requests_prints_one_line_per_request_with_secrets_masked():
+    args = [*CLI, "serve", "--json", "--log-requests", "--braze-port", "0", "--mixpanel-port", "0"]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        summary = json.loads(process.stdout.readline())
+        refused = requests.post(summary["braze_url"] + "/users/track", json={}, timeout=10,
+                                headers={"Authorization": "Bearer wrong"})
+        assert refused.status_code == 401
+        requests.get(summary["mixpanel_url"] + "/api/query/cohorts/list",
+                     params={"project_id": "1", "api_secret": "very-secret"}, timeout=10)
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=10)
+    assert process.returncode == 0, stderr
+    lines = stderr.splitlines()
+    assert any(re.fullmatch(r"braze POST /users/track -> 401 \(\d+\.\d ms\)", line) for line in lines), lines
+    cohorts = [line for line in lines if "/api/query/cohorts/list" in line]
+    assert len(cohorts) == 1 and "very-secret" not in stderr
+    assert cohorts[0].startswith("mixpanel GET /api/query/cohorts/list?project_id=1&api_secret=*** -> ")
