@@ -24,7 +24,7 @@ from harness.errors import (HarnessError, InputError, InternalError, ReaderGone,
 from harness.params import Duration, Instant, OutputFile, TargetURL
 from harness.worlds import (FlowRun, Reporter, WorldFileError, diff_checkpoints, expectation_from, expected_outcome,
                             generate_world, resolve_world, world_problems)
-from harness.worlds.files import bundled_worlds, dumps_world, strict_loads, write_world
+from harness.worlds.files import bundled_worlds, dumps_world, strict_loads, with_expected, write_world
 from mocks.common.app import StateRefused
 from mocks.common.clock import ClockError, parse_instant
 from mocks.common.server import PortInUseError
@@ -274,9 +274,9 @@ def replay(worlds: tuple[str, ...], update: bool, as_json: bool) -> None:
             result = FlowRun(targets, world).run()
             problems = [] if update else checkpoint_problems(world, result.checkpoints)
             if update:
-                world["expected"] = expectation_from(result.checkpoints)
                 with writing(source):
-                    write_world(source, world)
+                    text = Path(source).read_text(encoding="utf-8")
+                    write_atomically(Path(source), with_expected(text, expectation_from(result.checkpoints)))
             failed += bool(problems)
             reports.append({"world": world["name"], "source": source, "passed": not problems,
                             "checkpoints": len(result.checkpoints), "differences": problems, "updated": update})

@@ -225,6 +225,47 @@ def resolve_world(name_or_path: str | None) -> tuple[str, dict[str, Any]]:
     return f"bundled:{name}", parse_world(shipped[name].read_text("utf-8"), f"bundled:{name}")
 
 
+def with_expected(text: str, expected: dict[str, Any]) -> str:
+    """``text`` (a world file's JSON) with its top-level ``expected`` value replaced by ``expected``,
+    every other byte kept: ``replay --update`` must not reformat a hand-written world. Without an
+    ``expected`` key the section is added before the closing brace."""
+    spans = _top_level_value_spans(text)
+    rendered = _layout(expected, 1)
+    if "expected" in spans:
+        start, end = spans["expected"]
+        return text[:start] + rendered + text[end:]
+    closing = text.rstrip().rfind("}")
+    body = text[:closing].rstrip()
+    separator = "," if spans else ""
+    return body + f'{separator}\n "expected": {rendered}\n' + text[closing:]
+
+
+def _top_level_value_spans(text: str) -> dict[str, tuple[int, int]]:
+    """Key -> (start, end) offsets of each value of the top-level object, found with the JSON
+    scanner itself (the text was already read as a valid world)."""
+    decoder = json.JSONDecoder()
+
+    def skip(at: int) -> int:
+        while at < len(text) and text[at] in " \t\n\r":
+            at += 1
+        return at
+
+    spans: dict[str, tuple[int, int]] = {}
+    at = skip(0) + 1  # past "{"
+    while True:
+        at = skip(at)
+        if text[at] == "}":
+            return spans
+        key, at = json.decoder.scanstring(text, at + 1)  # type: ignore[attr-defined]
+        at = skip(at) + 1  # past ":"
+        start = skip(at)
+        _, end = decoder.raw_decode(text, start)
+        spans[key] = (start, end)
+        at = skip(end)
+        if text[at] == ",":
+            at += 1
+
+
 def write_world(path: str | Path, world: dict[str, Any]) -> None:
     Path(path).write_text(dumps_world(world), encoding="utf-8")
 

@@ -3,12 +3,15 @@ fails with a readable diff; --update records what was observed."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from harness.cli import main
 from harness.worlds import generate_world
+
+REPO_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
 def replay(*args: str):
@@ -70,3 +73,37 @@ def test_replay_json():
     assert result.exit_code == 0 and report["passed"] is True
     assert report["worlds"][0] == {"world": "one-time", "source": "bundled:one_time", "passed": True,
                                    "checkpoints": 2, "differences": [], "updated": False}
+
+
+def test_update_rewrites_only_expected_keeping_the_rest_byte_for_byte(tmp_path):
+    """A hand-written world (its own spacing, key order, unicode) keeps every byte outside ``expected``."""
+    source = (REPO_FIXTURES / "one_time.json").read_text(encoding="utf-8")
+    world = json.loads(source)
+    head, _, _ = source.partition('"expected"')
+    stale = json.loads(json.dumps(world["expected"]))
+    stale["syncs"][-1]["data_points"] += 1
+    stale_text = json.dumps(stale, separators=(",", ":"))
+    hand_written = head.rstrip().rstrip(",").replace(
+        '"name": "one-time",', '"name":   "one-time"  ,\n  "expected"  :  ' + stale_text + '  ,') .replace('"description": "', '"description": "Gardé à la main: ') + "\n}\n"
+    path = tmp_path / "hand.json"
+    path.write_text(hand_written, encoding="utf-8")
+    assert replay(str(path)).exit_code == 1
+    result = replay(str(path), "--update")
+    assert result.exit_code == 0, result.output
+    updated = path.read_text(encoding="utf-8")
+    before, _, after = hand_written.partition(stale_text)
+    assert updated.startswith(before) and updated.endswith(after)
+    assert json.loads(updated)["expected"] == world["expected"]
+    assert replay(str(path)).exit_code == 0
+
+
+def test_update_of_a_world_without_expected_appends_it_and_keeps_the_rest(tmp_path):
+    world = generate_world(6, 20, 80)
+    original = world.pop("expected")
+    text = json.dumps(world, indent=3) + "\n"
+    path = tmp_path / "new.json"
+    path.write_text(text)
+    assert replay(str(path), "--update").exit_code == 0
+    updated = path.read_text()
+    assert updated.startswith(text.rstrip()[:-1].rstrip())  # everything up to the closing brace
+    assert json.loads(updated)["expected"] == original
