@@ -9,7 +9,7 @@ from typing import Iterator
 from pytest_bdd.parser import FeatureParser
 from pytest_bdd.steps import StepFunctionContext, step_function_context_registry
 
-from .rules import feature_files, features_dir
+from .rules import feature_files, shipped_feature_files
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def feature_steps(paths: list[Path]) -> Iterator[tuple[str, str]]:
 
 def catalogue(paths: list[Path] | None = None) -> list[StepEntry]:
     """Each shipped step with the first step text of the features (default: shipped) it matches."""
-    uses = list(feature_steps(paths or [features_dir()]))
+    uses = list(feature_steps(paths or shipped_feature_files()))
     entries = []
     for context in shipped_step_contexts():
         match = next(((text, where) for text, where in uses if context.parser.is_matching(text)), ("", ""))

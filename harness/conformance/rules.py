@@ -6,6 +6,7 @@ with their text so the report and the coverage table can show every one of them,
 """
 from __future__ import annotations
 
+import importlib
 import os
 
 import re
@@ -92,8 +93,15 @@ def rule_title(rule: str) -> str:
 
 
 def features_dir() -> Path:
-    """The shipped feature files (``harness.features``; ``features/`` in a checkout)."""
+    """The folder of the shipped feature files (``harness.features``; ``features/`` in a checkout)."""
     return Path(str(resources.files("harness.features")))
+
+
+def shipped_feature_files() -> list[Path]:
+    """The shipped features, as ``harness.features.SHIPPED`` lists them: another file in the folder
+    is a user's own and runs only through ``conform --features``."""
+    shipped: tuple[str, ...] = importlib.import_module("harness.features").SHIPPED  # mapped from features/
+    return [features_dir() / name for name in shipped]
 
 
 #: ``conform --features`` hands the selected feature files to the suite module (imported by pytest, so
@@ -114,14 +122,14 @@ def feature_files(paths: Iterable[Path]) -> list[Path]:
 def selected_feature_files() -> list[Path]:
     """The feature files of this run: those of :data:`FEATURES_ENV`, or else the shipped ones."""
     chosen = os.environ.get(FEATURES_ENV)
-    return feature_files(Path(p) for p in chosen.split(os.pathsep)) if chosen else feature_files([features_dir()])
+    return feature_files(Path(p) for p in chosen.split(os.pathsep)) if chosen else shipped_feature_files()
 
 
 def collect_scenarios(directory: Path | None = None, files: list[Path] | None = None) -> list[ScenarioSpec]:
     """Every scenario of every feature file (of ``directory``, or ``files``, or the shipped ones),
     outlines expanded, in file order."""
     specs: list[ScenarioSpec] = []
-    for path in files if files is not None else feature_files([directory or features_dir()]):
+    for path in files if files is not None else (feature_files([directory]) if directory else shipped_feature_files()):
         feature = FeatureParser(str(path.parent), path.name).parse()
         for template in feature.scenarios.values():
             tags = frozenset(template.tags | feature.tags)

@@ -43,9 +43,10 @@ class ConformanceRun:
     with_shipped: bool = False
 
     def feature_files(self) -> list[Path]:
-        from .rules import feature_files, features_dir
+        from .rules import feature_files, shipped_feature_files
 
-        return feature_files(([features_dir()] if self.with_shipped or not self.features else []) + self.features)
+        shipped = shipped_feature_files() if self.with_shipped or not self.features else []
+        return feature_files(shipped + self.features)
 
     def pytest_args(self, config_file: Path) -> list[str]:
         # only the plugins the suite needs: whatever else is installed (faker's, xdist, ...) stays out

@@ -1,9 +1,12 @@
 """The rule catalogue and the coverage table: every SEED and HOUSE rule has a scenario."""
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from harness.conformance.report import coverage_markdown, with_coverage_table
 from harness.conformance.rules import (HOUSE_RULES, REQUIRED_RULES, SEED_RULES, collect_scenarios, coverage,
-                                       is_rule, sort_rules)
+                                       features_dir, is_rule, shipped_feature_files, sort_rules)
 
 DOC = Path(__file__).resolve().parents[3] / "README.md"
 
@@ -51,3 +54,28 @@ def test_the_coverage_table_in_the_docs_is_current():
     assert with_coverage_table(document, collect_scenarios()) == document, (
         "README.md is stale: python -c \"from harness.conformance.report import update_coverage_doc; "
         "update_coverage_doc('README.md')\"")
+
+
+def test_every_feature_file_the_repository_tracks_is_shipped_and_every_shipped_one_exists():
+    from harness.features import SHIPPED
+
+    repo = DOC.parent
+    tracked = subprocess.run(["git", "ls-files", "features/*.feature"], cwd=repo, capture_output=True, text=True)
+    if tracked.returncode != 0:
+        pytest.skip("not a git checkout")
+    assert sorted(Path(line).name for line in tracked.stdout.split()) == sorted(SHIPPED)
+    assert all(path.exists() for path in shipped_feature_files())
+
+
+def test_a_users_feature_dropped_into_the_folder_changes_nothing_shipped(tmp_path, monkeypatch):
+    """A QA engineer's own file next to the shipped ones: the scenario list, and so the rule coverage
+    and the README table, stay those of the shipped features."""
+    before = [(s.feature_file, s.name) for s in collect_scenarios()]
+    own = features_dir() / "zz_qa_own_test.feature"
+    own.write_text("Feature: QA own\n  Scenario: a QA scenario\n    Given a Braze workspace \"Shop\"\n")
+    try:
+        assert [(s.feature_file, s.name) for s in collect_scenarios()] == before
+        document = DOC.read_text(encoding="utf-8")
+        assert with_coverage_table(document, collect_scenarios()) == document
+    finally:
+        own.unlink()
