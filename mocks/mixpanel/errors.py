@@ -21,16 +21,15 @@ class MixpanelError(Exception):
 
 
 # -- the store's rules ----------------------------------------------------------------------------
-class ProjectNotFound(MixpanelError, KeyError):
-    """No project with this id. Also a ``KeyError``: the cohort sync's ``ProjectDirectory`` protocol
-    promises one, so the sync never imports this mock."""
+class ProjectNotFound(MixpanelError):
+    """No project with this id (the cohort sync asks ``find_project`` instead, and never sees it)."""
 
     def __init__(self, project_id: Any):
         super().__init__(f"no project {project_id!r}")
 
 
-class CohortNotFound(MixpanelError, KeyError):
-    """No cohort with this id in the project (a ``KeyError`` for the same reason)."""
+class CohortNotFound(MixpanelError):
+    """No cohort with this id in the project."""
 
     def __init__(self, cohort_id: Any, project_id: int):
         super().__init__(f"no cohort {cohort_id!r} in project {project_id}")

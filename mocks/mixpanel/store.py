@@ -263,10 +263,14 @@ class Project:
             return cohort
 
     def cohort(self, cohort_id: int) -> Cohort:
-        cohort = self.cohorts.get(cohort_id) if isinstance(cohort_id, int) and not isinstance(cohort_id, bool) else None
+        cohort = self.find_cohort(cohort_id)
         if cohort is None:
             raise CohortNotFound(cohort_id, self.project_id)
         return cohort
+
+    def find_cohort(self, cohort_id: Any) -> Cohort | None:
+        """The cohort, or None (the cohort sync's question: a deleted cohort pauses its export)."""
+        return self.cohorts.get(cohort_id) if isinstance(cohort_id, int) and not isinstance(cohort_id, bool) else None
 
     def update_cohort(self, cohort_id: int, changes: dict[str, Any]) -> Cohort:
         """Rename, re-describe, hide or redefine; a new definition is validated before anything changes."""
@@ -409,10 +413,14 @@ class MixpanelStore:
             return project
 
     def project(self, project_id: int) -> Project:
-        found = self.projects.get(project_id) if isinstance(project_id, int) else None
+        found = self.find_project(project_id)
         if found is None:
             raise ProjectNotFound(project_id)
         return found
+
+    def find_project(self, project_id: Any) -> Project | None:
+        """The project, or None (what the cohort sync asks)."""
+        return self.projects.get(project_id) if isinstance(project_id, int) and not isinstance(project_id, bool) else None
 
     def project_by_token(self, token: Any) -> Project | None:
         return next((p for p in self.projects.values() if p.token == token), None) if token else None

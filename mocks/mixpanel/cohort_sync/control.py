@@ -121,10 +121,8 @@ def _error(status: int, message: str, **details: Any) -> ApiError:
 def _project_id(projects: ProjectDirectory, pid: str) -> int:
     """The project's id as the store keys it, or 404 with the store's message."""
     project_id = int(pid) if pid.isdigit() else pid
-    try:
-        projects.project(project_id)
-    except KeyError as exc:
-        raise _error(404, getattr(exc, "message", f"no project {pid}")) from None
+    if projects.find_project(project_id) is None:
+        raise _error(404, f"no project {project_id!r}")
     return project_id  # type: ignore[return-value]
 
 

@@ -60,7 +60,8 @@ class CohortInfo(Protocol):
 class CohortProject(Protocol):
     """The part of a Mixpanel project the sync reads."""
 
-    def cohort(self, cohort_id: Any) -> CohortInfo: ...
+    def find_cohort(self, cohort_id: Any) -> CohortInfo | None:
+        """The cohort, or None when the project has no such cohort (any more)."""
 
     def member_profiles(self, cohort_id: Any, at: datetime) -> Sequence[tuple[str, Mapping[str, Any] | None]]: ...
 

@@ -110,12 +110,12 @@ class CohortSync:
               project: CohortProject, at: datetime, record: SyncRecord) -> tuple[CohortInfo, SyncPlan] | None:
         """Membership at ``at``, to be resolved and diffed against the snapshot as it is sent; None
         when the export must pause (``record`` says why)."""
-        try:
-            cohort = project.cohort(export.cohort_id)
-            members = project.member_profiles(export.cohort_id, at)
-        except KeyError:
+        cohort = project.find_cohort(export.cohort_id)
+        if cohort is None:
             _refused(record, f"cohort {export.cohort_id} no longer exists in project {export.project_id}")
             return None
+        try:
+            members = project.member_profiles(export.cohort_id, at)
         except Exception as exc:
             _failed(record, export, exc)
             return None

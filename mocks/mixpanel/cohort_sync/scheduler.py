@@ -30,9 +30,10 @@ ClientFactory = Callable[[BrazeConnection], PartnerClient]
 
 
 class ProjectDirectory(Protocol):
-    """The Mixpanel store as the sync sees it: ``project(pid)`` raises a KeyError for unknown ids."""
+    """The Mixpanel store as the sync sees it (the sync never imports the mock, nor its errors)."""
 
-    def project(self, project_id: Any) -> CohortProject: ...
+    def find_project(self, project_id: Any) -> CohortProject | None:
+        """The project, or None for an unknown id."""
 
 
 class CohortExportRegistry:
@@ -87,7 +88,7 @@ class CohortExportRegistry:
     # -- connections (SEED-3) ----------------------------------------------------------------------
     def add_connection(self, project_id: Any, fields: dict[str, Any]) -> BrazeConnection:
         """Save a connection once Braze accepts its credentials; nothing is saved otherwise."""
-        self._projects.project(project_id)
+        self._project(project_id)
         candidate = BrazeConnection(connection_id=0, project_id=project_id, created_at=self._clock.now(), **fields)
         _check_connection(candidate)
         client = self._checked_client(candidate)
@@ -99,7 +100,7 @@ class CohortExportRegistry:
         return candidate
 
     def connections(self, project_id: Any) -> list[BrazeConnection]:
-        self._projects.project(project_id)
+        self._project(project_id)
         with self._lock:
             return [c for c in self._connections.values() if c.project_id == project_id]
 
@@ -126,12 +127,12 @@ class CohortExportRegistry:
     def create_export(self, project_id: Any, cohort_id: Any, connection_id: Any, mode: str,
                       interval: Any = None) -> tuple[CohortExport, SyncRecord]:
         """Create an export and run its first sync at once (HOUSE-8: T0)."""
-        project = self._projects.project(project_id)
+        project = self._project(project_id)
         connection = self.connection(project_id, connection_id)
-        try:
-            cohort_id = project.cohort(cohort_id).cohort_id
-        except KeyError:
-            raise UnknownItem(f"no cohort {cohort_id} in project {project_id}") from None
+        cohort = project.find_cohort(cohort_id)
+        if cohort is None:
+            raise UnknownItem(f"no cohort {cohort_id} in project {project_id}")
+        cohort_id = cohort.cohort_id
         with self._lock:
             if mode == DYNAMIC:
                 self._check_dynamic_limits(project_id, cohort_id, connection.connection_id)
@@ -147,7 +148,7 @@ class CohortExportRegistry:
             raise
 
     def exports(self, project_id: Any) -> list[CohortExport]:
-        self._projects.project(project_id)
+        self._project(project_id)
         with self._lock:
             return [e for e in self._exports.values() if e.project_id == project_id]
 
@@ -237,20 +238,22 @@ class CohortExportRegistry:
             key = (export.connection_id, str(export.cohort_id))
             with self._lock:
                 snapshot = self._snapshots.setdefault(key, CohortSnapshot())
-            project: CohortProject
-            try:
-                project = self._projects.project(export.project_id)
-            except KeyError:
-                project = _MissingProject()
+            project: CohortProject = self._projects.find_project(export.project_id) or _MissingProject()
             record = self._runner.run(export, connection, snapshot, project, self._client(connection), at,
                                       self._clock.now(), trigger)
             export.settle(record)
             export.remember(record, self.settings.history_cap)
             return record
 
+    def _project(self, project_id: Any) -> CohortProject:
+        project = self._projects.find_project(project_id)
+        if project is None:
+            raise UnknownItem(f"no project {project_id!r}")
+        return project
+
     def _owned(self, items: dict[int, Any], kind: str, project_id: Any, item_id: Any) -> Any:
         """A connection or export of ``project_id`` (another project's ids are not found either)."""
-        self._projects.project(project_id)
+        self._project(project_id)
         item = _as_id(item_id)
         found = None if item is None else items.get(item)
         if found is None or found.project_id != project_id:
@@ -302,11 +305,11 @@ class CohortExportRegistry:
 class _MissingProject:
     """Stands in for a project that was deleted: every cohort is gone, so the export pauses."""
 
-    def cohort(self, cohort_id: Any) -> CohortInfo:
-        raise KeyError(cohort_id)
+    def find_cohort(self, cohort_id: Any) -> CohortInfo | None:
+        return None
 
     def member_profiles(self, cohort_id: Any, at: datetime) -> Sequence[Member]:
-        raise KeyError(cohort_id)
+        return []
 
 
 def _check_connection(connection: BrazeConnection) -> None:

@@ -18,8 +18,11 @@ def test_every_error_is_mapped_by_exactly_one_surface_and_none_carries_a_status(
         assert "status" not in inspect.signature(cls).parameters and not hasattr(cls, "status"), cls.__name__
 
 
-def test_lookups_are_domain_errors_that_the_cohort_sync_can_still_catch_as_key_errors():
-    assert issubclass(errors.ProjectNotFound, errors.MixpanelError) and issubclass(errors.ProjectNotFound, KeyError)
+def test_lookups_are_plain_domain_errors_and_the_cohort_sync_asks_find_instead():
+    for cls in (errors.ProjectNotFound, errors.CohortNotFound):
+        assert issubclass(cls, errors.MixpanelError) and not issubclass(cls, LookupError)
+    store = create_app(clock=Clock()).extensions["harness"].store
+    assert store.find_project(999) is None and store.find_project(True) is None
     assert str(errors.ProjectNotFound(7)) == "no project 7"
     assert str(errors.CohortNotFound(3, 7)) == "no cohort 3 in project 7"
 

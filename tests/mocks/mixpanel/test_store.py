@@ -32,8 +32,9 @@ def test_projects_are_found_by_id_token_secret_and_service_account(store):
     assert store.project_for_service_account(second.project_id, account["username"], account["secret"]) is None
     with pytest.raises(ProjectNotFound):
         store.project(99)
-    with pytest.raises(KeyError):
+    with pytest.raises(ProjectNotFound):
         store.project("1")
+    assert store.find_project(first.project_id) is first and store.find_project("1") is None
 
 
 def test_explicit_tokens_must_be_unique(store):

@@ -14,10 +14,6 @@ from mocks.mixpanel.cohort_sync.partner_client import BrazeCallError, CallReport
 Membership = set[str] | Callable[[datetime], set[str]]
 
 
-class UnknownProject(KeyError):
-    """What the real store raises for an unknown project id."""
-
-
 @dataclass
 class FakeCohort:
     cohort_id: int
@@ -44,8 +40,8 @@ class FakeProject:
             self.profiles[f"d-{external_id}"] = {"$braze_external_id": external_id}
         return {f"d-{x}" for x in external_ids}
 
-    def cohort(self, cohort_id: Any) -> FakeCohort:
-        return self.cohorts[cohort_id]
+    def find_cohort(self, cohort_id: Any) -> FakeCohort | None:
+        return self.cohorts.get(cohort_id)
 
     def cohort_members(self, cohort_id: Any, at: datetime) -> set[str]:
         self.evaluated_at.append(at)
@@ -61,10 +57,8 @@ class FakeProject:
 class FakeDirectory:
     projects: dict[int, FakeProject] = field(default_factory=dict)
 
-    def project(self, project_id: Any) -> FakeProject:
-        if project_id not in self.projects:
-            raise UnknownProject(project_id)
-        return self.projects[project_id]
+    def find_project(self, project_id: Any) -> FakeProject | None:
+        return self.projects.get(project_id)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from mocks.mixpanel.cohort_sync.errors import (BrazeUnreachable, CohortSyncError
 from mocks.mixpanel.cohort_sync.scheduler import CohortExportRegistry
 from mocks.mixpanel.cohort_sync.runner import COLLECTOR_PAUSE, SyncSettings
 
-from .fakes import FakeBraze, FakeDirectory, FakeProject, UnknownProject
+from .fakes import FakeBraze, FakeDirectory, FakeProject
 
 T0 = DEFAULT_START
 PID, COHORT = 1, 7
@@ -152,9 +152,10 @@ def test_unknown_references_are_unknown_items(world, call, args, message):
     assert refused.value.message == message
 
 
-def test_unknown_project_raises_the_stores_key_error(world):
-    with pytest.raises(UnknownProject):
+def test_an_unknown_project_is_the_registrys_own_refusal(world):
+    with pytest.raises(UnknownItem) as refused:
         world.registry.exports(2)
+    assert refused.value.message == "no project 2"
 
 
 def test_stop_resume_and_run_now_state_machine(world):
