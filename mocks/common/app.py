@@ -16,10 +16,10 @@ from werkzeug.exceptions import HTTPException
 
 from .clock import Clock, ClockError, to_iso
 from .faults import FaultError, FaultRegistry, parse_rule
-from .journal import Journal, RawBody, redact
+from .journal import Journal, RawBody, RawFields
 from .numbers import MAX_DIGITS, parse_in_range
 from .ratelimit import RateLimiter, limits_enabled_by_environment
-from .state import Store
+from .state import SecretHolder, Store
 from .validation import InvalidBody, request_json, request_object
 
 CONTROL_PREFIX = "/_harness"
@@ -58,6 +58,10 @@ class MockContext:
     def __post_init__(self) -> None:
         self.limiter = RateLimiter(self.clock, enabled=limits_enabled_by_environment())
 
+    def secrets(self) -> list[str]:
+        """The tenants' keys and tokens, which the journal never shows in clear."""
+        return list(self.store.secret_values()) if isinstance(self.store, SecretHolder) else []
+
 
 class StateRefused(ValueError):
     """A state dump the mock will not load; nothing of it was loaded."""
@@ -74,6 +78,7 @@ def restore_state(ctx: MockContext, body: Any) -> None:
     store = body.get("store")
     if not isinstance(store, dict):
         raise StateRefused("'store' must be a JSON object (a dump from GET /_harness/state)")
+    ctx.journal.remember(ctx.secrets())  # entries of the state being replaced keep its secrets hidden
     try:
         ctx.store.load(store)
         if isinstance(body.get("clock"), dict):
@@ -178,7 +183,7 @@ def _record_in_journal(response: Response) -> Response:
     ctx.journal.record({
         "method": request.method,
         "path": request.path,
-        "query": redact(request.args.to_dict()),
+        "query": RawFields(request.args.to_dict()),
         "headers": headers,
         "status": "dropped" if g.get("dropped") else response.status_code,
         "request": _raw_request_body(),
@@ -298,7 +303,8 @@ def _common_control_blueprint() -> Blueprint:
         count = parse_in_range(limit, 1, 10 ** MAX_DIGITS) if limit is not None else None
         if limit is not None and count is None:
             raise control_error(400, "'limit' must be a positive integer")
-        entries = mock_context().journal.entries(request.args.get("path"), request.args.get("method"), count)
+        ctx = mock_context()
+        entries = ctx.journal.entries(request.args.get("path"), request.args.get("method"), count, ctx.secrets())
         return json_reply({"entries": entries})
 
     @bp.delete("/journal")

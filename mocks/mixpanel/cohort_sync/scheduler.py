@@ -98,6 +98,11 @@ class CohortExportRegistry:
             self._clients[candidate.connection_id] = client
         return candidate
 
+    def secret_values(self) -> list[str]:
+        """The Braze keys of every connection (the journal redacts them)."""
+        with self._lock:
+            return [k for c in self._connections.values() for k in (c.data_import_key, c.partner_api_key)]
+
     def connections(self, project_id: Any) -> list[BrazeConnection]:
         self._projects.project(project_id)
         with self._lock:
