@@ -146,9 +146,10 @@ def _has_json_body(raw: bytes) -> bool:
 
 def _json_body(raw: bytes) -> Any:
     try:
-        return decode_data(raw.decode("utf-8"))
-    except (BadBody, UnicodeDecodeError):
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
         raise BadBody("data, not valid JSON or base64-encoded JSON") from None
+    return decode_data(text)
 
 
 def _by_token(items: list[Any], token_of: Any) -> tuple[dict[int, tuple[Project, list[Any]]], str | None]:

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 from flask import request
 
 from mocks.common.numbers import parse_decimal
-from mocks.common.validation import parse_json
+from mocks.common.validation import MAX_DEPTH, TooDeep, parse_json
 
 from .errors import BadBody, BodyTooLarge
 from .ingest import UnparsableRecord
@@ -55,18 +55,27 @@ def is_form() -> bool:
     return (request.mimetype or "") == "application/x-www-form-urlencoded"
 
 
+#: ``data`` nested deeper than the door allows: its own refusal, so a client sees why.
+DATA_TOO_DEEP = f"data, nested more than {MAX_DEPTH} levels deep"
+
+
 def decode_data(value: str | None) -> Any:
-    """The ``data`` field: JSON, or base64-encoded JSON (as older clients send it)."""
+    """The ``data`` field: JSON, or base64-encoded JSON (as older clients send it). Nesting deeper
+    than the door's :data:`~mocks.common.validation.MAX_DEPTH` is refused with its own text."""
     if value is None or not value.strip():
         raise BadBody("data, missing or empty")
     try:
         return parse_json(value)
+    except TooDeep:
+        raise BadBody(DATA_TOO_DEEP) from None
     except (ValueError, RecursionError):
         pass
     padded = value.strip() + "=" * (-len(value.strip()) % 4)
     for decode in (base64.b64decode, base64.urlsafe_b64decode):
         try:
             return parse_json(decode(padded))
+        except TooDeep:
+            raise BadBody(DATA_TOO_DEEP) from None
         except (ValueError, binascii.Error, RecursionError, UnicodeDecodeError):
             continue
     raise BadBody("data, not valid JSON or base64-encoded JSON")
