@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterator, Protocol, Sequence
 from urllib.parse import urlsplit
 
 from mocks.common.clock import Clock
+from mocks.common.numbers import parse_decimal
 
 from .errors import (BrazeUnreachable, CredentialsRefused, DynamicExportLimit, ExportStateConflict,
                      InvalidConnection, UnknownItem)
@@ -340,9 +341,7 @@ def _as_id(value: Any) -> int | None:
     """Ids arrive as path strings or JSON numbers."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
+    return parse_decimal(value, strip=False) if isinstance(value, str) else None
 
 
 def _sleep_on(clock: Clock) -> Callable[[float], None]:
