@@ -20,6 +20,8 @@ from .ingest import UnparsableRecord
 from .store import MixpanelStore, Project
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
+#: Mixpanel's 413 text (reference mixpanel.md), for a body past ``MAX_BODY_BYTES`` or the 64 MB cap.
+TOO_LARGE = "request exceeds max limit of {limit} bytes"
 
 
 def read_body(limit: int = MAX_BODY_BYTES) -> bytes:
@@ -31,7 +33,7 @@ def read_body(limit: int = MAX_BODY_BYTES) -> bytes:
         except (OSError, EOFError, zlib.error):
             raise BadBody("request body is not valid gzip") from None
     if len(raw) > limit:
-        raise BodyTooLarge(f"request exceeds max limit of {limit} bytes")
+        raise BodyTooLarge(TOO_LARGE.format(limit=limit))
     return raw
 
 

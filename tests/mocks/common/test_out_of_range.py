@@ -9,35 +9,12 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from mocks.braze import create_app as create_braze_app
-from mocks.common import Clock
 from mocks.common.validation import MAX_DEPTH
-from mocks.mixpanel import create_app as create_mixpanel_app
 
 HUGE = "9" * 5000
 OUT_OF_RANGE_DURATION = "invalid duration {!r}: at most 36500 days (100 years) at once"
 OUT_OF_RANGE_INSTANT = ("instant {!r} is out of range: it must fall between 0001-01-01T00:00:00Z and "
                         "9999-12-31T23:59:59Z")
-
-
-@pytest.fixture()
-def braze() -> FlaskClient:
-    return create_braze_app(clock=Clock()).test_client()
-
-
-@pytest.fixture()
-def mixpanel() -> FlaskClient:
-    return create_mixpanel_app(clock=Clock()).test_client()
-
-
-@pytest.fixture()
-def project(mixpanel: FlaskClient) -> dict[str, Any]:
-    created: dict[str, Any] = mixpanel.post("/_harness/projects", json={"name": "p"}).get_json()
-    return created
-
-
-def secret_auth(project: dict[str, Any]) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{project['api_secret']}:".encode()).decode()}
 
 
 # -- where literals ------------------------------------------------------------------------------
@@ -49,15 +26,15 @@ def secret_auth(project: dict[str, Any]) -> dict[str, str]:
     (f"datetime({'9' * 400})", "invalid where expression: the number 9999999999999999999999999999999999999999... "
                                "is out of range"),
 ])
-def test_where_literals_out_of_range_are_the_query_apis_400(mixpanel, project, literal, message):
-    reply = mixpanel.get("/api/query/engage", headers=secret_auth(project),
+def test_where_literals_out_of_range_are_the_query_apis_400(mixpanel, project, secret_auth, literal, message):
+    reply = mixpanel.get("/api/query/engage", headers=secret_auth,
                          query_string={"where": f'properties["a"] == {literal}', "project_id": project["project_id"]})
     assert reply.status_code == 400, reply.get_data(as_text=True)
     assert reply.get_json()["error"] == message
 
 
-def test_a_large_but_finite_where_literal_still_works(mixpanel, project):
-    reply = mixpanel.get("/api/query/engage", headers=secret_auth(project),
+def test_a_large_but_finite_where_literal_still_works(mixpanel, project, secret_auth):
+    reply = mixpanel.get("/api/query/engage", headers=secret_auth,
                          query_string={"where": f'properties["a"] < {"9" * 300}', "project_id": project["project_id"]})
     assert reply.status_code == 200
 
@@ -137,8 +114,8 @@ def event(project: dict[str, Any], time: float) -> dict[str, Any]:
     (-1e306, "'properties.time' is invalid: must not be before 1971-01-01"),
     (1e306, "'properties.time' is invalid: must not be more than 1 hour in the future"),
 ])
-def test_import_time_out_of_range_is_a_failed_record(mixpanel, project, time, message):
-    reply = mixpanel.post("/import", json=[event(project, time)], headers=secret_auth(project))
+def test_import_time_out_of_range_is_a_failed_record(mixpanel, project, secret_auth, time, message):
+    reply = mixpanel.post("/import", json=[event(project, time)], headers=secret_auth)
     assert reply.status_code == 400, reply.get_data(as_text=True)
     assert [r["message"] for r in reply.get_json()["failed_records"]] == [message]
 
@@ -159,7 +136,7 @@ def deep_profile(project: dict[str, Any]) -> str:
 
 
 @pytest.mark.parametrize("send", ["form", "form-base64", "json"])
-def test_a_profile_nested_600_lists_deep_is_refused_at_the_door(mixpanel, project, send):
+def test_a_profile_nested_600_lists_deep_is_refused_at_the_door(mixpanel, project, secret_auth, send):
     text = deep_profile(project)
     if send == "json":
         reply = mixpanel.post("/engage?verbose=1", data=text, content_type="application/json")
@@ -167,6 +144,6 @@ def test_a_profile_nested_600_lists_deep_is_refused_at_the_door(mixpanel, projec
         data = base64.b64encode(text.encode()).decode() if send == "form-base64" else text
         reply = mixpanel.post("/engage?verbose=1", data={"data": data})
     assert (reply.status_code, reply.get_json()) == (200, {"error": DEPTH_ERROR, "status": 0})
-    reply = mixpanel.get("/api/query/engage", headers=secret_auth(project),
+    reply = mixpanel.get("/api/query/engage", headers=secret_auth,
                          query_string={"project_id": project["project_id"]})
     assert reply.get_json()["results"] == []
