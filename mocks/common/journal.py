@@ -39,7 +39,9 @@ _JSON_PAIR = re.compile(r'("\$?(?:%s)"\s*:\s*)(?:"(?:[^"\\]|\\.)*"?|(?![\[{\s])[
 _FORM_PAIR = re.compile(r"((?:^|(?<=[?&;\s]))(?:\$|%%24)?(?:%s)=)[^&\s]*" % _KEY_NAMES, re.IGNORECASE)
 #: Vendor texts that quote a secret back: Braze's ``Partner not enabled for client with client secret:
 #: <key>`` and ``Invalid API key: <key>``. The secret is the rest of the text (of the JSON string).
-_MESSAGE = re.compile(r'((?:client secret|api key): )(?:[^"\\\n]|\\.)+', re.IGNORECASE)
+_MESSAGE_TRIGGERS = ("client secret: ", "api key: ")
+_MESSAGE = re.compile(r'((?:%s))(?:[^"\\\n]|\\.)+' % "|".join(map(re.escape, _MESSAGE_TRIGGERS)),
+                      re.IGNORECASE)
 
 
 class RawBody:
@@ -72,6 +74,7 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = ()):
         values = sorted({s for s in secrets if isinstance(s, str) and len(s) >= MIN_SECRET_CHARS},
                         key=len, reverse=True)
+        self._plain = values
         self._values = re.compile("|".join(map(re.escape, values))) if values else None
 
     def text(self, text: str) -> str:
@@ -100,8 +103,9 @@ class Redactor:
     def _parsed(self, value: Any, text: str) -> Any:
         """``value`` parsed from ``text``, redacted; its strings are only walked when the text may
         quote a secret in one (a large sync body has thousands of strings and none does)."""
-        strings = ("\\" in text or _MESSAGE.search(text) is not None
-                   or (self._values is not None and self._values.search(text) is not None))
+        lowered = text.lower()  # plain substring tests: a regex search costs more than the parse
+        strings = ("\\" in text or any(trigger in lowered for trigger in _MESSAGE_TRIGGERS)
+                   or any(value in text for value in self._plain))
         return self.value(value, strings)
 
     def fields(self, fields: dict[str, str]) -> dict[str, Any]:
