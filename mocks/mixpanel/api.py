@@ -8,6 +8,7 @@ replies that client reads: ``{"error": null, "status": 1}`` with ``verbose=1``, 
 """
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any, Callable
 
 from flask import Blueprint, Response, request
@@ -120,8 +121,15 @@ def _import_refusal(refusal: MixpanelError, legacy: bool, fields: dict[str, str]
 
 def _import_error(status: int, message: str, **extra: Any) -> Response:
     """``/import``'s JSON error: ``{"code", "error", ..., "status": <reason phrase>}``."""
-    body = {"code": status, "error": message, **extra, "status": STATUS_TEXT.get(status, "Error")}
+    body = {"code": status, "error": message, **extra, "status": STATUS_TEXT.get(status) or _phrase(status)}
     return json_reply(body, status)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
 
 
 def ingestion_error(status: int, message: str) -> Response:

@@ -113,3 +113,13 @@ def test_dashboard_bug_is_an_error_page(mixpanel, monkeypatch):
     reply = mixpanel.get("/_harness/ui/")
     assert reply.status_code == 500 and reply.mimetype == "text/html"
     assert BUG in reply.get_data(as_text=True)
+
+
+def test_an_injected_fault_without_a_body_takes_the_surface_shape(mixpanel, project, secret_auth):
+    mixpanel.post("/_harness/faults", json={"path": "/import", "status": 503, "times": 1})
+    reply = mixpanel.post("/import", json=[EVENT], headers=secret_auth)
+    assert (reply.status_code, reply.get_json()) == (
+        503, {"code": 503, "error": "injected fault", "status": "Service Unavailable"})
+    mixpanel.post("/_harness/faults", json={"path": "/api/*", "status": 502, "times": 1})
+    reply = mixpanel.get("/api/query/engage", headers=secret_auth)
+    assert (reply.status_code, reply.get_json()) == (502, {"request": "/api/query/engage", "error": "injected fault"})
