@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from .clock import Clock, ClockError, to_iso
 from .faults import FaultError, FaultRegistry, parse_rule
-from .journal import Journal, RawBody, RawFields
+from .journal import Journal, RawBody, RawFields, Redactor
 from .numbers import MAX_DIGITS, parse_in_range
 from .ratelimit import RateLimiter, limits_enabled_by_environment
 from .state import SecretHolder, Store
@@ -205,7 +205,8 @@ def _log_request(response: Response) -> Response:
     """One line per request, control plane included, secrets in the query string masked."""
     sink = mock_context().request_log
     if sink is not None:
-        query = "&".join(f"{k}={v}" for k, v in redact(request.args.to_dict()).items())
+        fields = Redactor(mock_context().secrets()).fields(request.args.to_dict())
+        query = "&".join(f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in fields.items())
         took = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
         status = "dropped" if g.get("dropped") else response.status_code
         sink(f"{mock_context().service} {request.method} {request.path}{'?' + query if query else ''} "

@@ -216,3 +216,17 @@ def test_the_query_string_is_redacted_too(braze):
     requests.get(braze + "/items", params={"api_key": "qs-api-key", "client_secret": "qs-secret", "page": "2"},
                  timeout=10)
     assert last_entry(braze)["query"] == {"api_key": "***", "client_secret": "***", "page": "2"}
+
+
+def test_the_request_log_redacts_the_query_the_same_way():
+    """``serve --log-requests`` prints the query string through the same redaction."""
+    app = create_mixpanel_app(clock=Clock())
+    lines: list[str] = []
+    app.extensions["harness"].request_log = lines.append
+    client = app.test_client()
+    project = client.post("/_harness/projects", json={"name": "log"}).get_json()
+    event = {"event": "e", "properties": {"token": project["token"], "distinct_id": "u1"}}
+    assert client.get("/track", query_string={"data": b64(event), "api_key": "log-api-key"}).get_data() == b"1"
+    logged = next(line for line in lines if line.startswith("mixpanel GET /track?"))
+    assert project["token"] not in logged and "log-api-key" not in logged
+    assert '"token": "***"' in logged and "api_key=***" in logged
