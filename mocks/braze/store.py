@@ -292,6 +292,11 @@ class BrazeStore:
         entry = workspace.data_import_keys[key]
         return (workspace, entry) if entry.status == ACTIVE else None
 
+    def secret_values(self) -> list[str]:
+        """Every partner key, REST API key and data import key (the journal redacts them)."""
+        with self.lock:
+            return [*self.partners.values(), *self._rest_keys, *self._import_keys]
+
     # -- state -----------------------------------------------------------------------------------
     def _load_workspace(self, entry: dict[str, Any]) -> Workspace:
         if not isinstance(entry.get("workspace_id"), str):

@@ -16,14 +16,19 @@ from werkzeug.exceptions import HTTPException
 
 from .clock import Clock, ClockError, to_iso
 from .faults import FaultError, FaultRegistry, parse_rule
-from .journal import Journal, RawBody, redact
+from .journal import Journal, RawBody, RawFields, Redactor
 from .numbers import MAX_DIGITS, parse_in_range
 from .ratelimit import RateLimiter, limits_enabled_by_environment
-from .state import Store
+from .state import SecretHolder, Store
 from .validation import InvalidBody, request_json, request_object
 
 CONTROL_PREFIX = "/_harness"
+#: A vendor's error for a request on its own paths: a JSON body, or a whole Response when the surface
+#: answers in another form (Mixpanel's legacy ``0``); it may look at ``request`` to pick its surface.
 ErrorBody = Callable[[int, str], Any]
+#: ``app.extensions`` key of the dashboards' page for a bug (``str`` message -> Response, or None when the
+#: request is not on a dashboard path); installed by ``mocks.common.ui.install_ui``.
+BUG_PAGE = "harness_bug_page"
 
 
 class ApiError(Exception):
@@ -58,6 +63,10 @@ class MockContext:
     def __post_init__(self) -> None:
         self.limiter = RateLimiter(self.clock, enabled=limits_enabled_by_environment())
 
+    def secrets(self) -> list[str]:
+        """The tenants' keys and tokens, which the journal never shows in clear."""
+        return list(self.store.secret_values()) if isinstance(self.store, SecretHolder) else []
+
 
 class StateRefused(ValueError):
     """A state dump the mock will not load; nothing of it was loaded."""
@@ -74,6 +83,7 @@ def restore_state(ctx: MockContext, body: Any) -> None:
     store = body.get("store")
     if not isinstance(store, dict):
         raise StateRefused("'store' must be a JSON object (a dump from GET /_harness/state)")
+    ctx.journal.remember(ctx.secrets())  # entries of the state being replaced keep its secrets hidden
     try:
         ctx.store.load(store)
         if isinstance(body.get("clock"), dict):
@@ -144,9 +154,11 @@ def _inject_fault() -> Response | None:
         return Response(status=500)
     if rule.status is None:
         return None
-    body = rule.body if rule.body is not None else mock_context().error_body(rule.status, "injected fault")
-    response = Response(body if isinstance(body, str) else json.dumps(body), status=rule.status,
-                        mimetype="text/plain" if isinstance(body, str) else "application/json")
+    if rule.body is None:
+        response = _error_reply(rule.status, "injected fault")
+    else:
+        response = Response(rule.body if isinstance(rule.body, str) else json.dumps(rule.body), status=rule.status,
+                            mimetype="text/plain" if isinstance(rule.body, str) else "application/json")
     for name, value in rule.headers.items():
         response.headers[name] = value
     return response
@@ -178,7 +190,7 @@ def _record_in_journal(response: Response) -> Response:
     ctx.journal.record({
         "method": request.method,
         "path": request.path,
-        "query": redact(request.args.to_dict()),
+        "query": RawFields(request.args.to_dict()),
         "headers": headers,
         "status": "dropped" if g.get("dropped") else response.status_code,
         "request": _raw_request_body(),
@@ -193,7 +205,8 @@ def _log_request(response: Response) -> Response:
     """One line per request, control plane included, secrets in the query string masked."""
     sink = mock_context().request_log
     if sink is not None:
-        query = "&".join(f"{k}={v}" for k, v in redact(request.args.to_dict()).items())
+        fields = Redactor(mock_context().secrets()).fields(request.args.to_dict())
+        query = "&".join(f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in fields.items())
         took = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
         status = "dropped" if g.get("dropped") else response.status_code
         sink(f"{mock_context().service} {request.method} {request.path}{'?' + query if query else ''} "
@@ -213,18 +226,22 @@ def _api_error_reply(error: ApiError) -> Response:
     return json_reply(error.body, error.status, error.headers)
 
 
+def _error_reply(status: int, message: str) -> Response:
+    """An error in the shape of the surface the request is on: ``{"error": message}`` on the control
+    plane, else the vendor's :data:`ErrorBody` (which may pick among its own surfaces)."""
+    if _is_control(request.path):
+        return json_reply({"error": message}, status)
+    body = mock_context().error_body(status, message)
+    return body if isinstance(body, Response) else json_reply(body, status)
+
+
 def _invalid_body_reply(error: InvalidBody) -> Response:
     """A body refused by the validation path: 400 in the control plane's shape or the vendor's."""
-    if _is_control(request.path):
-        return json_reply({"error": error.message}, 400)
-    return json_reply(mock_context().error_body(400, error.message), 400)
+    return _error_reply(400, error.message)
 
 
 def _http_error_reply(error: HTTPException) -> Response:
-    status = error.code or 500
-    if _is_control(request.path):
-        return json_reply({"error": _http_message(error)}, status)
-    return json_reply(mock_context().error_body(status, _http_message(error)), status)
+    return _error_reply(error.code or 500, _http_message(error))
 
 
 def _http_message(error: HTTPException) -> str:
@@ -238,9 +255,13 @@ def _http_message(error: HTTPException) -> str:
 
 
 def _unexpected_error_reply(error: Exception) -> Response:
-    """A bug in the mock, never a user's mistake: still a JSON reply, and logged."""
+    """A bug in the mock, never a user's mistake: logged, and a 500 in the shape of the surface it
+    happened on (a dashboard's error page, the control plane's ``{"error"}``, the vendor's own)."""
     current_app.logger.exception("unexpected error in mock")
-    return json_reply(mock_context().error_body(500, f"internal mock error: {type(error).__name__}"), 500)
+    message = f"internal mock error: {type(error).__name__}"
+    bug_page = current_app.extensions.get(BUG_PAGE)
+    page = bug_page(message) if bug_page is not None else None
+    return page if isinstance(page, Response) else _error_reply(500, message)
 
 
 # -- common control plane ---------------------------------------------------------------------------
@@ -298,7 +319,8 @@ def _common_control_blueprint() -> Blueprint:
         count = parse_in_range(limit, 1, 10 ** MAX_DIGITS) if limit is not None else None
         if limit is not None and count is None:
             raise control_error(400, "'limit' must be a positive integer")
-        entries = mock_context().journal.entries(request.args.get("path"), request.args.get("method"), count)
+        ctx = mock_context()
+        entries = ctx.journal.entries(request.args.get("path"), request.args.get("method"), count, ctx.secrets())
         return json_reply({"entries": entries})
 
     @bp.delete("/journal")

@@ -7,18 +7,18 @@ falls due, in order, each at its own instant, and returns what fired.
 """
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections import deque
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterator, Protocol
+from typing import Any, Callable, Iterator, Protocol, TypeVar
+
+from .numbers import LAST_INSTANT, OutOfRange, add_duration, parse_duration_text, parse_iso_instant
 
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T = TypeVar("T")
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 class ClockError(ValueError):
@@ -26,27 +26,32 @@ class ClockError(ValueError):
 
 
 def parse_duration(text: str) -> timedelta:
-    """Parse ``"15m"``, ``"90s"``, ``"2h"`` or ``"3d"`` (one number, one unit)."""
+    """Parse ``"15m"``, ``"90s"``, ``"2h"`` or ``"3d"`` (one number, one unit), at most
+    :data:`~mocks.common.numbers.MAX_DURATION_DAYS` days."""
     if not isinstance(text, str):
         raise ClockError("duration must be a string such as '15m' (units s, m, h, d)")
-    match = _DURATION.match(text)
-    if not match:
-        raise ClockError(f"invalid duration {text!r}: use a number and one of s, m, h, d (e.g. '15m')")
-    amount, unit = match.groups()
-    return timedelta(seconds=float(amount) * _UNIT_SECONDS[unit])
+    return _through_numbers(parse_duration_text, text, f"invalid duration {text!r}",
+                            f"invalid duration {text!r}: use a number and one of s, m, h, d (e.g. '15m')")
 
 
 def parse_instant(text: str) -> datetime:
-    """Parse an ISO-8601 instant; a naive instant is taken as UTC."""
+    """Parse an ISO-8601 instant (a naive instant is taken as UTC) into UTC, within the calendar a
+    datetime holds (``0001-01-01T00:00:00+01:00`` is before it)."""
     if not isinstance(text, str) or not text.strip():
         raise ClockError("instant must be an ISO-8601 string such as '2026-01-01T00:00:00Z'")
+    return _through_numbers(parse_iso_instant, text, f"instant {text!r} is out of range",
+                            f"invalid ISO-8601 instant {text!r}")
+
+
+def _through_numbers(parse: Callable[[str], T | None], text: str, out_of_range: str, invalid: str) -> T:
+    """``parse(text)`` of :mod:`mocks.common.numbers`, its None and :class:`OutOfRange` as a ClockError."""
     try:
-        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise ClockError(f"invalid ISO-8601 instant {text!r}") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        value = parse(text)
+    except OutOfRange as exc:
+        raise ClockError(f"{out_of_range}: {exc}") from None
+    if value is None:
+        raise ClockError(invalid)
+    return value
 
 
 def to_iso(value: datetime) -> str:
@@ -182,12 +187,17 @@ class Clock:
         return summary
 
     def _advance(self, delta: timedelta | str, sink: Sink) -> None:
+        given = delta.strip() if isinstance(delta, str) else str(delta)
         if not isinstance(delta, timedelta):  # parse_duration refuses non-strings
             delta = parse_duration(delta)
         if delta < timedelta(0):
             raise ClockError("the clock cannot be advanced by a negative duration")
         with self._advance_lock:
-            self._run_until(self.now() + delta, move=True, sink=sink)
+            now = self.now()
+            target = add_duration(now, delta)
+            if target is None:
+                raise ClockError(f"advancing {given} from {to_iso(now)} would pass {to_iso(LAST_INSTANT)}")
+            self._run_until(target, move=True, sink=sink)
 
     def _set(self, instant: datetime | str, sink: Sink) -> None:
         if not isinstance(instant, datetime):  # parse_instant refuses non-strings

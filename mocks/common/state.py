@@ -11,7 +11,7 @@ nothing else is ever locked while a store's lock is held, so there is no lock or
 """
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Iterable, Protocol, runtime_checkable
 
 
 class Store(Protocol):
@@ -23,3 +23,10 @@ class Store(Protocol):
     def to_dict(self) -> dict[str, Any]: ...
 
     def load(self, data: dict[str, Any]) -> None: ...
+
+
+@runtime_checkable
+class SecretHolder(Protocol):
+    """A store whose tenants have keys and tokens: the journal redacts them wherever they appear."""
+
+    def secret_values(self) -> Iterable[str]: ...

@@ -48,6 +48,10 @@ class NotJson(ValueError):
     """Text that the door does not accept as JSON; ``str(error)`` says why."""
 
 
+class TooDeep(NotJson):
+    """JSON nested deeper than :data:`MAX_DEPTH` (a surface may word this refusal its own way)."""
+
+
 def _refuse_constant(name: str) -> Any:
     raise NotJson(f"{name} is not a JSON number")
 
@@ -106,11 +110,11 @@ def parse_json(text: str | bytes) -> Any:
     except NotJson:
         raise
     except RecursionError:
-        raise NotJson(f"nested more than {MAX_DEPTH} levels deep") from None
+        raise TooDeep(f"nested more than {MAX_DEPTH} levels deep") from None
     except (ValueError, UnicodeDecodeError):
         raise NotJson("") from None
     if _openers(text) > MAX_DEPTH and too_deep(value):
-        raise NotJson(f"nested more than {MAX_DEPTH} levels deep")
+        raise TooDeep(f"nested more than {MAX_DEPTH} levels deep")
     return value
 
 

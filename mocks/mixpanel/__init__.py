@@ -12,25 +12,32 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any, Mapping
 
-from flask import Flask
+from flask import Flask, request
 
 from mocks.common import Clock, MockContext, create_mock_app
 from mocks.common.settings import split_settings
 from mocks.common.ui import install_ui
 
-from .api import ingestion_blueprint
+from .api import INGESTION_PATHS, ingestion_blueprint, ingestion_error
 from .cohort_sync import install_cohort_sync
 from .config import ALIASES, MixpanelConfig
 from .control import control_blueprint
 from .engage import EngageSessions
-from .query_api import query_blueprint
+from .query_api import query_blueprint, query_error_body
 from .errors import CohortNotFound, ProjectNotFound
 from .store import MixpanelStore, Project
 from .ui import ui_blueprint
 
 
-def error_body(status: int, message: str) -> dict[str, Any]:
-    """Errors the shared pipeline answers for us (unknown path, wrong method, injected faults)."""
+def error_body(status: int, message: str) -> Any:
+    """Errors the shared pipeline answers for us (unknown path, wrong method, body over the cap,
+    injected faults, a bug), each in the shape of the surface it happens on: the Query and Export
+    APIs' ``{"request", "error"}``, ``/import``'s and the legacy endpoints' own replies, and
+    ``{"error", "status": 0}`` on a path that is none of them."""
+    if request.path.startswith("/api/"):
+        return query_error_body(message)
+    if request.path in INGESTION_PATHS:
+        return ingestion_error(status, message)
     return {"error": message, "status": 0}
 
 

@@ -8,9 +8,11 @@ replies that client reads: ``{"error": null, "status": 1}`` with ``verbose=1``, 
 """
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any, Callable
 
 from flask import Blueprint, Response, request
+from werkzeug.exceptions import HTTPException
 
 from mocks.common import json_reply, mock_context
 from mocks.common.app import current_store
@@ -20,12 +22,15 @@ from .profiles import parse_group_update, parse_update
 from .store import IngestReport, MixpanelStore, Project
 from .errors import (BadBody, BodyTooLarge, FailedValidation, InvalidCredentials, MixpanelError, RateLimited,
                      TokenRefused)
-from .wire import (as_list, authenticated_project, decode_data, form_fields, is_form, parse_events,
-                   read_body)
+from .wire import (MAX_BODY_BYTES, TOO_LARGE, as_list, authenticated_project, decode_data, form_fields, is_form,
+                   parse_events, read_body)
 
 MAX_BATCH = 2000
 STATUS_TEXT = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 413: "Request Entity Too Large",
-               429: "Too Many Requests"}
+               429: "Too Many Requests", 500: "Internal Server Error"}
+#: The paths of this blueprint: an error the shared pipeline answers on one (404 of a method, 405, 413
+#: over the 64 MB cap, a bug) takes that endpoint's reply style (:func:`ingestion_error`).
+INGESTION_PATHS = frozenset({"/import", "/track", "/engage", "/groups"})
 INVALID_CREDENTIALS = "Invalid credentials"
 RATE_LIMITED = "Project exceeded rate limits. Please retry the request with exponential backoff."
 FAILED_VALIDATION = "some data points in the request failed validation"
@@ -111,8 +116,39 @@ def _import_refusal(refusal: MixpanelError, legacy: bool, fields: dict[str, str]
     status = IMPORT_STATUS[type(refusal)]
     if legacy:
         return _legacy_reply(fields, status, refusal.message, **refusal.extra)
-    body = {"code": status, "error": refusal.message, **refusal.extra, "status": STATUS_TEXT.get(status, "Error")}
+    return _import_error(status, refusal.message, **refusal.extra)
+
+
+def _import_error(status: int, message: str, **extra: Any) -> Response:
+    """``/import``'s JSON error: ``{"code", "error", ..., "status": <reason phrase>}``."""
+    body = {"code": status, "error": message, **extra, "status": STATUS_TEXT.get(status) or _phrase(status)}
     return json_reply(body, status)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def ingestion_error(status: int, message: str) -> Response:
+    """An error the shared pipeline answers on an ingestion path, in that endpoint's reply style:
+    ``/import``'s JSON error, or the legacy ``0`` / ``{"error", "status": 0}``. A body over the 64 MB
+    cap is over ``/import``'s own limit too, and gets its text."""
+    if status == 413:
+        message = TOO_LARGE.format(limit=MAX_BODY_BYTES)
+    if request.path == "/import" and not (is_form() or request.method == "GET"):
+        return _import_error(status, message)
+    return _legacy_reply(_readable_fields(), status, message)
+
+
+def _readable_fields() -> dict[str, str]:
+    """The form and query fields when the body can still be read (not over the cap), else the query's."""
+    try:
+        return form_fields(request.get_data(cache=True)) if is_form() else request.args.to_dict()
+    except (HTTPException, MixpanelError):
+        return request.args.to_dict()
 
 
 def _legacy_reply(fields: dict[str, str], status: int, error: str | None, **extra: Any) -> Response:
@@ -146,9 +182,10 @@ def _has_json_body(raw: bytes) -> bool:
 
 def _json_body(raw: bytes) -> Any:
     try:
-        return decode_data(raw.decode("utf-8"))
-    except (BadBody, UnicodeDecodeError):
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
         raise BadBody("data, not valid JSON or base64-encoded JSON") from None
+    return decode_data(text)
 
 
 def _by_token(items: list[Any], token_of: Any) -> tuple[dict[int, tuple[Project, list[Any]]], str | None]:

@@ -13,6 +13,8 @@ import re
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+from mocks.common.numbers import parse_number_literal
+
 Predicate = Callable[[dict[str, Any]], bool]
 
 
@@ -50,7 +52,7 @@ def ordered(actual: Any, operator: str, expected: Any) -> bool:
 # -- where expressions --------------------------------------------------------------------------
 _TOKEN = re.compile(r"""\s*(?:
     (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
-  | (?P<number>-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)
+  | (?P<number>-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)
   | (?P<op>==|!=|>=|<=|>|<|\(|\)|\[|\])
   | (?P<word>[A-Za-z_][A-Za-z_0-9]*)
 )""", re.VERBOSE)
@@ -74,9 +76,18 @@ def _tokenize(text: str) -> list[tuple[str, Any]]:
         if kind == "string":
             value = re.sub(r"\\(.)", r"\1", value[1:-1])
         elif kind == "number":
-            value = float(value) if any(c in value for c in ".eE") else int(value)
+            value = _literal(value)
         tokens.append((kind, value))
     return tokens
+
+
+def _literal(text: str) -> int | float:
+    """A number literal through the one number path: ASCII, and finite as a double."""
+    value = parse_number_literal(text)
+    if value is None:
+        shown = text if len(text) <= 40 else text[:40] + "..."
+        raise ExpressionError(f"the number {shown} is out of range")
+    return value
 
 
 class _Parser:

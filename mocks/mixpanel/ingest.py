@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from mocks.common.numbers import epoch_ms
+
 #: SEED-1.2 / HOUSE-5: events timed before this instant are removed during import; the instant is kept.
 RETENTION_FLOOR_MS = int(datetime(2010, 1, 1, tzinfo=timezone.utc).timestamp() * 1000)
 #: Mixpanel rejects times before 1971-01-01.
@@ -77,9 +79,9 @@ def time_to_ms(value: Any) -> int | None:
     """Seconds or milliseconds since the epoch as integer ms; None when it is not a number."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
         return None
-    if value in (float("inf"), float("-inf")):
-        return None
-    return int(round(value)) if value >= SECONDS_MS_THRESHOLD else int(round(value * 1000))
+    # through the one number path: clamped to the instants a datetime holds, so ``-1e306`` s is before
+    # the floor and ``1e306`` after the ceiling, never an OverflowError
+    return epoch_ms(value) if value >= SECONDS_MS_THRESHOLD else epoch_ms(value, 1000)
 
 
 def is_placeholder(distinct_id: str) -> bool:

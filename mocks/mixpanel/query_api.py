@@ -32,8 +32,13 @@ BODY_NOT_PARAMETERS = "request body must be form fields or a JSON object of para
 
 
 def query_error(status: int, message: str) -> ApiError:
+    return ApiError(status, query_error_body(message))
+
+
+def query_error_body(message: str) -> dict[str, str]:
+    """The Query and Export APIs' error shape: ``{"request": <path and query>, "error": message}``."""
     path = request.full_path[:-1] if request.full_path.endswith("?") else request.full_path
-    return ApiError(status, {"request": path, "error": message})
+    return {"request": path, "error": message}
 
 
 def query_blueprint(limits: Limits, sessions: EngageSessions) -> Blueprint:

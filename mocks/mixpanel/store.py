@@ -422,6 +422,15 @@ class MixpanelStore:
         """The project, or None (what the cohort sync asks)."""
         return self.projects.get(project_id) if isinstance(project_id, int) and not isinstance(project_id, bool) else None
 
+    def secret_values(self) -> list[str]:
+        """Every project token, API secret and service-account secret, and those of the components
+        (the Braze keys of the connections): the journal redacts them."""
+        with self.lock:
+            found = [s for p in self.projects.values() for s in (p.token, p.api_secret, p.service_account.get("secret"))]
+            for component in self._components.values():
+                found.extend(getattr(component, "secret_values", list)())
+            return [s for s in found if isinstance(s, str)]
+
     def project_by_token(self, token: Any) -> Project | None:
         return next((p for p in self.projects.values() if p.token == token), None) if token else None
 

@@ -13,13 +13,15 @@ from urllib.parse import parse_qs
 from flask import request
 
 from mocks.common.numbers import parse_decimal
-from mocks.common.validation import parse_json
+from mocks.common.validation import MAX_DEPTH, TooDeep, parse_json
 
 from .errors import BadBody, BodyTooLarge
 from .ingest import UnparsableRecord
 from .store import MixpanelStore, Project
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
+#: Mixpanel's 413 text (reference mixpanel.md), for a body past ``MAX_BODY_BYTES`` or the 64 MB cap.
+TOO_LARGE = "request exceeds max limit of {limit} bytes"
 
 
 def read_body(limit: int = MAX_BODY_BYTES) -> bytes:
@@ -31,7 +33,7 @@ def read_body(limit: int = MAX_BODY_BYTES) -> bytes:
         except (OSError, EOFError, zlib.error):
             raise BadBody("request body is not valid gzip") from None
     if len(raw) > limit:
-        raise BodyTooLarge(f"request exceeds max limit of {limit} bytes")
+        raise BodyTooLarge(TOO_LARGE.format(limit=limit))
     return raw
 
 
@@ -55,18 +57,27 @@ def is_form() -> bool:
     return (request.mimetype or "") == "application/x-www-form-urlencoded"
 
 
+#: ``data`` nested deeper than the door allows: its own refusal, so a client sees why.
+DATA_TOO_DEEP = f"data, nested more than {MAX_DEPTH} levels deep"
+
+
 def decode_data(value: str | None) -> Any:
-    """The ``data`` field: JSON, or base64-encoded JSON (as older clients send it)."""
+    """The ``data`` field: JSON, or base64-encoded JSON (as older clients send it). Nesting deeper
+    than the door's :data:`~mocks.common.validation.MAX_DEPTH` is refused with its own text."""
     if value is None or not value.strip():
         raise BadBody("data, missing or empty")
     try:
         return parse_json(value)
+    except TooDeep:
+        raise BadBody(DATA_TOO_DEEP) from None
     except (ValueError, RecursionError):
         pass
     padded = value.strip() + "=" * (-len(value.strip()) % 4)
     for decode in (base64.b64decode, base64.urlsafe_b64decode):
         try:
             return parse_json(decode(padded))
+        except TooDeep:
+            raise BadBody(DATA_TOO_DEEP) from None
         except (ValueError, binascii.Error, RecursionError, UnicodeDecodeError):
             continue
     raise BadBody("data, not valid JSON or base64-encoded JSON")

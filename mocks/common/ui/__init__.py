@@ -18,8 +18,9 @@ from urllib.parse import urlencode
 from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from ..app import CONTROL_PREFIX, mock_context
+from ..app import BUG_PAGE, CONTROL_PREFIX, mock_context
 from ..clock import parse_duration, to_iso
+from ..numbers import parse_decimal
 
 UI_PREFIX = CONTROL_PREFIX + "/ui"
 EXTENSION = "harness_ui"
@@ -116,8 +117,9 @@ class Page(Generic[T]):
 
 
 def whole_number(text: str) -> int | None:
-    """``"12"`` -> 12; anything else (``"x"``, ``"-1"``, ``"²"``, which ``str.isdigit`` accepts) -> None."""
-    return int(text) if text.isascii() and text.isdigit() else None
+    """``"12"`` -> 12; anything else (``"x"``, ``"-1"``, ``"²"``, which ``str.isdigit`` accepts, 5,000
+    digits) -> None."""
+    return parse_decimal(text, strip=False)
 
 
 def settings() -> UiSettings:
@@ -135,6 +137,7 @@ def vendor_blueprint(name: str, import_name: str) -> Blueprint:
 def install_ui(app: Flask, blueprint: Blueprint, service_title: str, home_endpoint: str) -> None:
     """Register the shared layer and a vendor's dashboard on a mock app."""
     app.extensions[EXTENSION] = UiSettings(service_title, home_endpoint)
+    app.extensions[BUG_PAGE] = _bug_page
     app.register_blueprint(_shared_blueprint())
     app.register_blueprint(blueprint)
     app.jinja_env.filters["masked"] = masked
@@ -241,6 +244,14 @@ def _shared_blueprint() -> Blueprint:
         return redirect(with_notice(back, Notice(text)), code=303)
 
     return bp
+
+
+def _bug_page(message: str) -> Response | None:
+    """A bug on a dashboard path is the dashboards' error page (500), like their 4xx; None elsewhere."""
+    if request.path != UI_PREFIX and not request.path.startswith(UI_PREFIX + "/"):
+        return None
+    return current_app.make_response(render("harness_ui/error.html", 500, title="Something went wrong",
+                                            message=message))
 
 
 def _error_page(error: UiError) -> tuple[str, int]:

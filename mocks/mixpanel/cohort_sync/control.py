@@ -18,6 +18,7 @@ from flask import Blueprint, Flask, Response, request
 
 from mocks.common.app import ApiError, json_reply
 from mocks.common.clock import Clock, ClockError, parse_duration
+from mocks.common.numbers import MAX_DIGITS, id_or_text, parse_in_range
 from mocks.common.validation import check_body, request_object, valid_body
 
 from .errors import (BrazeUnreachable, CohortSyncError, CredentialsRefused, DynamicExportLimit,
@@ -120,7 +121,7 @@ def _error(status: int, message: str, **details: Any) -> ApiError:
 
 def _project_id(projects: ProjectDirectory, pid: str) -> int:
     """The project's id as the store keys it, or 404 with the store's message."""
-    project_id = int(pid) if pid.isdigit() else pid
+    project_id = id_or_text(pid)
     if projects.find_project(project_id) is None:
         raise _error(404, f"no project {project_id!r}")
     return project_id  # type: ignore[return-value]
@@ -154,9 +155,10 @@ def _interval(text: str | None) -> Any:
 def _limit(text: str | None) -> int | None:
     if text is None:
         return None
-    if not text.isdigit() or int(text) < 1:
+    limit = parse_in_range(text, 1, 10 ** MAX_DIGITS)
+    if limit is None:
         raise _error(400, "'limit' must be a positive integer")
-    return int(text)
+    return limit
 
 
 def _editable_fields(connection: BrazeConnection) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 import certifi
 
 from mocks.common.defaults import MIXPANEL_PARTNER
+from mocks.common.numbers import parse_decimal
 
 #: Statuses that pause an export: the request or the credentials are wrong, retrying cannot help.
 REFUSING_STATUSES = frozenset({400, 401, 403, 404})
@@ -218,8 +219,9 @@ def retry_after_seconds(value: str | None, now: datetime) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdigit():  # delta-seconds (``²`` is a digit to isdigit, not to float)
+        seconds = parse_decimal(value)
+        return float("inf") if seconds is None else float(seconds)  # too long to wait for: give up
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):

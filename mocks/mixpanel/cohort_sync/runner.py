@@ -15,7 +15,7 @@ from typing import Any, Iterator, Protocol
 from mocks.common.clock import parse_duration, to_iso
 
 from .model import (FAILED, MAX_IDENTIFIERS_PER_REQUEST, PAUSED, BrazeConnection, CohortExport, CohortInfo,
-                    CohortProject, CohortSnapshot, SyncRecord)
+                    CohortProject, CohortSnapshot, SyncRecord, mask_secret)
 from .partner_client import BrazeCallError, BrazeRefused, CallReport, RetryPolicy
 from .planner import SyncPlan
 from .wire import cohort_changes
@@ -98,7 +98,7 @@ class CohortSync:
                 self._send(str(export.cohort_id), cohort, plan, snapshot, client, record)
             except BrazeCallError as exc:
                 record.result = PAUSED if isinstance(exc, BrazeRefused) else FAILED
-                record.error = exc.message
+                record.error = _keys_masked(exc.message, connection)
                 _count(record, exc.report)
                 return record
             except Exception as exc:  # resolving members evaluates profiles too
@@ -240,3 +240,12 @@ class CollectorPause:
 #: The one pause counter of this process (the collector it guards is process-wide too).
 COLLECTOR_PAUSE = CollectorPause()
 
+
+def _keys_masked(message: str, connection: BrazeConnection) -> str:
+    """Braze's words with the connection's keys masked as its listing shows them: Braze may quote the
+    client secret back (``Partner not enabled for client with client secret: <key>``), and the sync
+    history is a log kept in the state and shown by the control plane and the dashboard."""
+    for key in (connection.data_import_key, connection.partner_api_key):
+        if key:
+            message = message.replace(key, mask_secret(key))
+    return message

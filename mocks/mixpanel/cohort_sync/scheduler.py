@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterator, Protocol, Sequence
 from urllib.parse import urlsplit
 
 from mocks.common.clock import Clock
+from mocks.common.numbers import parse_decimal
 
 from .errors import (BrazeUnreachable, CredentialsRefused, DynamicExportLimit, ExportStateConflict,
                      InvalidConnection, UnknownItem)
@@ -98,6 +99,11 @@ class CohortExportRegistry:
             self._connections[candidate.connection_id] = candidate
             self._clients[candidate.connection_id] = client
         return candidate
+
+    def secret_values(self) -> list[str]:
+        """The Braze keys of every connection (the journal redacts them)."""
+        with self._lock:
+            return [k for c in self._connections.values() for k in (c.data_import_key, c.partner_api_key)]
 
     def connections(self, project_id: Any) -> list[BrazeConnection]:
         self._project(project_id)
@@ -338,9 +344,7 @@ def _as_id(value: Any) -> int | None:
     """Ids arrive as path strings or JSON numbers."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
+    return parse_decimal(value, strip=False) if isinstance(value, str) else None
 
 
 def _sleep_on(clock: Clock) -> Callable[[float], None]:

@@ -67,7 +67,7 @@ def test_the_start_page_and_the_stylesheet_come_from_the_wheel(app: Flask) -> No
 
 
 @pytest.mark.parametrize("arg, number", [("1", 1), ("3", 3), ("4", 4), ("99", 4), ("0", 1), ("x", 1), ("-2", 1),
-                                         ("²", 1), ("٣", 1)])
+                                         ("²", 1), ("٣", 1), ("9" * 5000, 1)])
 def test_a_page_number_out_of_range_shows_the_nearest_page(app: Flask, arg: str, number: int) -> None:
     with app.test_request_context(f"/?page={arg}"):
         page = Page.of(list(range(160)))

@@ -148,6 +148,7 @@ def test_locked_resource_is_retried():
 @pytest.mark.parametrize("value, seconds", [
     ("7", 7.0), ("Thu, 01 Jan 2026 00:00:30 GMT", 30.0), ("Wed, 31 Dec 2025 23:00:00 GMT", 0.0),
     ("soon", None), (None, None),
+    ("\u00b2", None), ("\u0663", None), ("9" * 5000, float("inf")),  # issue 12 class 3: '²' was a ValueError
 ])
 def test_retry_after_forms(value, seconds):
     assert retry_after_seconds(value, NOW) == seconds

@@ -153,6 +153,18 @@ def test_a_refusal_pauses_with_brazes_message_and_resuming_catches_up():
     assert rig.members_in_braze() == {"a", "b"}
 
 
+def test_a_refusal_quoting_the_connections_key_keeps_it_masked_in_the_sync_history():
+    """Issue 12 class 6: the export's history (and its state dump) is a log; keys stay masked there."""
+    rig = Rig(set())
+    rig.connection.data_import_key = "import-key-0123456789"
+    rig.project.membership[COHORT] = users(rig, "a")
+    message = "Partner not enabled for client with client secret: import-key-0123456789"
+    rig.braze.fail_next(None, BrazeRefused(401, message, CallReport(requests=1)))
+    record = rig.sync()
+    assert record.error == "Partner not enabled for client with client secret: ****6789"
+    assert "import-key-0123456789" not in str(record.summary()) + str(rig.export.summary())
+
+
 def test_a_snapshot_older_than_three_days_forces_a_full_sync_that_still_removes_leavers():
     rig = Rig(set())
     rig.project.membership[COHORT] = users(rig, "a", "b")
