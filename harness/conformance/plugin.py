@@ -1,7 +1,7 @@
 """The pytest plugin of the conformance suite.
 
 It adds ``--braze-url`` / ``--mixpanel-url`` (default: both mocks embedded in this process, started
-once per session on free ports), gives each scenario a fresh :class:`World` (its own workspace and
+once per session on free ports), gives each scenario a fresh :class:`ScenarioState` (its own workspace and
 project), registers every feature tag as a marker (so ``-m SEED-6.3`` selects), and, when a step
 fails, writes into the JUnit report which step, what it expected, what it observed and the last
 requests each target received (from its ``/_harness/journal``).
@@ -20,7 +20,7 @@ from harness.clients import Targets
 from .checks import describe
 from .report import scenario_key
 from .rules import all_tags, collect_scenarios, selected_feature_files
-from .world import World
+from .scenario_state import ScenarioState
 
 pytest_plugins = ["harness.conformance.steps_braze", "harness.conformance.steps_mixpanel",
                   "harness.conformance.steps_sync"]
@@ -153,13 +153,13 @@ def conformance_targets(pytestconfig: pytest.Config,
 
 
 @pytest.fixture
-def world(conformance_targets: Targets) -> Iterator[World]:
+def scenario_state(conformance_targets: Targets) -> Iterator[ScenarioState]:
     """A fresh scenario; each journal starts empty so "what Braze received" means in this scenario."""
     conformance_targets.braze.clear_journal()
     conformance_targets.mixpanel.clear_journal()
-    scenario_world = World(conformance_targets)
-    yield scenario_world
-    scenario_world.cleanup()
+    fresh_state = ScenarioState(conformance_targets)
+    yield fresh_state
+    fresh_state.cleanup()
 
 
 def pytest_bdd_step_error(request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any,

@@ -39,7 +39,7 @@ class Cohort:
     condition: "Condition" = field(default=None, repr=False)  # type: ignore[assignment]
 
 
-class World(Protocol):
+class ProjectView(Protocol):
     """What a condition reads: the project's data as seen at one instant."""
 
     at_ms: int
@@ -52,7 +52,7 @@ class World(Protocol):
 
 
 class Condition(Protocol):
-    def members(self, world: World) -> set[int]: ...
+    def members(self, view: ProjectView) -> set[int]: ...
 
 
 # -- values --------------------------------------------------------------------------------------
@@ -109,9 +109,9 @@ class PropertyCondition:
     name: str
     test: ValueTest
 
-    def members(self, world: World) -> set[int]:
+    def members(self, view: ProjectView) -> set[int]:
         name, test = self.name, self.test
-        return {user for user, props in world.profiles.by_user.items() if test(props, name)}
+        return {user for user, props in view.profiles.by_user.items() if test(props, name)}
 
 
 @dataclass
@@ -125,39 +125,39 @@ class EventCondition:
     between: tuple[int, int] | None
     where: list[tuple[str, ValueTest]]
 
-    def window(self, world: World) -> tuple[int, int]:
-        start, end = world.start_ms, world.at_ms
+    def window(self, view: ProjectView) -> tuple[int, int]:
+        start, end = view.start_ms, view.at_ms
         if self.within_days is not None:
-            start = max(start, world.at_ms - int(self.within_days * DAY_MS))
+            start = max(start, view.at_ms - int(self.within_days * DAY_MS))
         if self.between is not None:
             start, end = max(start, self.between[0]), min(end, self.between[1])
         return start, end
 
-    def members(self, world: World) -> set[int]:
-        users = self._matching_users(world)
-        anonymous = world.registry.find("")
+    def members(self, view: ProjectView) -> set[int]:
+        users = self._matching_users(view)
+        anonymous = view.registry.find("")
         if self.at_least <= 1 and self.at_most is None:
-            found = set(world.registry.to_canonical(users)) if self.at_least == 1 else world.universe()
+            found = set(view.registry.to_canonical(users)) if self.at_least == 1 else view.universe()
         else:
-            counts = Counter(world.registry.to_canonical(users))
+            counts = Counter(view.registry.to_canonical(users))
             top = self.at_most
             found = {u for u, n in counts.items() if n >= self.at_least and (top is None or n <= top)}
             if self.at_least == 0:
-                found |= world.universe() - counts.keys()
+                found |= view.universe() - counts.keys()
         found.discard(anonymous)
         return found
 
-    def _matching_users(self, world: World) -> Any:
-        index = world.events.index(self.event)
+    def _matching_users(self, view: ProjectView) -> Any:
+        index = view.events.index(self.event)
         if index is None:
             return ()
-        start, end = self.window(world)
+        start, end = self.window(view)
         if start > end:
             return ()
         lo, hi = index.window(start, end)
         if not self.where:
             return index.users[lo:hi]
-        events = world.events
+        events = view.events
         return [user for user, row in zip(index.users[lo:hi], index.rows[lo:hi])
                 if _all_hold(self.where, events.properties(row))]
 
@@ -173,18 +173,18 @@ class AllOf:
 
     parts: list[Condition]
 
-    def members(self, world: World) -> set[int]:
+    def members(self, view: ProjectView) -> set[int]:
         positive = [p for p in self.parts if not isinstance(p, NoneOf)]
         negative = [p.inner for p in self.parts if isinstance(p, NoneOf)]
-        found = positive[0].members(world) if positive else world.universe()
+        found = positive[0].members(view) if positive else view.universe()
         for part in positive[1:]:
             if not found:
                 return found
-            found &= part.members(world)
+            found &= part.members(view)
         for part in negative:
             if not found:
                 return found
-            found -= part.members(world)
+            found -= part.members(view)
         return found
 
 
@@ -192,10 +192,10 @@ class AllOf:
 class AnyOf:
     parts: list[Condition]
 
-    def members(self, world: World) -> set[int]:
+    def members(self, view: ProjectView) -> set[int]:
         found: set[int] = set()
         for part in self.parts:
-            found |= part.members(world)
+            found |= part.members(view)
         return found
 
 
@@ -205,8 +205,8 @@ class NoneOf:
 
     inner: Condition
 
-    def members(self, world: World) -> set[int]:
-        return world.universe() - self.inner.members(world)
+    def members(self, view: ProjectView) -> set[int]:
+        return view.universe() - self.inner.members(view)
 
 
 @dataclass
@@ -215,8 +215,8 @@ class StaticList:
 
     numbers: list[int]
 
-    def members(self, world: World) -> set[int]:
-        return set(map(world.registry.canonical, self.numbers))
+    def members(self, view: ProjectView) -> set[int]:
+        return set(map(view.registry.canonical, self.numbers))
 
 
 # -- compiling -----------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ def to_ms(instant: datetime) -> int:
     return int(instant.astimezone(timezone.utc).timestamp() * 1000)
 
 
-class ProjectWorld:
+class ProjectAt:
     """A project's data as seen at one instant (what cohort conditions read)."""
 
     def __init__(self, project: "Project", at_ms: int):
@@ -309,7 +309,7 @@ class Project:
             key = (cohort_id, cohort.revision, self.version, at_ms)
             found = self._members_cache.get(key)
             if found is None:
-                found = array("i", sorted(cohort.condition.members(ProjectWorld(self, at_ms))))
+                found = array("i", sorted(cohort.condition.members(ProjectAt(self, at_ms))))
                 self._members_cache[key] = found
                 while len(self._members_cache) > _CACHE_SIZE:
                     self._members_cache.popitem(last=False)

@@ -74,7 +74,7 @@ def mocks(shared_mocks: Mocks) -> Mocks:
 
 
 @dataclass
-class World:
+class Tenants:
     """One Braze workspace with a data import key, one Mixpanel project connected to it, and the
     profiles the test loaded (so it can say who Braze should hold)."""
 
@@ -150,16 +150,16 @@ class World:
                    if e["identifier"] == identifier and e["operation"] == "add")
 
 
-def new_world(mocks: Mocks, **connection_options: Any) -> World:
+def new_tenants(mocks: Mocks, **connection_options: Any) -> Tenants:
     """A workspace with a Mixpanel data import key and a project connected to it."""
     number = next(_names)
     workspace = mocks.braze.create_workspace(f"ws-{number}")["workspace_id"]
     key = mocks.braze.create_data_import_key(workspace)
     project_id = mocks.mixpanel.create_project(f"project-{number}")["project_id"]
     connection_id = mocks.mixpanel.create_connection(project_id, key["key"], key["rest_endpoint"], **connection_options)
-    return World(mocks, workspace, key["key"], key["rest_endpoint"], project_id, connection_id)
+    return Tenants(mocks, workspace, key["key"], key["rest_endpoint"], project_id, connection_id)
 
 
 @pytest.fixture()
-def world(mocks: Mocks) -> World:
-    return new_world(mocks)
+def tenants(mocks: Mocks) -> Tenants:
+    return new_tenants(mocks)

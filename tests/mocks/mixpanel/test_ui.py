@@ -22,7 +22,7 @@ UI = "/_harness/ui"
 START_S = int(DEFAULT_START.timestamp())
 
 
-class World:
+class Dashboards:
     """Braze (served) and Mixpanel (test client) on one clock: a project with a cohort of ann and bob."""
 
     def __init__(self, braze_url: str, braze: Any, clock: Clock) -> None:
@@ -84,12 +84,12 @@ def braze_server() -> Iterator[tuple[ServerThread, Clock]]:
 
 
 @pytest.fixture()
-def world(braze_server: tuple[ServerThread, Clock]) -> World:
+def dashboards(braze_server: tuple[ServerThread, Clock]) -> Dashboards:
     server, clock = braze_server
     clock.set(DEFAULT_START)
     braze = server.app.test_client()
     braze.post("/_harness/reset")
-    return World(server.url, braze, clock)
+    return Dashboards(server.url, braze, clock)
 
 
 def alerts(html: str) -> list[str]:
@@ -100,23 +100,23 @@ def notices(html: str) -> list[str]:
     return re.findall(r'role="status">\s*<p>(.*?)</p>', html)
 
 
-def test_every_page_is_valid_html_with_labelled_controls_and_masked_secrets(world: World) -> None:
-    export = world.export()
-    world.control("POST", "/clock", {"advance": "1h"})
-    p = f"/projects/{world.pid}"
+def test_every_page_is_valid_html_with_labelled_controls_and_masked_secrets(dashboards: Dashboards) -> None:
+    export = dashboards.export()
+    dashboards.control("POST", "/clock", {"advance": "1h"})
+    p = f"/projects/{dashboards.pid}"
     for path in ["/", p, f"{p}/integrations", f"{p}/integrations/braze", f"{p}/integrations/braze/connect",
-                 f"{p}/cohorts", f"{p}/cohorts/{world.cohort}", f"{p}/cohorts/{world.cohort}/export",
+                 f"{p}/cohorts", f"{p}/cohorts/{dashboards.cohort}", f"{p}/cohorts/{dashboards.cohort}/export",
                  f"{p}/exports/{export}", f"{p}/exports/{export}/syncs/1", f"{p}/exports/{export}/syncs/3",
                  f"{p}/profiles", f"{p}/profiles/bob", f"{p}/profiles/$device:d1"]:
-        world.page(path)
-    world.page(f"{p}/profiles", q="an")
+        dashboards.page(path)
+    dashboards.page(f"{p}/profiles", q="an")
 
 
-def test_connect_saves_a_key_braze_accepts(world: World) -> None:
-    html = world.follow(world.post(f"/projects/{world.pid}/integrations/braze/connect", {
-        "data_import_key": world.key, "rest_endpoint": world.braze_url, "name": "prod"}))
+def test_connect_saves_a_key_braze_accepts(dashboards: Dashboards) -> None:
+    html = dashboards.follow(dashboards.post(f"/projects/{dashboards.pid}/integrations/braze/connect", {
+        "data_import_key": dashboards.key, "rest_endpoint": dashboards.braze_url, "name": "prod"}))
     assert notices(html) == ["Braze accepted the key: prod saved."]
-    assert world.key not in html and "•••• " + world.key[-4:] in html
+    assert dashboards.key not in html and "•••• " + dashboards.key[-4:] in html
 
 
 @pytest.mark.parametrize("form, message", [
@@ -128,15 +128,15 @@ def test_connect_saves_a_key_braze_accepts(world: World) -> None:
      "Braze refused the connection (HTTP 401): Invalid client secret"),
     ({"data_import_key": "k", "rest_endpoint": "http://127.0.0.1:9"}, "could not reach Braze at http://127.0.0.1:9"),
 ])
-def test_connect_refuses_bad_input_and_saves_nothing(world: World, form: dict[str, str], message: str) -> None:
-    form = {k: v.format(braze=world.braze_url) for k, v in form.items()}
-    reply = world.post(f"/projects/{world.pid}/integrations/braze/connect", form)
+def test_connect_refuses_bad_input_and_saves_nothing(dashboards: Dashboards, form: dict[str, str], message: str) -> None:
+    form = {k: v.format(braze=dashboards.braze_url) for k, v in form.items()}
+    reply = dashboards.post(f"/projects/{dashboards.pid}/integrations/braze/connect", form)
     assert reply.status_code == 400
     html = reply.get_data(as_text=True)
     assert alerts(html)[0].startswith(message), alerts(html)
     check_page(html)
     assert 'name="data_import_key" value=""' in html  # a key typed is never echoed back
-    assert world.control("GET", f"/projects/{world.pid}/connections")["connections"] == []
+    assert dashboards.control("GET", f"/projects/{dashboards.pid}/connections")["connections"] == []
 
 
 def test_a_refusal_quoting_the_key_shows_it_masked() -> None:
@@ -145,9 +145,9 @@ def test_a_refusal_quoting_the_key_shows_it_masked() -> None:
         "Braze refused the connection (HTTP 401): Partner not enabled for client with client secret: •••• 3456")
 
 
-def test_export_to_braze_runs_the_first_sync(world: World) -> None:
-    world.connect()
-    html = world.follow(world.post(f"/projects/{world.pid}/cohorts/{world.cohort}/export",
+def test_export_to_braze_runs_the_first_sync(dashboards: Dashboards) -> None:
+    dashboards.connect()
+    html = dashboards.follow(dashboards.post(f"/projects/{dashboards.pid}/cohorts/{dashboards.cohort}/export",
                                    {"connection": "1", "mode": "one_time"}))
     assert notices(html) == ["One-time sync created; first sync: success, +2 added, −0 removed, 0 unchanged"]
     assert 'id="export-status">Finished<' in html
@@ -158,48 +158,48 @@ def test_export_to_braze_runs_the_first_sync(world: World) -> None:
     ({"connection": "1", "mode": "weekly"}, "Sync: &#39;weekly&#39; is not one of the choices."),
     ({"connection": "7", "mode": "dynamic"}, "Braze connection: &#39;7&#39; is not one of the choices."),
 ])
-def test_the_export_form_refuses_bad_input(world: World, form: dict[str, str], message: str) -> None:
-    world.connect()
-    reply = world.post(f"/projects/{world.pid}/cohorts/{world.cohort}/export", form)
+def test_the_export_form_refuses_bad_input(dashboards: Dashboards, form: dict[str, str], message: str) -> None:
+    dashboards.connect()
+    reply = dashboards.post(f"/projects/{dashboards.pid}/cohorts/{dashboards.cohort}/export", form)
     assert reply.status_code == 400 and alerts(reply.get_data(as_text=True)) == [message]
-    assert world.control("GET", f"/projects/{world.pid}/exports")["exports"] == []
+    assert dashboards.control("GET", f"/projects/{dashboards.pid}/exports")["exports"] == []
 
 
-def test_exporting_without_a_connection_says_connect_first(world: World) -> None:
-    reply = world.post(f"/projects/{world.pid}/cohorts/{world.cohort}/export", {"mode": "dynamic"})
+def test_exporting_without_a_connection_says_connect_first(dashboards: Dashboards) -> None:
+    reply = dashboards.post(f"/projects/{dashboards.pid}/cohorts/{dashboards.cohort}/export", {"mode": "dynamic"})
     assert reply.status_code == 400
     assert alerts(reply.get_data(as_text=True)) == ["Connect Braze first (Integrations › Braze › Connect)."]
 
 
-def test_a_second_dynamic_export_shows_the_registrys_refusal(world: World) -> None:
-    world.export()
-    reply = world.post(f"/projects/{world.pid}/cohorts/{world.cohort}/export", {"connection": "1", "mode": "dynamic"})
+def test_a_second_dynamic_export_shows_the_registrys_refusal(dashboards: Dashboards) -> None:
+    dashboards.export()
+    reply = dashboards.post(f"/projects/{dashboards.pid}/cohorts/{dashboards.cohort}/export", {"connection": "1", "mode": "dynamic"})
     assert reply.status_code == 400
-    assert alerts(reply.get_data(as_text=True))[0].startswith(f"cohort {world.cohort} already has a dynamic export")
+    assert alerts(reply.get_data(as_text=True))[0].startswith(f"cohort {dashboards.cohort} already has a dynamic export")
 
 
-def test_stop_resume_and_run_now(world: World) -> None:
-    export = world.export()
-    base = f"/projects/{world.pid}/exports/{export}"
-    assert notices(world.follow(world.post(f"{base}/stop"))) == ["Export stopped."]
-    again = world.follow(world.post(f"{base}/stop"))
+def test_stop_resume_and_run_now(dashboards: Dashboards) -> None:
+    export = dashboards.export()
+    base = f"/projects/{dashboards.pid}/exports/{export}"
+    assert notices(dashboards.follow(dashboards.post(f"{base}/stop"))) == ["Export stopped."]
+    again = dashboards.follow(dashboards.post(f"{base}/stop"))
     assert f"export {export} is already stopped" in again and 'id="export-status">Stopped<' in again
-    assert notices(world.follow(world.post(f"{base}/resume")))[0].startswith("Synced: success")
-    assert notices(world.follow(world.post(f"{base}/run")))[0].startswith("Synced: success")
-    assert world.control("GET", f"/projects/{world.pid}/exports/{export}")["sync_count"] == 3
+    assert notices(dashboards.follow(dashboards.post(f"{base}/resume")))[0].startswith("Synced: success")
+    assert notices(dashboards.follow(dashboards.post(f"{base}/run")))[0].startswith("Synced: success")
+    assert dashboards.control("GET", f"/projects/{dashboards.pid}/exports/{export}")["sync_count"] == 3
 
 
-def test_a_paused_export_shows_brazes_error(world: World) -> None:
-    export = world.export()
-    world.braze.delete(f"/_harness/workspaces/{world.ws}/data_import_keys/{world.key}")
-    world.control("POST", "/clock", {"advance": "30m"})  # the 00:30 sync has a change to send: ann leaves
-    html = world.page(f"/projects/{world.pid}/exports/{export}")
+def test_a_paused_export_shows_brazes_error(dashboards: Dashboards) -> None:
+    export = dashboards.export()
+    dashboards.braze.delete(f"/_harness/workspaces/{dashboards.ws}/data_import_keys/{dashboards.key}")
+    dashboards.control("POST", "/clock", {"advance": "30m"})  # the 00:30 sync has a change to send: ann leaves
+    html = dashboards.page(f"/projects/{dashboards.pid}/exports/{export}")
     assert 'id="export-status">Paused<' in html and '<span role="alert">Invalid client secret</span>' in html
 
 
-def test_the_chart_draws_adds_and_removes_per_sync(world: World) -> None:
-    export = world.export()
-    html = world.follow(world.post("/clock", {"advance": "1h", "next": f"{UI}/projects/{world.pid}/exports/{export}"}))
+def test_the_chart_draws_adds_and_removes_per_sync(dashboards: Dashboards) -> None:
+    export = dashboards.export()
+    html = dashboards.follow(dashboards.post("/clock", {"advance": "1h", "next": f"{UI}/projects/{dashboards.pid}/exports/{export}"}))
     assert notices(html)[0].startswith("Advance 1 hour: now 2026-01-01T01:00:00Z; 4 syncs ran")
     titles = re.findall(r"<rect [^>]*><title>(.*?)</title>", html)
     assert len(titles) == 2 * 5
@@ -207,19 +207,19 @@ def test_the_chart_draws_adds_and_removes_per_sync(world: World) -> None:
     assert "Sync 3 at 2026-01-01T00:30:00Z: −1 removed" in titles  # ann's purchase left the window at 00:24
 
 
-def test_a_syncs_page_lists_each_users_operation(world: World) -> None:
-    export = world.export()
-    world.control("POST", "/clock", {"advance": "30m"})
-    html = world.page(f"/projects/{world.pid}/exports/{export}/syncs/3")
+def test_a_syncs_page_lists_each_users_operation(dashboards: Dashboards) -> None:
+    export = dashboards.export()
+    dashboards.control("POST", "/clock", {"advance": "30m"})
+    html = dashboards.page(f"/projects/{dashboards.pid}/exports/{export}/syncs/3")
     rows = re.findall(r'profiles/(\w+)">\1</a></td>\s*<td class="mono">(\w+)</td><td>(\w+)</td>\s*'
                       r'<td><span class="status status-[\w-]+">([\w-]+)</span>', html)
     assert rows == [("ann", "ann", "external_id", "remove"), ("bob", "bob", "external_id", "no-op")]
-    world.page(f"/projects/{world.pid}/exports/{export}/syncs/9", status=404)
+    dashboards.page(f"/projects/{dashboards.pid}/exports/{export}/syncs/9", status=404)
 
 
-def test_a_profile_shows_merged_identities_and_events_retention_removed(world: World) -> None:
-    world.control("POST", "/clock", {"advance": "1h"})  # bob's Visit is now 30 days and 59 minutes old
-    html = world.page(f"/projects/{world.pid}/profiles/$device:d1")
+def test_a_profile_shows_merged_identities_and_events_retention_removed(dashboards: Dashboards) -> None:
+    dashboards.control("POST", "/clock", {"advance": "1h"})  # bob's Visit is now 30 days and 59 minutes old
+    html = dashboards.page(f"/projects/{dashboards.pid}/profiles/$device:d1")
     assert "$device:d1 was merged into bob" in html and '<li class="mono">$device:d1</li>' in html
     assert html.count("removed by retention</span>") == 1 and "1 of 2 stored events are removed" in html
 
@@ -229,26 +229,26 @@ def test_a_profile_shows_merged_identities_and_events_retention_removed(world: W
                                   "/projects/{pid}/profiles/nobody", "/pick?project=9", "/projects/²",
                                   "/projects/{pid}/cohorts/²", "/projects/{pid}/exports/1/syncs/²",
                                   "/projects/{pid}/exports/²", "/projects/{pid}/exports/²/syncs/1"])
-def test_unknown_things_are_404_pages(world: World, path: str) -> None:
-    assert "Not available" in world.page(path.format(pid=world.pid), status=404)
+def test_unknown_things_are_404_pages(dashboards: Dashboards, path: str) -> None:
+    assert "Not available" in dashboards.page(path.format(pid=dashboards.pid), status=404)
 
 
-def test_bad_forms_on_projects_and_actions_are_never_a_500(world: World) -> None:
-    assert world.post("/projects", {"name": ""}).status_code == 400
-    assert world.post(f"/projects/{world.pid}/exports/77/stop").status_code == 404
-    assert world.post(f"/projects/{world.pid}/exports/²/run").status_code == 404
-    assert world.post(f"/projects/{world.pid}/cohorts/99/export", {"mode": "dynamic"}).status_code == 404
+def test_bad_forms_on_projects_and_actions_are_never_a_500(dashboards: Dashboards) -> None:
+    assert dashboards.post("/projects", {"name": ""}).status_code == 400
+    assert dashboards.post(f"/projects/{dashboards.pid}/exports/77/stop").status_code == 404
+    assert dashboards.post(f"/projects/{dashboards.pid}/exports/²/run").status_code == 404
+    assert dashboards.post(f"/projects/{dashboards.pid}/cohorts/99/export", {"mode": "dynamic"}).status_code == 404
 
 
-def test_a_10000_member_cohort_is_paged_and_fast(world: World) -> None:
-    world.control("POST", f"/projects/{world.pid}/profiles", {"profiles": [
+def test_a_10000_member_cohort_is_paged_and_fast(dashboards: Dashboards) -> None:
+    dashboards.control("POST", f"/projects/{dashboards.pid}/profiles", {"profiles": [
         {"distinct_id": f"u{i:05d}", "properties": {"plan": "pro"}} for i in range(10_000)]})
-    big = world.control("POST", f"/projects/{world.pid}/cohorts", {
+    big = dashboards.control("POST", f"/projects/{dashboards.pid}/cohorts", {
         "name": "Pro", "definition": {"property": "plan", "equals": "pro"}})["cohort_id"]
     started = time.perf_counter()
-    html = world.page(f"/projects/{world.pid}/cohorts/{big}", page="3")
+    html = dashboards.page(f"/projects/{dashboards.pid}/cohorts/{big}", page="3")
     assert time.perf_counter() - started < 1.0
     assert "Page 3 of 200 (10000 rows)" in html and ">u00100</a>" in html and ">u00150</a>" not in html
     started = time.perf_counter()
-    assert "Page 1 of 201" in world.page(f"/projects/{world.pid}/profiles")
+    assert "Page 1 of 201" in dashboards.page(f"/projects/{dashboards.pid}/profiles")
     assert time.perf_counter() - started < 1.0

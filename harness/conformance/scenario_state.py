@@ -3,7 +3,7 @@
 A scenario owns one Braze workspace and one Mixpanel project (fresh ids), so scenarios never see each
 other's users, cohorts or exports. Everything goes through :mod:`harness.clients` over HTTP, so the
 same scenario runs against the embedded mocks or a vendor's servers. Steps name users by the labels of
-the scenario's tables ("alice"); the world maps them to Braze ids and back.
+the scenario's tables ("alice"); the state maps them to Braze ids and back.
 """
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def identifiers_in(changes: Any) -> list[tuple[str, str, bool]]:
     return found
 
 
-class World:
+class ScenarioState:
     """One scenario: its tenant ids, the labels it gave users, cohorts and exports, and cleanup."""
 
     def __init__(self, targets: Targets):

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import pytest
 
-from harness.conformance.world import clock_duration, identifiers_in, parse_span, split_names, table_rows
+from harness.conformance.scenario_state import clock_duration, identifiers_in, parse_span, split_names, table_rows
 
 
 @pytest.mark.parametrize("text, seconds", [
