@@ -108,10 +108,14 @@ def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def target_options(default_braze: str | None, default_mixpanel: str | None) -> Callable[..., Any]:
+    """--braze-url / --mixpanel-url. Where they default to `serve`'s URLs, the variables BRAZE_URL and
+    MIXPANEL_URL (what `cohort-harness env` exports) come before those defaults."""
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         func = click.option("--mixpanel-url", type=TargetURL(), default=default_mixpanel,
+                            envvar="MIXPANEL_URL" if default_mixpanel else None, show_envvar=bool(default_mixpanel),
                             show_default=bool(default_mixpanel), help="Base URL of a running Mixpanel target.")(func)
         return click.option("--braze-url", type=TargetURL(), default=default_braze, show_default=bool(default_braze),
+                            envvar="BRAZE_URL" if default_braze else None, show_envvar=bool(default_braze),
                             help="Base URL of a running Braze target.")(func)
     return decorate
 
