@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import shlex
+import time
 from typing import Any
 
 import click
 
-from harness.clients import Targets
+from harness.clients import TargetUnreachable, Targets
 from harness.errors import TargetRefused
 from harness.params import TargetURL
 from mocks.common.defaults import MIXPANEL_PARTNER
@@ -65,19 +66,38 @@ def _serve_tenant(tenants: list[dict[str, Any]], url: str, kind: str) -> dict[st
                         "started (restart serve, or restore a saved state)")
 
 
+def _health_within(targets: Targets, seconds: float) -> None:
+    """Both targets' health, asked again every 0.1 s until ``seconds`` have passed (then the last
+    TargetUnreachable goes up: exit 3)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            targets.health()
+            return
+        except TargetUnreachable:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.1)
+
+
 def exports(variables: dict[str, str]) -> str:
     """One ``export NAME=value`` line a variable, quoted for POSIX shells."""
     return "".join(f"export {name}={shlex.quote(value)}\n" for name, value in variables.items())
 
 
 @click.command("env")
-@click.option("--braze-url", type=TargetURL(), default=SERVE_BRAZE_URL, show_default=True,
-              help="Base URL of a running Braze target.")
+@click.option("--braze-url", type=TargetURL(), default=SERVE_BRAZE_URL, show_default=True, envvar="BRAZE_URL",
+              show_envvar=True, help="Base URL of a running Braze target.")
 @click.option("--mixpanel-url", type=TargetURL(), default=SERVE_MIXPANEL_URL, show_default=True,
-              help="Base URL of a running Mixpanel target.")
+              envvar="MIXPANEL_URL", show_envvar=True, help="Base URL of a running Mixpanel target.")
+@click.option("--wait", type=click.FloatRange(0, 600), default=0, show_default=True, metavar="SECONDS",
+              help="Wait up to this long for the targets to answer (a `serve &` just started).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
-def env(braze_url: str, mixpanel_url: str, as_json: bool) -> None:
+def env(braze_url: str, mixpanel_url: str, wait: float, as_json: bool) -> None:
     """Print shell exports of a running `serve`: both URLs, its workspace, keys and Mixpanel project.
+
+    \b
+    BRAZE_URL and MIXPANEL_URL, once exported, are also what `env`, `clock` and `proxy` target.
 
     \b
     The variables: BRAZE_URL MIXPANEL_URL BRAZE_PARTNER_API_KEY BRAZE_WORKSPACE_ID
@@ -87,12 +107,12 @@ def env(braze_url: str, mixpanel_url: str, as_json: bool) -> None:
     \b
     Example:
       cohort-harness serve &
-      eval "$(cohort-harness env)"
+      eval "$(cohort-harness env --wait 10)"
       curl -sS --fail-with-body "$BRAZE_URL/_harness/workspaces/$BRAZE_WORKSPACE_ID"
     """
     targets = Targets.at(braze_url, mixpanel_url)
     try:
-        targets.health()
+        _health_within(targets, wait)
         variables = serve_environment(targets)
     finally:
         targets.close()

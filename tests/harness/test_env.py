@@ -3,6 +3,7 @@ they work when eval'ed by a shell, and a dead target is exit 3 in one line."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 from typing import Iterator
@@ -108,3 +109,27 @@ def test_a_reset_target_is_refused_with_the_reason():
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
+
+
+def test_once_exported_the_urls_are_what_clock_targets(served):
+    """After `eval "$(cohort-harness env ...)"` a bare `cohort-harness clock show` reads serve's clocks,
+    whatever its ports; an exported URL that is no URL is exit 2, as the option would be."""
+    environment = {**os.environ, "BRAZE_URL": served["braze_url"], "MIXPANEL_URL": served["mixpanel_url"]}
+    shown = subprocess.run([*CLI, "clock", "show", "--json"], capture_output=True, text=True, timeout=60,
+                           env=environment)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["now"]["braze"] == served["now"]
+    bad = subprocess.run([*CLI, "clock", "show"], capture_output=True, text=True, timeout=60,
+                         env={**environment, "MIXPANEL_URL": "127.0.0.1:8720"})
+    assert_one_line_error(bad, 2, "is not an http(s) URL")
+
+
+def test_wait_lets_env_follow_a_serve_just_started_in_the_background():
+    braze_port, mixpanel_port = free_port(), free_port()
+    script = (f"{' '.join(CLI)} serve --braze-port {braze_port} --mixpanel-port {mixpanel_port} >/dev/null & "
+              f"trap 'kill -INT $!; wait' EXIT; "
+              f"{' '.join(CLI)} env --wait 20 --braze-url http://127.0.0.1:{braze_port} "
+              f"--mixpanel-url http://127.0.0.1:{mixpanel_port}")
+    result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert f"export BRAZE_URL=http://127.0.0.1:{braze_port}" in result.stdout.splitlines()
