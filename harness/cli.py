@@ -108,10 +108,14 @@ def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def target_options(default_braze: str | None, default_mixpanel: str | None) -> Callable[..., Any]:
+    """--braze-url / --mixpanel-url. Where they default to `serve`'s URLs, the variables BRAZE_URL and
+    MIXPANEL_URL (what `cohort-harness env` exports) come before those defaults."""
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         func = click.option("--mixpanel-url", type=TargetURL(), default=default_mixpanel,
+                            envvar="MIXPANEL_URL" if default_mixpanel else None, show_envvar=bool(default_mixpanel),
                             show_default=bool(default_mixpanel), help="Base URL of a running Mixpanel target.")(func)
         return click.option("--braze-url", type=TargetURL(), default=default_braze, show_default=bool(default_braze),
+                            envvar="BRAZE_URL" if default_braze else None, show_envvar=bool(default_braze),
                             help="Base URL of a running Braze target.")(func)
     return decorate
 
@@ -472,12 +476,15 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def _ready_workspace(targets: Targets) -> dict[str, Any]:
-    """A workspace and a data import key, so a user can connect Mixpanel at once (SEED-2)."""
-    workspace = targets.braze.create_workspace("local")
+    """A workspace and a data import key, so a user can connect Mixpanel at once (SEED-2), and a Mixpanel
+    project to connect (what `cohort-harness env` prints)."""
+    workspace = targets.braze.create_workspace(SERVE_TENANT_NAME)
     key = targets.braze.create_data_import_key(workspace["workspace_id"])
+    project = targets.mixpanel.create_project(SERVE_TENANT_NAME)
     return {"partner_api_key": targets.braze.partner_api_key(), "workspace_id": workspace["workspace_id"],
             "rest_api_key": workspace["rest_api_key"], "data_import_key": key["key"],
-            "rest_endpoint": key["rest_endpoint"]}
+            "rest_endpoint": key["rest_endpoint"], "project_id": project["project_id"],
+            "project_token": project["token"]}
 
 
 def _print_serve_summary(summary: dict[str, Any], as_json: bool) -> None:
@@ -491,8 +498,11 @@ def _print_serve_summary(summary: dict[str, Any], as_json: bool) -> None:
                    f"Partner key    {summary['partner_api_key']}   (Braze's key for partner 'mixpanel')\n"
                    f"Workspace      {summary['workspace_id']}   REST API key {summary['rest_api_key']}\n"
                    f"Data import key {summary['data_import_key']}   REST endpoint {summary['rest_endpoint']}\n"
+                   + (f"Mixpanel project {summary['project_id']}   token {summary['project_token']}\n"
+                      if "project_id" in summary else "")
                    + (f"Restored from  {summary['restored_from']}\n" if summary["restored_from"] else "")
-                   + "Move time with `cohort-harness clock advance 15m`. Ctrl-C stops.")
+                   + "Move time with `cohort-harness clock advance 15m`; shell variables: "
+                   "eval \"$(cohort-harness env)\". Ctrl-C stops.")
     sys.stdout.flush()
 
 
@@ -688,6 +698,10 @@ main.add_command(steps)
 from harness.bench.cli import bench  # noqa: E402
 
 main.add_command(bench)
+
+from harness.shell_env import SERVE_TENANT_NAME, env  # noqa: E402
+
+main.add_command(env)
 
 
 if __name__ == "__main__":

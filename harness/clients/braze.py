@@ -30,6 +30,14 @@ class BrazeClient(HttpClient):
         """``{"workspace_id", "rest_api_key"}`` (the key has every permission)."""
         return self.control("POST", "/workspaces", json={"name": name})
 
+    def list_workspaces(self) -> list[dict[str, Any]]:
+        """``[{"workspace_id", "name", "created_at", "users", "cohorts"}]``, oldest first."""
+        return self.control("GET", "/workspaces")["workspaces"]
+
+    def list_rest_api_keys(self, ws: str) -> list[dict[str, Any]]:
+        """``[{"rest_api_key", "permissions", "created_at"}]``, the one made with the workspace first."""
+        return self.control("GET", f"/workspaces/{ws}/rest_api_keys")["rest_api_keys"]
+
     def create_rest_api_key(self, ws: str, permissions: list[str]) -> str:
         return self.control("POST", f"/workspaces/{ws}/rest_api_keys", json={"permissions": permissions})["rest_api_key"]
 

@@ -25,6 +25,10 @@ class MixpanelClient(HttpClient):
             body["retention_days"] = retention_days
         return self.control("POST", "/projects", json=body)
 
+    def list_projects(self) -> list[dict[str, Any]]:
+        """Every project as ``create_project`` returns it, oldest first."""
+        return self.control("GET", "/projects")["projects"]
+
     def stats(self, pid: Any) -> dict[str, Any]:
         """``{"events_stored", "events_removed_by_retention", "events_rejected", "profiles"}``."""
         return self.control("GET", f"/projects/{pid}/stats")

@@ -118,6 +118,13 @@ def control_blueprint() -> Blueprint:
     def get_workspace(ws: str) -> Any:
         return _workspace_entry(_store().workspace(ws))
 
+    @bp.get(ws_path + "/rest_api_keys")
+    @_locked
+    def list_rest_api_keys(ws: str) -> Any:
+        keys = _store().workspace(ws).rest_api_keys.values()
+        return {"rest_api_keys": [{"rest_api_key": k.key, "permissions": k.permissions, "created_at": k.created_at}
+                                  for k in keys]}
+
     @bp.post(ws_path + "/rest_api_keys")
     @_locked
     def create_rest_api_key(ws: str) -> Any:

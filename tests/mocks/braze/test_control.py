@@ -58,6 +58,16 @@ def test_rest_api_keys_carry_only_known_permissions(braze):
     assert reply.status_code == 400 and reply.json()["error"].startswith("$.permissions[0]: must be one of")
 
 
+def test_rest_api_keys_are_listed_oldest_first_with_their_permissions(braze):
+    """What `cohort-harness env` reads: the workspace's keys, the one made with it (every permission) first."""
+    made = braze.control("POST", f"/workspaces/{braze.ws}/rest_api_keys", json={"permissions": ["users.track"]}).json()
+    keys = braze.ws_get("/rest_api_keys")["rest_api_keys"]
+    assert [k["rest_api_key"] for k in keys] == [braze.rest_key, made["rest_api_key"]]
+    assert keys[1]["permissions"] == ["users.track"] and "users.track" in keys[0]["permissions"]
+    assert set(keys[0]) == {"rest_api_key", "permissions", "created_at"}
+    error(braze.control("GET", "/workspaces/nope/rest_api_keys"), 404, "no workspace 'nope'")
+
+
 def test_data_import_keys_create_list_invalidate(braze, server):
     second = braze.ws_post("/data_import_keys", {})
     assert (second["partner"], second["status"], second["rest_endpoint"]) == ("mixpanel", "active", server.url)
