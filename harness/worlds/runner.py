@@ -73,10 +73,15 @@ def handle(user: dict[str, Any]) -> str:
 
 def import_ready(events: list[dict[str, Any]], salt: str) -> list[dict[str, Any]]:
     """Events as /import takes them: ISO times become seconds, a missing ``$insert_id`` is derived
-    from the event itself (stable across runs)."""
+    from the event itself (stable across runs). An event that needs neither is passed as it is; one
+    that does gets new properties (the world itself is never changed: ``--update`` writes it back)."""
     ready = []
     for index, event in enumerate(events):
-        props = dict(event["properties"])
+        props = event["properties"]
+        if "$insert_id" in props and not isinstance(props["time"], str):
+            ready.append(event)  # a world event has only "event" and "properties" (the schema)
+            continue
+        props = dict(props)
         if isinstance(props["time"], str):
             props["time"] = int(event_seconds(props["time"]))
         if "$insert_id" not in props:

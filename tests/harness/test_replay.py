@@ -70,3 +70,21 @@ def test_replay_json():
     assert result.exit_code == 0 and report["passed"] is True
     assert report["worlds"][0] == {"world": "one-time", "source": "bundled:one_time", "passed": True,
                                    "checkpoints": 2, "differences": [], "updated": False}
+
+
+def test_import_ready_passes_ready_events_as_they_are_and_never_changes_the_world():
+    import copy
+
+    from harness.worlds.runner import import_ready
+
+    ready = {"event": "Buy", "properties": {"time": 1767225600, "distinct_id": "u1", "$insert_id": "i-1"}}
+    iso = {"event": "Buy", "properties": {"time": "2026-01-01T00:00:00Z", "distinct_id": "u1", "$insert_id": "i-2"}}
+    bare = {"event": "Buy", "properties": {"time": 1767225600, "distinct_id": "u2"}}
+    events = [ready, iso, bare]
+    before = copy.deepcopy(events)
+    out = import_ready(events, "salt")
+    assert out[0] is ready  # no copy of an event that needs no change
+    assert out[1]["properties"] == {**iso["properties"], "time": 1767225600}
+    assert out[2]["properties"]["$insert_id"] == import_ready(events, "salt")[2]["properties"]["$insert_id"]
+    assert len(out[2]["properties"]["$insert_id"]) == 32
+    assert events == before
