@@ -154,11 +154,24 @@ def embedded_targets(**options: Any) -> Iterator[Targets]:
 
 
 # -- output of a run --------------------------------------------------------------------------------
-class ConsoleReporter(Reporter):
-    """Prints each step and each checkpoint as it happens; quiet with ``--json``."""
+class BarsReporter(Reporter):
+    """Draws a progress bar on stderr for each long piece of work (``run``, ``replay``, ``generate``):
+    only when stderr is a terminal, never with ``--quiet`` or ``--json``, never for small loads."""
 
     def __init__(self, quiet: bool = False):
         self.quiet = quiet
+
+    @contextmanager
+    def progress(self, label: str, total: int) -> Iterator[Callable[[int], None]]:
+        if self.quiet or total < PROGRESS_AT_LEAST or not sys.stderr.isatty():
+            yield lambda done: None
+            return
+        with click.progressbar(length=total, label=f"    {label}", file=sys.stderr) as bar:
+            yield bar.update
+
+
+class ConsoleReporter(BarsReporter):
+    """Prints each step and each checkpoint as it happens, and the bars; quiet with ``--json``."""
 
     def step(self, title: str, detail: str = "") -> None:
         if not self.quiet:
@@ -175,13 +188,9 @@ class ConsoleReporter(Reporter):
                    f"{len(observed['members'])} members; data points {observed['data_points']}; "
                    f"export {observed['status']}" + (f" ({observed['error']})" if observed.get("error") else ""))
 
-    @contextmanager
-    def progress(self, label: str, total: int) -> Iterator[Callable[[int], None]]:
-        if self.quiet or total < PROGRESS_AT_LEAST:
-            yield lambda done: None
-            return
-        with click.progressbar(length=total, label=f"    {label}", file=sys.stderr) as bar:
-            yield bar.update
+
+quiet_option = click.option("--quiet", "-q", is_flag=True,
+                            help="No progress bars (they are drawn on stderr only when it is a terminal).")
 
 
 def checkpoint_problems(world: dict[str, Any], observed: list[dict[str, Any]]) -> list[str]:
@@ -256,7 +265,8 @@ def run(world: str | None, braze_url: str | None, mixpanel_url: str | None, as_j
 @click.argument("worlds", nargs=-1, required=True)
 @click.option("--update", is_flag=True, help="Rewrite each world's `expected` with what was observed (review first).")
 @json_option
-def replay(worlds: tuple[str, ...], update: bool, as_json: bool) -> None:
+@quiet_option
+def replay(worlds: tuple[str, ...], update: bool, as_json: bool, quiet: bool) -> None:
     """Replay WORLDS offline on embedded mocks and diff the outcome with each world's expected one,
     sync by sync (members by handle, export status, adds, removes, data points, cohort name).
 
@@ -275,7 +285,7 @@ def replay(worlds: tuple[str, ...], update: bool, as_json: bool) -> None:
     with embedded_targets() as targets:
         for source, world in loaded:
             targets.reset()
-            result = FlowRun(targets, world).run()
+            result = FlowRun(targets, world, BarsReporter(quiet=quiet or as_json)).run()
             problems = [] if update else checkpoint_problems(world, result.checkpoints)
             if update:
                 with writing(source):
@@ -307,7 +317,8 @@ def replay(worlds: tuple[str, ...], update: bool, as_json: bool) -> None:
 @click.option("--steps", type=click.IntRange(0, 200), default=4, show_default=True,
               help="Clock steps after the first sync (15m to 1h each).")
 @click.option("-o", "--output", type=OutputFile(), help="Write here instead of stdout.")
-def generate(seed: int, users: int, events: int, steps: int, output: str | None) -> None:
+@quiet_option
+def generate(seed: int, users: int, events: int, steps: int, output: str | None, quiet: bool) -> None:
     """Generate a realistic world with faker, deterministic by --seed, with its expected outcome.
 
     \b
@@ -321,7 +332,7 @@ def generate(seed: int, users: int, events: int, steps: int, output: str | None)
     Example:
       cohort-harness generate --seed 7 --users 200 --events 2000 -o world.json
     """
-    world = generate_world(seed, users, events, steps)
+    world = generate_world(seed, users, events, steps, BarsReporter(quiet=quiet))
     if output:
         with writing(output):
             write_world(output, world)

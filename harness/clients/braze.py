@@ -7,6 +7,11 @@ from typing import Any
 from mocks.common.defaults import MIXPANEL_PARTNER
 
 from .base import HttpClient
+from .errors import HarnessHTTPError
+
+#: A target that lacks an optional batch route answers one of these (the single calls then do the work;
+#: an unknown workspace is a 404 there too, so the error the caller sees is the same).
+NO_BATCH_ROUTE = (404, 405)
 
 
 class BrazeClient(HttpClient):
@@ -64,6 +69,27 @@ class BrazeClient(HttpClient):
         """SDK ``changeUser``: ``{"braze_id", "outcome": "identified" or "merged"}``."""
         return self.control("POST", f"/workspaces/{ws}/sdk/change_user",
                             json={"device_id": device_id, "external_id": external_id})
+
+    def sdk_create_users(self, ws: str, users: list[dict[str, Any]]) -> list[str]:
+        """``sdk/users`` for each ``{"device_id", "attributes"?}``, in order, in one call
+        (``sdk/users/batch``); the ``braze_id`` of each. A target without the batch route (404 or
+        405) gets the single calls, so the outcome is the same either way."""
+        try:
+            return self.control("POST", f"/workspaces/{ws}/sdk/users/batch", json={"users": users})["braze_ids"]
+        except HarnessHTTPError as error:
+            if error.status not in NO_BATCH_ROUTE:
+                raise
+        return [self.sdk_create_user(ws, u["device_id"], u.get("attributes")) for u in users]
+
+    def sdk_change_users(self, ws: str, changes: list[dict[str, str]]) -> list[dict[str, Any]]:
+        """``sdk/change_user`` for each ``{"device_id", "external_id"}``, in order, in one call
+        (``sdk/change_user/batch``): ``[{"braze_id", "outcome"}]``; single calls on a target without it."""
+        try:
+            return self.control("POST", f"/workspaces/{ws}/sdk/change_user/batch", json={"changes": changes})["results"]
+        except HarnessHTTPError as error:
+            if error.status not in NO_BATCH_ROUTE:
+                raise
+        return [self.sdk_change_user(ws, c["device_id"], c["external_id"]) for c in changes]
 
     def users(self, ws: str) -> list[dict[str, Any]]:
         """``[{"braze_id", "external_id", "aliases", "device_ids"}]``."""

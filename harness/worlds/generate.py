@@ -19,6 +19,7 @@ from mocks.common.clock import parse_duration, parse_instant
 
 from .files import DEFAULT_START, WORLD_FORMAT
 from .rules import expected_outcome
+from .runner import Reporter
 
 ALIAS_LABEL = "mixpanel_id"
 ALIAS_PROPERTY = "mixpanel_alias"
@@ -35,6 +36,7 @@ COHORT_DEFINITION = {"or": [
 LEGACY_FROM = datetime(2008, 1, 1, tzinfo=timezone.utc)
 LEGACY_TO = datetime(2011, 6, 1, tzinfo=timezone.utc)
 POOL_SIZE = 400  # first names, last names, cities and mail domains drawn from faker once per world
+PROGRESS_EVERY = 1000  # users or events between two updates of a progress bar
 
 
 class TraitPool:
@@ -57,7 +59,8 @@ class TraitPool:
 
 
 class WorldGenerator:
-    def __init__(self, seed: int, users: int, events: int, steps: int):
+    def __init__(self, seed: int, users: int, events: int, steps: int, reporter: Reporter | None = None):
+        self.reporter = reporter or Reporter()
         self.rng = random.Random(seed)
         self.fake = Faker()
         self.fake.seed_instance(seed)
@@ -71,9 +74,18 @@ class WorldGenerator:
         self.traits = TraitPool(self.fake, self.rng)
 
     def world(self) -> dict[str, Any]:
-        for index in range(self.user_count):
-            self._user(index, self.rng.choices(list(MIX), weights=list(MIX.values()))[0])
+        with self.reporter.progress("Users", self.user_count) as done:
+            for index in range(self.user_count):
+                self._user(index, self.rng.choices(list(MIX), weights=list(MIX.values()))[0])
+                if (index + 1) % PROGRESS_EVERY == 0 or index + 1 == self.user_count:
+                    done(index % PROGRESS_EVERY + 1)
         distinct_ids = [p["distinct_id"] for p in self.profiles]
+        events: list[dict[str, Any]] = []
+        with self.reporter.progress("Events", self.event_count if distinct_ids else 0) as done:
+            for index in range(self.event_count if distinct_ids else 0):
+                events.append(self._event(self.rng.choice(distinct_ids)))
+                if (index + 1) % PROGRESS_EVERY == 0 or index + 1 == self.event_count:
+                    done(index % PROGRESS_EVERY + 1)
         world = {
             "format": WORLD_FORMAT,
             "name": f"generated-s{self.seed}-u{self.user_count}-e{self.event_count}",
@@ -86,7 +98,7 @@ class WorldGenerator:
             "mixpanel": {
                 "project": {"name": f"Generated {self.seed}"},
                 "profiles": self.profiles,
-                "events": [self._event(self.rng.choice(distinct_ids)) for _ in range(self.event_count)] if distinct_ids else [],
+                "events": events,
                 "cohort": {"name": "Recent or loyal buyers", "definition": COHORT_DEFINITION},
             },
             "braze": {"users": self.braze_users},
@@ -94,7 +106,9 @@ class WorldGenerator:
                            "device_id_property": DEVICE_PROPERTY},
             "flow": {"mode": "dynamic", "steps": self._steps(distinct_ids)},
         }
-        world["expected"] = expected_outcome(world)
+        with self.reporter.progress("Expected outcome (rules)", 1) as done:
+            world["expected"] = expected_outcome(world)
+            done(1)
         return world
 
     # -- users -----------------------------------------------------------------------------------
@@ -178,9 +192,10 @@ class WorldGenerator:
         return steps
 
 
-def generate_world(seed: int, users: int = 40, events: int = 200, steps: int = 4) -> dict[str, Any]:
-    """A valid world with its ``expected`` section (see docs/worlds.md)."""
-    return WorldGenerator(seed, users, events, steps).world()
+def generate_world(seed: int, users: int = 40, events: int = 200, steps: int = 4,
+                   reporter: Reporter | None = None) -> dict[str, Any]:
+    """A valid world with its ``expected`` section (see docs/worlds.md); ``reporter`` sees the progress."""
+    return WorldGenerator(seed, users, events, steps, reporter).world()
 
 
 

@@ -21,6 +21,7 @@ TRACK_BATCH = 75       # /users/track objects per request
 ALIAS_BATCH = 50       # /users/alias/new and /users/identify per request
 IMPORT_BATCH = 2000    # /import events per request
 ENGAGE_BATCH = 2000    # /engage updates per request
+SDK_BATCH = 1000       # sdk/users and sdk/change_user entries per control call (batch routes)
 COHORT_IMPORT_SOURCE = "cohort_import:mixpanel"
 
 
@@ -72,10 +73,15 @@ def handle(user: dict[str, Any]) -> str:
 
 def import_ready(events: list[dict[str, Any]], salt: str) -> list[dict[str, Any]]:
     """Events as /import takes them: ISO times become seconds, a missing ``$insert_id`` is derived
-    from the event itself (stable across runs)."""
+    from the event itself (stable across runs). An event that needs neither is passed as it is; one
+    that does gets new properties (the world itself is never changed: ``--update`` writes it back)."""
     ready = []
     for index, event in enumerate(events):
-        props = dict(event["properties"])
+        props = event["properties"]
+        if "$insert_id" in props and not isinstance(props["time"], str):
+            ready.append(event)  # a world event has only "event" and "properties" (the schema)
+            continue
+        props = dict(props)
         if isinstance(props["time"], str):
             props["time"] = int(event_seconds(props["time"]))
         if "$insert_id" not in props:
@@ -190,16 +196,25 @@ class FlowRun:
             for batch in _chunks(aliases, ALIAS_BATCH):
                 self.braze.users_alias_new(key, batch)
             done(len(alias_only))
-            for user in anonymous:
-                self.braze.sdk_create_user(ws, user["device_id"], user.get("attributes"))
-                done(1)
-        for user in users:
-            if "identified_as" not in user:
-                continue
+            for batch in _chunks(anonymous, SDK_BATCH):
+                self.braze.sdk_create_users(ws, [{"device_id": u["device_id"], **_present(u, "attributes")}
+                                                 for u in batch])
+                done(len(batch))
+        # each identified_as in list order: runs of device users go as one batch, alias users one call each
+        changes: list[dict[str, str]] = []
+        for user in [u for u in users if "identified_as" in u]:
             if "device_id" in user:
-                self.braze.sdk_change_user(ws, user["device_id"], user["identified_as"])
-            else:
-                self.braze.users_identify(key, [{"external_id": user["identified_as"], "user_alias": user["alias"]}])
+                changes.append({"device_id": user["device_id"], "external_id": user["identified_as"]})
+                continue
+            self._change_users(ws, changes)
+            self.braze.users_identify(key, [{"external_id": user["identified_as"], "user_alias": user["alias"]}])
+        self._change_users(ws, changes)
+
+    def _change_users(self, ws: str, changes: list[dict[str, str]]) -> None:
+        """SDK changeUser for the pending ``changes`` (in order), then forget them."""
+        for batch in _chunks(changes, SDK_BATCH):
+            self.braze.sdk_change_users(ws, batch)
+        changes.clear()
 
     def _import_events(self, events: list[dict[str, Any]]) -> None:
         self._imported_batches += 1
@@ -291,6 +306,11 @@ class FlowRun:
             self.result.braze_cohort_id = str(wanted[0]["cohort_id"])
             return wanted[0]
         return None
+
+
+def _present(record: dict[str, Any], *names: str) -> dict[str, Any]:
+    """The fields of ``record`` among ``names`` that it has (an absent field stays absent)."""
+    return {name: record[name] for name in names if name in record}
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

@@ -59,6 +59,20 @@ def _users(users: list[BrazeUser]) -> dict[str, Any]:
     return {"users": [u.summary() for u in users], "count": len(users)}
 
 
+def _each_in_order(field: str, specs: list[dict[str, Any]], apply: Callable[[dict[str, Any]], Any]) -> list[Any]:
+    """``apply`` to each entry of a batch body, in order: what the same single calls one after another
+    would do. The body is checked as a whole first (a bad entry: 400, nothing applied); an entry the
+    domain refuses stops the batch with that call's error, prefixed ``<field>[i]: `` (the entries
+    before it stay applied, as the single calls before it would have)."""
+    done = []
+    for index, spec in enumerate(specs):
+        try:
+            done.append(apply(spec))
+        except BrazeError as exc:
+            raise type(exc)(f"{field}[{index}]: {exc}; the {index} before it were applied") from None
+    return done
+
+
 def _rest_endpoint() -> str:
     """SEED-2.1: the REST endpoint the dashboard shows; here the mock's own base URL."""
     return _store().config.rest_endpoint or request.host_url.rstrip("/")
@@ -165,6 +179,25 @@ def control_blueprint() -> Blueprint:
         body = _body("control_change_user")
         user, outcome = _store().workspace(ws).directory.change_user(body["device_id"], body["external_id"])
         return {"braze_id": user.braze_id, "outcome": outcome, "user": user.summary()}
+
+    @bp.post(ws_path + "/sdk/users/batch")
+    @_locked
+    def sdk_create_users(ws: str) -> Any:
+        """``sdk/users`` for each entry, in order (world loading); see :func:`_each_in_order`."""
+        directory = _store().workspace(ws).directory
+        users = _each_in_order("users", _body("control_sdk_users_batch")["users"],
+                               lambda spec: directory.create_sdk_user(spec["device_id"], spec.get("attributes")))
+        return {"braze_ids": [u.braze_id for u in users], "count": len(users)}, 201
+
+    @bp.post(ws_path + "/sdk/change_user/batch")
+    @_locked
+    def sdk_change_users(ws: str) -> Any:
+        """``sdk/change_user`` for each entry, in order; see :func:`_each_in_order`."""
+        directory = _store().workspace(ws).directory
+        results = _each_in_order("changes", _body("control_change_user_batch")["changes"],
+                                 lambda spec: directory.change_user(spec["device_id"], spec["external_id"]))
+        return {"results": [{"braze_id": user.braze_id, "outcome": outcome} for user, outcome in results],
+                "count": len(results)}
 
     @bp.get(ws_path + "/users")
     @_locked

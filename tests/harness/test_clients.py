@@ -142,3 +142,31 @@ def test_connection_export_and_targets_clock(embedded):
     mp.resume_export(pid, export["export_id"])
     mp.run_export(pid, export["export_id"])
     assert mp.get_export(pid, export["export_id"])["status"] == "active"
+
+
+def test_sdk_batches_on_the_mock_and_single_calls_on_a_target_without_the_batch_routes(braze, workspace, recorder):
+    from harness.clients import BrazeClient
+
+    ws = workspace["workspace_id"]
+    ids = braze.sdk_create_users(ws, [{"device_id": "tab-1", "attributes": {"plan": "pro"}}, {"device_id": "tab-2"}])
+    assert [r["outcome"] for r in braze.sdk_change_users(ws, [{"device_id": "tab-1", "external_id": "kim"}])] == \
+        ["identified"]
+    assert {u["braze_id"]: u["external_id"] for u in braze.users(ws) if u["braze_id"] in ids} == \
+        {ids[0]: "kim", ids[1]: None}
+    with pytest.raises(HarnessHTTPError) as caught:
+        braze.sdk_create_users(ws, [{"device_id": "tab-2"}])
+    assert (caught.value.status, caught.value.message.split(":")[0]) == (409, "users[0]")
+
+    recorder.reply("POST", "/_harness/workspaces/w/sdk/users/batch", {"error": "no such endpoint"}, 404)
+    recorder.reply("POST", "/_harness/workspaces/w/sdk/change_user/batch", {"error": "no such method"}, 405)
+    recorder.reply("POST", "/_harness/workspaces/w/sdk/users", {"braze_id": "b1"}, 201)
+    recorder.reply("POST", "/_harness/workspaces/w/sdk/change_user", {"braze_id": "b1", "outcome": "identified"})
+    vendor = BrazeClient(recorder.url)
+    assert vendor.sdk_create_users("w", [{"device_id": "d1"}, {"device_id": "d2", "attributes": {"a": 1}}]) == ["b1", "b1"]
+    assert vendor.sdk_change_users("w", [{"device_id": "d1", "external_id": "e"}]) == [
+        {"braze_id": "b1", "outcome": "identified"}]
+    assert [(c["path"].removeprefix("/_harness/workspaces/w/"), c["body"]) for c in recorder.calls] == [
+        ("sdk/users/batch", {"users": [{"device_id": "d1"}, {"device_id": "d2", "attributes": {"a": 1}}]}),
+        ("sdk/users", {"device_id": "d1"}), ("sdk/users", {"device_id": "d2", "attributes": {"a": 1}}),
+        ("sdk/change_user/batch", {"changes": [{"device_id": "d1", "external_id": "e"}]}),
+        ("sdk/change_user", {"device_id": "d1", "external_id": "e"})]

@@ -107,3 +107,21 @@ def test_update_of_a_world_without_expected_appends_it_and_keeps_the_rest(tmp_pa
     updated = path.read_text()
     assert updated.startswith(text.rstrip()[:-1].rstrip())  # everything up to the closing brace
     assert json.loads(updated)["expected"] == original
+
+
+def test_import_ready_passes_ready_events_as_they_are_and_never_changes_the_world():
+    import copy
+
+    from harness.worlds.runner import import_ready
+
+    ready = {"event": "Buy", "properties": {"time": 1767225600, "distinct_id": "u1", "$insert_id": "i-1"}}
+    iso = {"event": "Buy", "properties": {"time": "2026-01-01T00:00:00Z", "distinct_id": "u1", "$insert_id": "i-2"}}
+    bare = {"event": "Buy", "properties": {"time": 1767225600, "distinct_id": "u2"}}
+    events = [ready, iso, bare]
+    before = copy.deepcopy(events)
+    out = import_ready(events, "salt")
+    assert out[0] is ready  # no copy of an event that needs no change
+    assert out[1]["properties"] == {**iso["properties"], "time": 1767225600}
+    assert out[2]["properties"]["$insert_id"] == import_ready(events, "salt")[2]["properties"]["$insert_id"]
+    assert len(out[2]["properties"]["$insert_id"]) == 32
+    assert events == before

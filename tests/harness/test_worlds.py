@@ -9,6 +9,7 @@ import pytest
 from harness.worlds import diff_checkpoints, expected_outcome, generate_world, validate_world
 from harness.worlds.files import WorldFileError, bundled_worlds, read_world, resolve_world
 from harness.worlds.rules import BrazeModel, MixpanelModel, property_holds
+from tests.mocks.common.test_schema_compiler import mutate
 
 MINIMAL = {
     "format": "cohort-harness/world@1", "name": "minimal",
@@ -167,3 +168,43 @@ def test_diff_names_checkpoint_field_and_members():
         "checkpoint 1 (after step 1): data_points: expected 3, observed 4",
     ]
     assert diff_checkpoints(expected, observed[:1]) == ["expected 2 checkpoints, observed 1"]
+
+
+# -- the compiled check decides validity, jsonschema words the errors --------------------------------
+WORLD_KEYS = ["extra", "alias", "device_id", "external_id", "identified_as", "aliases", "attributes", "event",
+              "property", "and", "or", "not", "distinct_ids", "between", "within_days", "at_least", "gt",
+              "defined", "where", "time", "$insert_id", "alias_label", "user_id_property", "alias_property",
+              "invalidate_key", "reconnect", "rename_cohort", "note", "advance", "members", "status"]
+WORLD_VALUES = [None, True, False, 0, 1, 1.0, 2.5, -1, "", "x", "15m", "15 minutes", "2026-01-01T00:00:00Z",
+                "2026-13-01T00:00:00Z", 1735689600, -5, [], ["a"], ["2026-01-01T00:00:00Z"] * 2,
+                ["2026-01-01T00:00:00Z", 3], {}, {"alias_name": "n", "alias_label": "l"}, {"property": "p"},
+                {"event": "e", "at_least": 1}, {"property": "p", "event": "e"}, [{"distinct_ids": []}],
+                {"device_id": "d", "external_id": "e"}, "dynamic", "SEED-1.1", "paused"]
+
+
+@pytest.mark.parametrize("name", sorted(set(bundled_worlds()) - {"generated_s7"}))
+def test_the_compiled_world_check_accepts_exactly_what_jsonschema_accepts(name):
+    import random
+
+    from harness.worlds.files import world_check, world_validator
+
+    rng = random.Random(name)
+    start = json.loads(bundled_worlds()[name].read_text("utf-8"))
+    data, invalid = start, 0
+    for step in range(300):
+        candidate = mutate(start if step % 10 == 0 else data, rng, WORLD_VALUES, WORLD_KEYS)
+        valid = world_validator().is_valid(candidate)
+        assert (world_check().first_failure(candidate) is None) == valid, json.dumps(candidate)[:400]
+        invalid += not valid
+        if valid:
+            data = candidate  # walk on from valid variants too
+    assert 0 < invalid < 300  # the walk met both kinds
+
+
+def test_an_invalid_world_keeps_the_jsonschema_wording_of_every_error():
+    data = world(flow={"mode": "weekly"}, braze={"users": [{"external_id": "a", "device_id": "d"}]})
+    assert validate_world(data) == [
+        "$.braze.users[0]: fits none of the allowed forms: Exactly one of external_id (identified, via /users/track), "
+        "alias (alias-only, via /users/alias/new) or device_id (anonymous, SDK-style). identified_as identifies it "
+        "later: changeUser for a device user, /users/identify for an alias-only user.",
+        "$.flow.mode: 'weekly' is not one of ['one_time', 'dynamic']"]

@@ -1,4 +1,7 @@
 """The Braze control plane over real HTTP (the README's contract), and isolation between workspaces."""
+import json
+import re
+
 import pytest
 
 from mocks.braze import create_app
@@ -46,6 +49,7 @@ def test_workspace_creation_with_or_without_a_name(braze):
     ("GET", ""), ("GET", "/users"), ("POST", "/sdk/users"), ("GET", "/cohorts"), ("GET", "/data_points"),
     ("POST", "/data_import_keys"), ("GET", "/data_import_keys"), ("DELETE", "/data_import_keys/k"),
     ("GET", "/segments/s/users"), ("GET", "/campaigns/c/audience"), ("PUT", "/cohorts/mixpanel/c/lock"),
+    ("POST", "/sdk/users/batch"), ("POST", "/sdk/change_user/batch"),
 ])
 def test_unknown_workspace_is_404(braze, method, path):
     error(braze.control(method, f"/workspaces/nope{path}", json={"device_id": "d"}), 404, "no workspace 'nope'")
@@ -95,6 +99,57 @@ def test_sdk_users_and_change_user(braze):
     (user,) = braze.ws_get("/users")["users"]
     assert {k: user[k] for k in ("braze_id", "external_id", "aliases", "device_ids")} == {
         "braze_id": braze_id, "external_id": "erin", "aliases": [], "device_ids": ["dev-1"]}
+
+
+def _users_without_ids(braze, ws):
+    """A workspace's profiles from the saved state, each braze_id replaced by its order of appearance."""
+    (workspace,) = [w for w in braze.control("GET", "/state").json()["store"]["workspaces"] if w["workspace_id"] == ws]
+    order: dict[str, str] = {}
+    text = re.sub(r"\b[0-9a-f]{24}\b", lambda m: order.setdefault(m.group(0), f"#{len(order)}"),
+                  json.dumps(workspace["users"]))
+    return json.loads(text)
+
+
+def test_sdk_batches_do_what_the_single_calls_do_one_after_another(braze, server):
+    single = BrazeSession(server.url, braze.http)
+    devices = [{"device_id": "d1", "attributes": {"plan": "pro"}}, {"device_id": "d2"}, {"device_id": "d3"}]
+    changes = [{"device_id": "d1", "external_id": "erin"}, {"device_id": "d2", "external_id": "erin"},
+               {"device_id": "d3", "external_id": "finn"}, {"device_id": "d3", "external_id": "gus"},
+               {"device_id": "d1", "external_id": "erin"}]
+    singles = [single.ws_post("/sdk/users", body)["braze_id"] for body in devices]
+    outcomes = [single.change_user(**change)["outcome"] for change in changes]
+    created = braze.ws_post("/sdk/users/batch", {"users": devices})
+    assert created["count"] == 3 and len(set(created["braze_ids"])) == 3 and len(singles) == 3
+    changed = braze.ws_post("/sdk/change_user/batch", {"changes": changes}, status=200)
+    assert [r["outcome"] for r in changed["results"]] == outcomes == [
+        "identified", "merged", "identified", "switched", "unchanged"]
+    assert _users_without_ids(braze, braze.ws) == _users_without_ids(braze, single.ws)
+    assert any(e["event"] == "created_by_sdk" for u in _users_without_ids(braze, braze.ws) for e in u["history"] or [])
+
+
+def test_an_sdk_batch_stops_at_the_entry_its_single_call_refuses(braze):
+    taken = braze.sdk_user("dev-1")
+    reply = braze.control("POST", f"/workspaces/{braze.ws}/sdk/users/batch",
+                          json={"users": [{"device_id": "dev-2"}, {"device_id": "dev-1"}, {"device_id": "dev-3"}]})
+    error(reply, 409, f"users[1]: device_id 'dev-1' already belongs to user {taken}; the 1 before it were applied")
+    assert sorted(d for u in braze.ws_get("/users")["users"] for d in u["device_ids"]) == ["dev-1", "dev-2"]
+    reply = braze.control("POST", f"/workspaces/{braze.ws}/sdk/change_user/batch",
+                          json={"changes": [{"device_id": "dev-2", "external_id": "x"},
+                                            {"device_id": "dev-9", "external_id": "y"}]})
+    error(reply, 404, "changes[1]: no user has device_id 'dev-9' (create it with sdk/users first); "
+                      "the 1 before it were applied")
+    assert [u["external_id"] for u in braze.ws_get("/users")["users"] if u["external_id"]] == ["x"]
+
+
+def test_a_malformed_sdk_batch_applies_nothing(braze):
+    reply = braze.control("POST", f"/workspaces/{braze.ws}/sdk/users/batch",
+                          json={"users": [{"device_id": "ok"}, {"device_id": ""}]})
+    error(reply, 400, "$.users[1].device_id: must have at least 1 characters")
+    error(braze.control("POST", f"/workspaces/{braze.ws}/sdk/change_user/batch", json={"changes": [{"device_id": "ok"}]}),
+          400, "$.changes[0].external_id: 'external_id' is required")
+    error(braze.control("POST", f"/workspaces/{braze.ws}/sdk/users/batch", json={"users": [{"device_id": "d"}] * 10001}),
+          400, "$.users: must have at most 10000 items")
+    assert braze.ws_get("/users")["users"] == []
 
 
 def test_seeding_users_is_all_or_nothing(braze):

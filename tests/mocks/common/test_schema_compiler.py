@@ -56,22 +56,25 @@ def paths(value, prefix=()):
             yield from paths(item, prefix + (index,))
 
 
-def mutate(body, rng):
+EXTRA_KEYS = ["extra", "should_remove", "external_id", "user_alias", "_x"]
+
+
+def mutate(body, rng, values=ODD_VALUES, keys=EXTRA_KEYS):
     """One random edit: replace a value, drop a key, add a key, or grow an array."""
     body = copy.deepcopy(body)
     path = rng.choice(list(paths(body)))
     if not path:
-        return rng.choice(ODD_VALUES + [body])
+        return rng.choice(values + [body])
     parent = body
     for part in path[:-1]:
         parent = parent[part]
     action = rng.randrange(4)
     if action == 0:
-        parent[path[-1]] = copy.deepcopy(rng.choice(ODD_VALUES))
+        parent[path[-1]] = copy.deepcopy(rng.choice(values))
     elif action == 1:
         del parent[path[-1]]
     elif action == 2 and isinstance(parent, dict):
-        parent[rng.choice(["extra", "should_remove", "external_id", "user_alias", "_x"])] = rng.choice(ODD_VALUES)
+        parent[rng.choice(keys)] = copy.deepcopy(rng.choice(values))
     elif isinstance(parent[path[-1]], list) and parent[path[-1]]:
         items = parent[path[-1]]
         parent[path[-1]] = [copy.deepcopy(items[i % len(items)]) for i in range(rng.choice([2, 51, 76]))]
@@ -149,3 +152,31 @@ def test_error_message_is_the_one_message_key_of_both_checks():
         folder = resources.files(package).joinpath("schemas")
         for path in folder.iterdir():
             assert "x-message" not in path.read_text(encoding="utf-8"), path.name
+
+
+# -- the keywords the world schema needs (harness/worlds/world.schema.json) ---------------------------
+KEYWORD_CASES = [
+    ({"oneOf": [{"required": ["a"]}, {"required": ["b"]}]}, [{"a": 1}, {"b": 1}, {"a": 1, "b": 1}, {}, 3]),
+    ({"oneOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": "^x"}]},
+     [0, -1, 2.5, "x1", "y", True, None]),
+    ({"not": {"anyOf": [{"required": ["a"]}, {"required": ["b"]}]}}, [{}, {"a": 1}, {"b": 1}, {"c": 1}, "a"]),
+    ({"type": "object", "minProperties": 1, "maxProperties": 1}, [{}, {"a": 1}, {"a": 1, "b": 2}, []]),
+    ({"dependentRequired": {"a": ["b"], "b": ["a"]}}, [{}, {"a": 1}, {"b": 1}, {"a": 1, "b": 1}, {"c": 1}, 1]),
+    ({"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 10}, [0, 0.1, 9.9, 10, -1, "5"]),
+    ({"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}], "items": {"type": "boolean"}},
+     [[], ["a"], ["a", 1], ["a", 1, True], ["a", 1, 2], [1, 1], ["a", "b"], ["a", 1, True, False]]),
+    ({"type": "array", "prefixItems": [{"type": "string"}], "minItems": 2, "maxItems": 2}, [["a"], ["a", 1], [1, "a"]]),
+]
+
+
+@pytest.mark.parametrize("schema, instances", KEYWORD_CASES)
+def test_the_world_schema_keywords_agree_with_jsonschema(schema, instances):
+    check = CompiledSchema("case", schema)
+    validator = Draft202012Validator(schema)
+    for instance in instances:
+        assert (check.first_failure(instance) is None) == validator.is_valid(instance), (schema, instance)
+
+
+def test_the_world_schema_compiles():
+    schema = json.loads(resources.files("harness.worlds").joinpath("world.schema.json").read_text("utf-8"))
+    assert CompiledSchema("world", schema).first_failure({}) is not None
