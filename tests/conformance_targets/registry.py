@@ -406,13 +406,13 @@ _constant_target("mixpanel-accepts-1970", MIXPANEL,
 def mixpanel_retention_on_arrival() -> None:
     from mocks.mixpanel import store
 
-    original = store.ProjectWorld.__init__
+    original = store.ProjectAt.__init__
 
     def init(self: Any, project: Any, at_ms: int) -> None:
         original(self, project, at_ms)
         self.start_ms = store.retention_cutoff_ms(at_ms, None)
 
-    setattr(store.ProjectWorld, "__init__", init)
+    setattr(store.ProjectAt, "__init__", init)
 
 
 @target("mixpanel-fixed-alias-label", MIXPANEL,
