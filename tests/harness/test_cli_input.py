@@ -34,7 +34,8 @@ BAD_URLS = [("127.0.0.1:1", "is not an http(s) URL with a host"),
 def test_a_bad_target_url_is_a_usage_error(cli, recorder, command, url, reason):
     other = "--mixpanel-url" if command != ["conform"] else "-k"
     result = cli(*command, "--braze-url", url, other, recorder.url if other != "-k" else "x")
-    one_line_error(result, USAGE, f"Invalid value for '--braze-url': {url!r} {reason}")
+    named = "'--braze-url' (env var: 'BRAZE_URL')" if command[0] == "clock" else "'--braze-url'"
+    one_line_error(result, USAGE, f"Invalid value for {named}: {url!r} {reason}")
     assert recorder.calls == []
 
 
