@@ -490,12 +490,11 @@ def _ready_workspace(targets: Targets) -> dict[str, Any]:
     """A workspace and a data import key, so a user can connect Mixpanel at once (SEED-2), and a Mixpanel
     project to connect (what `cohort-harness env` prints)."""
     workspace = targets.braze.create_workspace(SERVE_TENANT_NAME)
-    key = targets.braze.create_data_import_key(workspace["workspace_id"])
+    key = targets.braze.create_data_import_key(workspace.workspace_id)
     project = targets.mixpanel.create_project(SERVE_TENANT_NAME)
-    return {"partner_api_key": targets.braze.partner_api_key(), "workspace_id": workspace["workspace_id"],
-            "rest_api_key": workspace["rest_api_key"], "data_import_key": key["key"],
-            "rest_endpoint": key["rest_endpoint"], "project_id": project["project_id"],
-            "project_token": project["token"]}
+    return {"partner_api_key": targets.braze.partner_api_key(), "workspace_id": workspace.workspace_id,
+            "rest_api_key": workspace.rest_api_key, "data_import_key": key.key,
+            "rest_endpoint": key.rest_endpoint, "project_id": project.project_id, "project_token": project.token}
 
 
 def _print_serve_summary(summary: dict[str, Any], as_json: bool) -> None:

@@ -111,14 +111,13 @@ class CohortMocks:
     def braze_workspace(self, name: str | None = None) -> BrazeWorkspace:
         braze = self.targets.braze
         created = braze.create_workspace(name or f"test-workspace-{next(_names)}")
-        key = braze.create_data_import_key(created["workspace_id"])
-        return BrazeWorkspace(self.braze.url, created["workspace_id"], created["rest_api_key"], key["key"],
-                              key["rest_endpoint"])
+        key = braze.create_data_import_key(created.workspace_id)
+        return BrazeWorkspace(self.braze.url, created.workspace_id, created.rest_api_key, key.key, key.rest_endpoint)
 
     def mixpanel_project(self, name: str | None = None) -> MixpanelProject:
         created = self.targets.mixpanel.create_project(name or f"test-project-{next(_names)}")
-        return MixpanelProject(self.mixpanel.url, created["project_id"], created["token"], created["api_secret"],
-                               dict(created["service_account"]))
+        return MixpanelProject(self.mixpanel.url, created.project_id, created.token, created.api_secret,
+                               dict(created.service_account))
 
     def run_world(self, name_or_path: str | Path) -> WorldResult:
         """Run a world (bundled name or path) and judge it as ``cohort-harness run`` does. The world's

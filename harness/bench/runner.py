@@ -206,8 +206,8 @@ class Braze:
 def _vendor_braze(url: str) -> Braze:
     client = BrazeClient(url, timeout=600)
     workspace = client.create_workspace("bench")
-    key = client.create_data_import_key(workspace["workspace_id"])
-    return Braze(url, key["key"], None)
+    key = client.create_data_import_key(workspace.workspace_id)
+    return Braze(url, key.key, None)
 
 
 def export_and_churn(options: BenchOptions) -> dict[str, Any]:
@@ -221,7 +221,7 @@ def export_and_churn(options: BenchOptions) -> dict[str, Any]:
                  else Braze(sink_node.url, sink_node.info["data_import_key"], sink_node))
         mixpanel = MixpanelClient(mixpanel_node.url, timeout=3600)
         pid, cohort_id = mixpanel_node.info["project_id"], mixpanel_node.info["cohort_id"]
-        connection_id = mixpanel.create_connection(pid, braze.data_import_key, braze.url)
+        connection_id = mixpanel.create_connection(pid, braze.data_import_key, braze.url).connection_id
         if "export" in options.only:
             results["export"] = _one_time_export(options, mixpanel, pid, cohort_id, connection_id, braze, sink_node)
         if "churn" in options.only:
@@ -235,7 +235,7 @@ def _one_time_export(options: BenchOptions, mixpanel: MixpanelClient, pid: Any, 
                      connection_id: Any, braze: Braze, sink_node: Node) -> dict[str, Any]:
     options.progress("export: one-time export")
     seconds, reply = timed(lambda: mixpanel.create_export(pid, cohort_id, connection_id, mode="one_time"))
-    sync = mixpanel.get_export(pid, reply["export_id"])["syncs"][0]
+    sync = mixpanel.get_export(pid, reply.export_id)["syncs"][0]
     if sync.get("result") not in ("success", "ok", "succeeded"):
         raise BenchError(f"the one-time export did not succeed: {sync.get('result')} {sync.get('error', '')}")
     requests_made = int(sync["requests"]) if not isinstance(sync["requests"], list) else len(sync["requests"])
@@ -278,7 +278,7 @@ def _churn_sync(options: BenchOptions, mixpanel: MixpanelClient, targets: Target
         options.progress(f"churn: 15-minute sync {step + 1} of {CHURN_SYNCS} with {churn_half:,} removes and "
                          f"{churn_half:,} adds")
         seconds, _ = timed(lambda: targets.advance("15m"))
-        sync = mixpanel.get_export(pid, reply["export_id"])["syncs"][-1]
+        sync = mixpanel.get_export(pid, reply.export_id)["syncs"][-1]
         if sync.get("added") != churn_half or sync.get("removed") != churn_half:
             raise BenchError(f"churn sync sent {sync.get('added')} adds and {sync.get('removed')} removes, "
                              f"expected {churn_half} each")

@@ -8,11 +8,14 @@ the reply object as the server sent it (targets may add fields).
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 
+from .created import Created
 from .errors import HarnessHTTPError, TargetUnreachable, message_of
+
+R = TypeVar("R", bound=Created)
 
 CONTROL = "/_harness"
 #: Clock moves and exports run syncs inside the request, which may take long on big cohorts.
@@ -54,6 +57,10 @@ class HttpClient:
     def control(self, method: str, path: str, **kwargs: Any) -> Any:
         """A call under ``/_harness``."""
         return self.request(method, CONTROL + path, **kwargs)
+
+    def create(self, record: type[R], path: str, **kwargs: Any) -> R:
+        """``POST /_harness<path>``; the reply as ``record`` (every ``create_*`` call returns one)."""
+        return record.from_reply(self.control("POST", path, **kwargs), f"POST {self.base_url}{CONTROL}{path}")
 
     # -- common control plane (both mocks) -------------------------------------------------------
     def health(self) -> dict[str, Any]:

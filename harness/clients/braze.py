@@ -7,6 +7,7 @@ from typing import Any
 from mocks.common.defaults import MIXPANEL_PARTNER
 
 from .base import HttpClient
+from .created import Campaign, Canvas, DataImportKey, RestApiKey, Segment, Workspace
 from .errors import HarnessHTTPError
 
 #: A target that lacks an optional batch route answers one of these (the single calls then do the work;
@@ -31,9 +32,9 @@ class BrazeClient(HttpClient):
                 return entry["partner_api_key"]
         raise LookupError(f"Braze target at {self.base_url} knows no partner {partner!r}")
 
-    def create_workspace(self, name: str) -> dict[str, Any]:
-        """``{"workspace_id", "rest_api_key"}`` (the key has every permission)."""
-        return self.control("POST", "/workspaces", json={"name": name})
+    def create_workspace(self, name: str) -> Workspace:
+        """A workspace and its first REST API key (every permission)."""
+        return self.create(Workspace, "/workspaces", json={"name": name})
 
     def list_workspaces(self) -> list[dict[str, Any]]:
         """``[{"workspace_id", "name", "created_at", "users", "cohorts"}]``, oldest first."""
@@ -43,12 +44,12 @@ class BrazeClient(HttpClient):
         """``[{"rest_api_key", "permissions", "created_at"}]``, the one made with the workspace first."""
         return self.control("GET", f"/workspaces/{ws}/rest_api_keys")["rest_api_keys"]
 
-    def create_rest_api_key(self, ws: str, permissions: list[str]) -> str:
-        return self.control("POST", f"/workspaces/{ws}/rest_api_keys", json={"permissions": permissions})["rest_api_key"]
+    def create_rest_api_key(self, ws: str, permissions: list[str]) -> RestApiKey:
+        return self.create(RestApiKey, f"/workspaces/{ws}/rest_api_keys", json={"permissions": permissions})
 
-    def create_data_import_key(self, ws: str, partner: str = MIXPANEL_PARTNER) -> dict[str, Any]:
-        """``{"key", "partner", "rest_endpoint", "status": "active"}`` (SEED-2.1)."""
-        return self.control("POST", f"/workspaces/{ws}/data_import_keys", json={"partner": partner})
+    def create_data_import_key(self, ws: str, partner: str = MIXPANEL_PARTNER) -> DataImportKey:
+        """``.key`` and the ``.rest_endpoint`` shown with it (SEED-2.1)."""
+        return self.create(DataImportKey, f"/workspaces/{ws}/data_import_keys", json={"partner": partner})
 
     def list_data_import_keys(self, ws: str) -> list[dict[str, Any]]:
         return self.control("GET", f"/workspaces/{ws}/data_import_keys")["keys"]
@@ -123,19 +124,19 @@ class BrazeClient(HttpClient):
         return totals
 
     # -- segments and targeting (SEED-5) ---------------------------------------------------------
-    def create_segment(self, ws: str, name: str, cohort_id: str, operator: str = "includes_value") -> str:
-        """A segment with one ``Mixpanel_Cohorts`` filter; returns ``segment_id``."""
+    def create_segment(self, ws: str, name: str, cohort_id: str, operator: str = "includes_value") -> Segment:
+        """A segment with one ``Mixpanel_Cohorts`` filter."""
         body = {"name": name, "filters": [{"type": "mixpanel_cohorts", "operator": operator, "cohort_id": cohort_id}]}
-        return self.control("POST", f"/workspaces/{ws}/segments", json=body)["segment_id"]
+        return self.create(Segment, f"/workspaces/{ws}/segments", json=body)
 
     def segment_users(self, ws: str, segment_id: str) -> list[dict[str, Any]]:
         return self.control("GET", f"/workspaces/{ws}/segments/{segment_id}/users")["users"]
 
-    def create_campaign(self, ws: str, name: str, segment_id: str) -> str:
-        return self.control("POST", f"/workspaces/{ws}/campaigns", json={"name": name, "segment_id": segment_id})["campaign_id"]
+    def create_campaign(self, ws: str, name: str, segment_id: str) -> Campaign:
+        return self.create(Campaign, f"/workspaces/{ws}/campaigns", json={"name": name, "segment_id": segment_id})
 
-    def create_canvas(self, ws: str, name: str, segment_id: str) -> str:
-        return self.control("POST", f"/workspaces/{ws}/canvases", json={"name": name, "segment_id": segment_id})["canvas_id"]
+    def create_canvas(self, ws: str, name: str, segment_id: str) -> Canvas:
+        return self.create(Canvas, f"/workspaces/{ws}/canvases", json={"name": name, "segment_id": segment_id})
 
     def campaign_audience(self, ws: str, campaign_id: str) -> dict[str, Any]:
         """``{"users": [...], "count": n}``."""

@@ -7,6 +7,7 @@ import json
 from typing import Any, Iterator
 
 from .base import SLOW_TIMEOUT, HttpClient, checked
+from .created import Cohort, Connection, Export, Project
 from .errors import HarnessHTTPError
 
 ServiceAccount = dict[str, str]  # {"username", "secret"} as create_project returns it
@@ -18,12 +19,12 @@ class MixpanelClient(HttpClient):
     service = "mixpanel"
 
     # -- projects and cohorts --------------------------------------------------------------------
-    def create_project(self, name: str, retention_days: int | None = None) -> dict[str, Any]:
-        """``{"project_id", "token", "api_secret", "service_account": {"username", "secret"}}``."""
+    def create_project(self, name: str, retention_days: int | None = None) -> Project:
+        """``.project_id``, ``.token``, ``.api_secret``, ``.service_account`` (``{"username", "secret"}``)."""
         body: dict[str, Any] = {"name": name}
         if retention_days is not None:
             body["retention_days"] = retention_days
-        return self.control("POST", "/projects", json=body)
+        return self.create(Project, "/projects", json=body)
 
     def list_projects(self) -> list[dict[str, Any]]:
         """Every project as ``create_project`` returns it, oldest first."""
@@ -34,12 +35,12 @@ class MixpanelClient(HttpClient):
         return self.control("GET", f"/projects/{pid}/stats")
 
     def create_cohort(self, pid: Any, name: str, definition: dict[str, Any],
-                      description: str | None = None) -> Any:
-        """Returns the new ``cohort_id`` (the cohort definition language of the README)."""
+                      description: str | None = None) -> Cohort:
+        """A cohort (the cohort definition language of the README)."""
         body: dict[str, Any] = {"name": name, "definition": definition}
         if description is not None:
             body["description"] = description
-        return self.control("POST", f"/projects/{pid}/cohorts", json=body)["cohort_id"]
+        return self.create(Cohort, f"/projects/{pid}/cohorts", json=body)
 
     def update_cohort(self, pid: Any, cohort_id: Any, **changes: Any) -> dict[str, Any]:
         """PATCH: ``name=...`` renames, ``definition=...`` redefines."""
@@ -53,11 +54,11 @@ class MixpanelClient(HttpClient):
         return self.control("GET", f"/projects/{pid}/cohorts/{cohort_id}/members")["members"]
 
     # -- Braze connections and exports (SEED-3, SEED-4) ------------------------------------------
-    def create_connection(self, pid: Any, data_import_key: str, rest_endpoint: str, **options: Any) -> Any:
+    def create_connection(self, pid: Any, data_import_key: str, rest_endpoint: str, **options: Any) -> Connection:
         """Options: ``partner_api_key``, ``name``, ``user_id_property``, ``alias_label``,
-        ``alias_property``, ``device_id_property``. Returns ``connection_id``."""
+        ``alias_property``, ``device_id_property``."""
         body = {"data_import_key": data_import_key, "rest_endpoint": rest_endpoint, **options}
-        return self.control("POST", f"/projects/{pid}/connections", json=body, timeout=SLOW_TIMEOUT)["connection_id"]
+        return self.create(Connection, f"/projects/{pid}/connections", json=body, timeout=SLOW_TIMEOUT)
 
     def update_connection(self, pid: Any, connection_id: Any, **changes: Any) -> dict[str, Any]:
         """PATCH, e.g. ``data_import_key=...`` after the old one was invalidated."""
@@ -68,10 +69,11 @@ class MixpanelClient(HttpClient):
         """Saved connections (keys masked)."""
         return self.control("GET", f"/projects/{pid}/connections")["connections"]
 
-    def create_export(self, pid: Any, cohort_id: Any, connection_id: Any, mode: str = "dynamic") -> dict[str, Any]:
-        """Runs the first sync at once; ``{"export_id", "status", "next_sync_at"}``."""
-        body = {"cohort_id": cohort_id, "connection_id": connection_id, "mode": mode}
-        return self.control("POST", f"/projects/{pid}/exports", json=body, timeout=SLOW_TIMEOUT)
+    def create_export(self, pid: Any, cohort_id: Any, connection_id: Any, mode: str = "dynamic",
+                      **options: Any) -> Export:
+        """Runs the first sync at once. Options: ``interval`` (e.g. ``"1m"``)."""
+        body = {"cohort_id": cohort_id, "connection_id": connection_id, "mode": mode, **options}
+        return self.create(Export, f"/projects/{pid}/exports", json=body, timeout=SLOW_TIMEOUT)
 
     def get_export(self, pid: Any, export_id: Any, limit: int | None = None) -> dict[str, Any]:
         """``{"status", "error", "next_sync_at", "syncs": [...]}``; ``limit`` keeps the last syncs only."""

@@ -15,6 +15,7 @@ from typing import Any
 from mocks.common.clock import parse_instant
 
 from harness.clients import BrazeClient, HarnessHTTPError, Targets
+from harness.clients.created import DataImportKey, Export, Project, Workspace
 
 PARTNER = "mixpanel"
 USERS_PATH = f"/partners/{PARTNER}/cohorts/users"
@@ -76,9 +77,9 @@ class ScenarioState:
         self.braze = targets.braze
         self.mixpanel = targets.mixpanel
         self.run_id = uuid.uuid4().hex[:10]
-        self.workspace: dict[str, Any] | None = None
-        self.import_keys: list[dict[str, Any]] = []
-        self.project: dict[str, Any] | None = None
+        self.workspace: Workspace | None = None
+        self.import_keys: list[DataImportKey] = []
+        self.project: Project | None = None
         self.connections: list[Any] = []
         self.cohorts: dict[str, Any] = {}  # Mixpanel cohort name -> cohort_id
         self.braze_cohorts: dict[Any, str] = {}  # Mixpanel cohort_id -> Braze cohort_id
@@ -94,38 +95,38 @@ class ScenarioState:
         self.syncs_before_resume = 0
 
     # -- tenants ---------------------------------------------------------------------------------
-    def _workspace(self) -> dict[str, Any]:
+    def _workspace(self) -> Workspace:
         """The scenario's Braze workspace, created on first use."""
         if self.workspace is None:
             self.workspace = self.braze.create_workspace(f"conformance-{self.run_id}")
         return self.workspace
 
-    def _project(self) -> dict[str, Any]:
+    def _project(self) -> Project:
         """The scenario's Mixpanel project, created on first use."""
         return self.project if self.project is not None else self.new_project()
 
     @property
     def ws(self) -> str:
-        return str(self._workspace()["workspace_id"])
+        return self._workspace().workspace_id
 
     @property
     def rest_api_key(self) -> str:
-        return str(self._workspace()["rest_api_key"])
+        return self._workspace().rest_api_key
 
     @property
     def pid(self) -> Any:
-        return self._project()["project_id"]
+        return self._project().project_id
 
-    def new_project(self, retention_days: int | None = None) -> dict[str, Any]:
+    def new_project(self, retention_days: int | None = None) -> Project:
         self.project = self.mixpanel.create_project(f"conformance-{self.run_id}", retention_days)
         return self.project
 
-    def generate_import_key(self) -> dict[str, Any]:
+    def generate_import_key(self) -> DataImportKey:
         key = self.braze.create_data_import_key(self.ws, PARTNER)
         self.import_keys.append(key)
         return key
 
-    def import_key(self, number: int = 0) -> dict[str, Any]:
+    def import_key(self, number: int = 0) -> DataImportKey:
         """Key ``number`` (1-based) of this scenario, or the newest one when ``number`` is 0."""
         if not self.import_keys:
             self.generate_import_key()
@@ -134,10 +135,10 @@ class ScenarioState:
     def partner_api_key(self) -> str:
         return self.braze.partner_api_key(PARTNER)
 
-    def connect(self, key: dict[str, Any] | None = None, **options: Any) -> Any:
+    def connect(self, key: DataImportKey | None = None, **options: Any) -> Any:
         key = key or self.import_key()
-        connection_id = self.mixpanel.create_connection(self.pid, key["key"], key["rest_endpoint"],
-                                                        partner_api_key=self.partner_api_key(), **options)
+        connection_id = self.mixpanel.create_connection(self.pid, key.key, key.rest_endpoint,
+                                                        partner_api_key=self.partner_api_key(), **options).connection_id
         self.connections.append(connection_id)
         return connection_id
 
@@ -198,12 +199,11 @@ class ScenarioState:
     # -- Mixpanel --------------------------------------------------------------------------------
     @property
     def token(self) -> str:
-        return str(self._project()["token"])
+        return self._project().token
 
     @property
     def service_account(self) -> dict[str, str]:
-        account: dict[str, str] = self._project()["service_account"]
-        return account
+        return self._project().service_account
 
     def set_profiles(self, profiles: list[tuple[str, dict[str, Any]]]) -> None:
         """``$set`` each profile's properties, 2,000 profiles per /engage call."""
@@ -237,7 +237,7 @@ class ScenarioState:
                                                "$insert_id": uuid.uuid4().hex[:32]}}
 
     def create_cohort(self, name: str, definition: dict[str, Any]) -> Any:
-        self.cohorts[name] = self.mixpanel.create_cohort(self.pid, name, definition)
+        self.cohorts[name] = self.mixpanel.create_cohort(self.pid, name, definition).cohort_id
         return self.cohorts[name]
 
     def cohort_id(self, name: str) -> Any:
@@ -251,13 +251,13 @@ class ScenarioState:
         self.journal_mark = len(self.braze.journal())
 
     # -- exports ---------------------------------------------------------------------------------
-    def export(self, cohort: str, mode: str) -> dict[str, Any]:
+    def export(self, cohort: str, mode: str) -> Export:
         created_at = self.mixpanel_now()
-        reply = self.mixpanel.create_export(self.pid, self.cohort_id(cohort), self.connection_id, mode)
-        self.exports.append({"export_id": reply["export_id"], "cohort_id": self.cohort_id(cohort),
+        export = self.mixpanel.create_export(self.pid, self.cohort_id(cohort), self.connection_id, mode)
+        self.exports.append({"export_id": export.export_id, "cohort_id": self.cohort_id(cohort),
                              "created_at": created_at, "mode": mode})
         self.remember_braze_cohort(cohort)
-        return reply
+        return export
 
     @property
     def last_export(self) -> dict[str, Any]:
@@ -335,9 +335,9 @@ class ScenarioState:
     def add_users_fault(self, **rule: Any) -> None:
         self.fault_ids.append(self.braze.add_fault(USERS_PATH, method="POST", **rule))
 
-    def rest_endpoint_client(self, key: dict[str, Any]) -> BrazeClient:
+    def rest_endpoint_client(self, key: DataImportKey) -> BrazeClient:
         """A client of the REST endpoint a key came with (what Mixpanel is given, SEED-2.3)."""
-        return BrazeClient(key["rest_endpoint"], self.braze.timeout)
+        return BrazeClient(key.rest_endpoint, self.braze.timeout)
 
     def cleanup(self) -> None:
         """Stop this scenario's dynamic exports (they would keep syncing while later scenarios move

@@ -34,20 +34,20 @@ def _(scenario_state: ScenarioState, count: str | None) -> None:
 @step('a new data import key for "mixpanel" is generated in Braze and given to the Mixpanel connection')
 def _(scenario_state: ScenarioState) -> None:
     key = scenario_state.generate_import_key()
-    scenario_state.mixpanel.update_connection(scenario_state.pid, scenario_state.connection_id, data_import_key=key["key"])
+    scenario_state.mixpanel.update_connection(scenario_state.pid, scenario_state.connection_id, data_import_key=key.key)
 
 
 @step(parsers.re(r"data import key (?P<number>\d+) is invalidated in Braze"))
 def _(scenario_state: ScenarioState, number: str) -> None:
-    scenario_state.braze.invalidate_data_import_key(scenario_state.ws, scenario_state.import_key(int(number))["key"])
+    scenario_state.braze.invalidate_data_import_key(scenario_state.ws, scenario_state.import_key(int(number)).key)
 
 
 @step('the data import key is "active" and comes with a REST endpoint')
 def _(scenario_state: ScenarioState) -> None:
     key = scenario_state.import_key()
-    expect_equal("the new key's status", key.get("status"), "active")
-    expect_equal("the new key's partner", key.get("partner"), "mixpanel")
-    endpoint = key.get("rest_endpoint") or ""
+    expect_equal("the new key's status", key.reply.get("status"), "active")
+    expect_equal("the new key's partner", key.reply.get("partner"), "mixpanel")
+    endpoint = key.rest_endpoint or ""
     expect_true("the REST endpoint given with the key", endpoint.startswith(("http://", "https://")),
                 "an http(s) URL", endpoint)
 
@@ -63,10 +63,10 @@ def _(scenario_state: ScenarioState) -> None:
 def _(scenario_state: ScenarioState) -> None:
     key = scenario_state.import_key()
     client = scenario_state.rest_endpoint_client(key)
-    body = {"partner_api_key": scenario_state.partner_api_key(), "client_secret": key["key"], "cohort_id": scenario_state.run_id,
+    body = {"partner_api_key": scenario_state.partner_api_key(), "client_secret": key.key, "cohort_id": scenario_state.run_id,
             "cohort_changes": []}
     reply = client.send("POST", USERS_PATH, json=body)
-    expect_equal(f"the answer of POST {key['rest_endpoint']}{USERS_PATH}", (reply.status_code, _json(reply)),
+    expect_equal(f"the answer of POST {key.rest_endpoint}{USERS_PATH}", (reply.status_code, _json(reply)),
                  (201, {"message": "success"}))
 
 
@@ -81,7 +81,7 @@ def _(scenario_state: ScenarioState, count: str) -> None:
 def _(scenario_state: ScenarioState, datatable: list[list[str]]) -> None:
     listed = {k["key"]: k["status"] for k in scenario_state.braze.list_data_import_keys(scenario_state.ws)}
     for row in table_rows(datatable):
-        key = scenario_state.import_key(int(row["key"]))["key"]
+        key = scenario_state.import_key(int(row["key"])).key
         expect_equal(f"the status of data import key {row['key']}", listed.get(key), row["status"])
 
 
@@ -90,7 +90,7 @@ def _(scenario_state: ScenarioState, datatable: list[list[str]]) -> None:
 def _(scenario_state: ScenarioState, number: str, status: str, message: str) -> None:
     key = scenario_state.import_key(int(number))
     reply = scenario_state.braze.send("POST", USERS_PATH, json={
-        "partner_api_key": scenario_state.partner_api_key(), "client_secret": key["key"], "cohort_id": scenario_state.run_id,
+        "partner_api_key": scenario_state.partner_api_key(), "client_secret": key.key, "cohort_id": scenario_state.run_id,
         "cohort_changes": []})
     expect_equal(f"the answer to an empty users call with data import key {number}",
                  (reply.status_code, _json(reply)), (int(status), {"message": message}))
@@ -125,7 +125,7 @@ def _(scenario_state: ScenarioState, names: str) -> None:
 # -- the partner endpoints called directly (HOUSE-1, HOUSE-2, HOUSE-3) -----------------------------
 @step(parsers.re(r"the partner posts this body to the cohort (?P<endpoint>users|name) endpoint: (?P<body>.+)"))
 def _(scenario_state: ScenarioState, endpoint: str, body: str) -> None:
-    text = body.replace("PARTNER_KEY", scenario_state.partner_api_key()).replace("IMPORT_KEY", scenario_state.import_key()["key"])
+    text = body.replace("PARTNER_KEY", scenario_state.partner_api_key()).replace("IMPORT_KEY", scenario_state.import_key().key)
     path = USERS_PATH if endpoint == "users" else NAME_PATH
     reply = scenario_state.braze.send("POST", path, data=text.encode(), headers={"Content-Type": "application/json"})
     scenario_state.reply = (reply.status_code, _json(reply))
@@ -154,7 +154,7 @@ def _(scenario_state: ScenarioState, adds: str, removes: str, cohort: str) -> No
 def _(scenario_state: ScenarioState, count: str, cohort: str, which: str) -> None:
     """Credentials are checked before the size (HOUSE-2's order): the 401 wins over the 400."""
     body = {"partner_api_key": "nope" if which == "partner key" else scenario_state.partner_api_key(),
-            "client_secret": "nope" if which == "client secret" else scenario_state.import_key()["key"],
+            "client_secret": "nope" if which == "client secret" else scenario_state.import_key().key,
             "cohort_id": cohort, "cohort_changes": [{"user_ids": [f"user-{i}" for i in range(int(count))]}]}
     reply = scenario_state.braze.send("POST", USERS_PATH, json=body)
     scenario_state.reply = (reply.status_code, _json(reply))
@@ -180,7 +180,7 @@ def _(scenario_state: ScenarioState, cohort: str, datatable: list[list[str]]) ->
 @step(parsers.re(r'the partner names the cohort "(?P<cohort>[^"]+)" "(?P<name>[^"]+)"'))
 def _(scenario_state: ScenarioState, cohort: str, name: str) -> None:
     reply = scenario_state.braze.send("POST", NAME_PATH, json={
-        "partner_api_key": scenario_state.partner_api_key(), "client_secret": scenario_state.import_key()["key"],
+        "partner_api_key": scenario_state.partner_api_key(), "client_secret": scenario_state.import_key().key,
         "cohort_id": cohort, "name": name, "created_at": scenario_state.mixpanel.get_clock()["now"]})
     scenario_state.reply = (reply.status_code, _json(reply))
     _expect_success(scenario_state, f"naming cohort {cohort}")
@@ -206,7 +206,7 @@ def _(scenario_state: ScenarioState, cohort: str, name: str, names: str) -> None
 
 def _partner_users(scenario_state: ScenarioState, cohort: str, changes: list[dict]) -> tuple[int, object]:
     reply = scenario_state.braze.send("POST", USERS_PATH, json={
-        "partner_api_key": scenario_state.partner_api_key(), "client_secret": scenario_state.import_key()["key"],
+        "partner_api_key": scenario_state.partner_api_key(), "client_secret": scenario_state.import_key().key,
         "cohort_id": cohort, "cohort_changes": changes})
     return reply.status_code, _json(reply)
 
@@ -252,7 +252,7 @@ def _(scenario_state: ScenarioState, name: str) -> None:
                  r'(?P<operator>includes|excludes) "(?P<cohort>[^"]+)"'))
 def _(scenario_state: ScenarioState, name: str, operator: str, cohort: str) -> None:
     scenario_state.segments[name] = scenario_state.braze.create_segment(scenario_state.ws, name, scenario_state.braze_cohort_id(cohort),
-                                                      f"{operator}_value")
+                                                                         f"{operator}_value").segment_id
 
 
 @step(parsers.re(rf"the segment {NAME} has exactly these users: (?P<names>.+)"))
@@ -264,8 +264,9 @@ def _(scenario_state: ScenarioState, name: str, names: str) -> None:
 @step(parsers.re(rf"an? (?P<kind>campaign|Canvas) {NAME} is created in Braze targeting the segment "
                  r'"(?P<segment>[^"]+)"'))
 def _(scenario_state: ScenarioState, kind: str, name: str, segment: str) -> None:
-    create = scenario_state.braze.create_campaign if kind == "campaign" else scenario_state.braze.create_canvas
-    scenario_state.audiences[(kind, name)] = create(scenario_state.ws, name, scenario_state.segments[segment])
+    braze, ws, segment_id = scenario_state.braze, scenario_state.ws, scenario_state.segments[segment]
+    scenario_state.audiences[(kind, name)] = (braze.create_campaign(ws, name, segment_id).campaign_id
+                                              if kind == "campaign" else braze.create_canvas(ws, name, segment_id).canvas_id)
 
 
 @step(parsers.re(rf"the audience of the (?P<kind>campaign|Canvas) {NAME} is exactly: (?P<names>.+)"))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from harness.clients import HarnessHTTPError, Targets
+from harness.clients.created import Project
 
 from .files import DEFAULT_START, creation_phases
 from .rules import event_seconds
@@ -102,7 +103,7 @@ class FlowRun:
         self.world = world
         self.reporter = reporter or Reporter()
         self.result = RunResult()
-        self._project: dict[str, Any] = {}
+        self._project: Project | None = None
         self._rest_api_key = ""
         self._data_import_key = ""
         self._connection_id: Any = None
@@ -125,17 +126,17 @@ class FlowRun:
         self.targets.set_clock(start)
         self.reporter.step("Clocks set", start)
         workspace = self.braze.create_workspace(world["name"])
-        self.result.workspace_id, self._rest_api_key = workspace["workspace_id"], workspace["rest_api_key"]
+        self.result.workspace_id, self._rest_api_key = workspace.workspace_id, workspace.rest_api_key
         self._load_braze_users(world.get("braze", {}).get("users", []))
         mixpanel = world["mixpanel"]
         project = mixpanel.get("project", {})
         self._project = self.mixpanel.create_project(project.get("name", world["name"]), project.get("retention_days"))
-        self.result.project_id = self._project["project_id"]
+        self.result.project_id = self._project.project_id
         self._import_events(mixpanel.get("events", []))
         self._set_profiles(mixpanel.get("profiles", []))
         cohort = mixpanel["cohort"]
         self.result.cohort_id = self.mixpanel.create_cohort(self.result.project_id, cohort["name"],
-                                                            cohort["definition"], cohort.get("description"))
+                                                            cohort["definition"], cohort.get("description")).cohort_id
         stats = self.mixpanel.stats(self.result.project_id)
         self.reporter.step("World loaded",
                            f"Braze workspace {self.result.workspace_id}: {len(self.braze.users(self.result.workspace_id))} users; "
@@ -144,24 +145,29 @@ class FlowRun:
                            f"{stats.get('events_removed_by_retention')} removed by retention; "
                            f"cohort {self.result.cohort_id} {cohort['name']!r}")
 
+    def _loaded_project(self) -> Project:
+        if self._project is None:
+            raise RuntimeError("the world is not loaded yet")
+        return self._project
+
     def connect(self) -> None:
         """Seed steps 1 and 2: a data import key and the REST endpoint from Braze, saved in Mixpanel."""
         key = self.braze.create_data_import_key(self.result.workspace_id)
-        self._data_import_key = key["key"]
-        self.reporter.step("1. Braze data import key", f"key ...{key['key'][-4:]}, REST endpoint {key['rest_endpoint']}")
+        self._data_import_key = key.key
+        self.reporter.step("1. Braze data import key", f"key ...{key.key[-4:]}, REST endpoint {key.rest_endpoint}")
         options = dict(self.world.get("connection", {}))
         options.setdefault("partner_api_key", self.braze.partner_api_key())
-        self._connection_id = self.mixpanel.create_connection(self.result.project_id, key["key"],
-                                                              key["rest_endpoint"], **options)
+        self._connection_id = self.mixpanel.create_connection(self.result.project_id, key.key,
+                                                              key.rest_endpoint, **options).connection_id
         self.reporter.step("2. Mixpanel connected to Braze", f"connection {self._connection_id}")
 
     def export(self) -> None:
         """Seed step 3: the export, then each of the world's steps (changes, then the clock)."""
         mode = self.world["flow"]["mode"]
-        reply = self.mixpanel.create_export(self.result.project_id, self.result.cohort_id, self._connection_id, mode)
-        self.result.export_id = reply["export_id"]
-        self.reporter.step("3. Cohort exported", f"{mode.replace('_', '-')} export {reply['export_id']}, "
-                                                 f"next sync {reply.get('next_sync_at') or '-'}")
+        export = self.mixpanel.create_export(self.result.project_id, self.result.cohort_id, self._connection_id, mode)
+        self.result.export_id = export.export_id
+        self.reporter.step("3. Cohort exported", f"{mode.replace('_', '-')} export {export.export_id}, "
+                                                 f"next sync {export.next_sync_at or '-'}")
         self._observe()
         for index, step in enumerate(self.world["flow"].get("steps", []), start=1):
             for change in step.get("changes", []):
@@ -173,10 +179,11 @@ class FlowRun:
         """Seed step 4: a ``Mixpanel_Cohorts includes`` segment and a campaign targeting it."""
         ws = self.result.workspace_id
         cohort_id = self.result.braze_cohort_id or str(self.result.cohort_id)
-        self.result.segment_id = self.braze.create_segment(ws, f"{self.world['name']} segment", cohort_id)
-        self.result.campaign_id = self.braze.create_campaign(ws, f"{self.world['name']} campaign", self.result.segment_id)
-        self.result.segment_members = sorted(handle(u) for u in self.braze.segment_users(ws, self.result.segment_id))
-        self.result.campaign_count = self.braze.campaign_audience(ws, self.result.campaign_id)["count"]
+        segment_id = self.braze.create_segment(ws, f"{self.world['name']} segment", cohort_id).segment_id
+        campaign_id = self.braze.create_campaign(ws, f"{self.world['name']} campaign", segment_id).campaign_id
+        self.result.segment_id, self.result.campaign_id = segment_id, campaign_id
+        self.result.segment_members = sorted(handle(u) for u in self.braze.segment_users(ws, segment_id))
+        self.result.campaign_count = self.braze.campaign_audience(ws, campaign_id)["count"]
         self.reporter.step("4. Segment and campaign",
                            f"segment {self.result.segment_id} (Mixpanel_Cohorts includes {cohort_id}): "
                            f"{len(self.result.segment_members)} users; campaign {self.result.campaign_id}: "
@@ -223,7 +230,7 @@ class FlowRun:
         with self.reporter.progress("Mixpanel events", len(ready)) as done:
             for batch in _chunks(ready, IMPORT_BATCH):
                 try:
-                    self.mixpanel.import_events(self.result.project_id, self._project["service_account"], batch)
+                    self.mixpanel.import_events(self.result.project_id, self._loaded_project().service_account, batch)
                 except HarnessHTTPError as error:
                     if error.status != 400 or not isinstance(error.body, dict) or "failed_records" not in error.body:
                         raise
@@ -233,7 +240,7 @@ class FlowRun:
             self.reporter.step("Events rejected by /import", f"{rejected} (times before 1971 or too far ahead)")
 
     def _set_profiles(self, profiles: list[dict[str, Any]]) -> None:
-        token = self._project["token"]
+        token = self._loaded_project().token
         updates = [{"$token": token, "$distinct_id": p["distinct_id"], "$set": p["properties"]} for p in profiles]
         with self.reporter.progress("Mixpanel profiles", len(updates)) as done:
             for batch in _chunks(updates, ENGAGE_BATCH):
@@ -266,7 +273,7 @@ class FlowRun:
             self.braze.invalidate_data_import_key(ws, self._data_import_key)
             detail = f"key ...{self._data_import_key[-4:]}"
         else:  # reconnect
-            self._data_import_key = self.braze.create_data_import_key(ws)["key"]
+            self._data_import_key = self.braze.create_data_import_key(ws).key
             self.mixpanel.update_connection(pid, self._connection_id, data_import_key=self._data_import_key)
             self.mixpanel.resume_export(pid, self.result.export_id)
             detail = f"new key ...{self._data_import_key[-4:]}, export resumed"

@@ -197,12 +197,10 @@ def test_clock_advance_verbose_and_json_list_every_sync_of_a_long_advance(cli):
         workspace, project = mocks.braze_workspace(), mocks.mixpanel_project()
         mixpanel = mocks.targets.mixpanel
         cohort = mixpanel.create_cohort(project.project_id, "Buyers",
-                                        {"event": "Purchase", "at_least": 1, "within_days": 30})
+                                        {"event": "Purchase", "at_least": 1, "within_days": 30}).cohort_id
         connection = mixpanel.create_connection(project.project_id, workspace.data_import_key,
-                                                workspace.rest_endpoint)
-        mixpanel.control("POST", f"/projects/{project.project_id}/exports",
-                         json={"cohort_id": cohort, "connection_id": connection, "mode": "dynamic",
-                               "interval": "1m"})
+                                                workspace.rest_endpoint).connection_id
+        mixpanel.create_export(project.project_id, cohort, connection, "dynamic", interval="1m")
         verbose = cli("clock", "advance", "1h", "--verbose", *urls)
         assert verbose.exit_code == 0, verbose.output
         lines = verbose.output.splitlines()

@@ -50,9 +50,9 @@ def test_braze_control_plane_paths(recorder):
     assert braze.partner_api_key() == "pk"
     assert braze.sdk_create_user(ws, "dev-1") == "b1"
     braze.sdk_change_user(ws, "dev-1", "u1")
-    assert braze.create_segment(ws, "S", "42") == "seg1"
-    assert braze.create_campaign(ws, "C", "seg1") == "c1"
-    assert braze.create_canvas(ws, "V", "seg1") == "v1"
+    assert braze.create_segment(ws, "S", "42").segment_id == "seg1"
+    assert braze.create_campaign(ws, "C", "seg1").campaign_id == "c1"
+    assert braze.create_canvas(ws, "V", "seg1").canvas_id == "v1"
     braze.invalidate_data_import_key(ws, "k1")
     expected = [
         ("GET", "/_harness/partners", None),
@@ -103,18 +103,21 @@ def test_braze_vendor_calls_send_bearer_and_body_credentials(recorder):
 
 def test_mixpanel_control_plane_paths(recorder):
     mp = MixpanelClient(recorder.url)
-    recorder.reply("POST", "/_harness/projects/1/cohorts", {"cohort_id": 5})
+    recorder.reply("POST", "/_harness/projects", {"project_id": 1, "token": "t", "api_secret": "s",
+                                                  "service_account": {"username": "u", "secret": "x"}})
+    recorder.reply("POST", "/_harness/projects/1/cohorts", {"cohort_id": 5, "name": "Pro"})
     recorder.reply("POST", "/_harness/projects/1/connections", {"connection_id": "c1"})
+    recorder.reply("POST", "/_harness/projects/1/exports", {"export_id": 3, "status": "finished", "next_sync_at": None})
     recorder.reply("GET", "/_harness/projects/1/cohorts/5/members", {"members": ["u1"]})
     recorder.reply("GET", "/_harness/projects/1/exports", {"exports": []})
-    mp.create_project("P", retention_days=30)
+    assert mp.create_project("P", retention_days=30).service_account == {"username": "u", "secret": "x"}
     mp.stats(1)
-    assert mp.create_cohort(1, "Pro", {"property": "plan", "equals": "pro"}) == 5
+    assert mp.create_cohort(1, "Pro", {"property": "plan", "equals": "pro"}).cohort_id == 5
     mp.update_cohort(1, 5, name="Pro users")
     assert mp.cohort_members(1, 5) == ["u1"]
-    assert mp.create_connection(1, "dik", "http://b", user_id_property="uid") == "c1"
+    assert mp.create_connection(1, "dik", "http://b", user_id_property="uid").connection_id == "c1"
     mp.update_connection(1, "c1", data_import_key="dik2")
-    mp.create_export(1, 5, "c1", "one_time")
+    assert mp.create_export(1, 5, "c1", "one_time").export_id == 3
     mp.get_export(1, "e1")
     assert mp.list_exports(1) == []
     for action in ("stop", "resume", "run"):
@@ -170,6 +173,16 @@ def test_engage_refusal_is_an_error(recorder):
     with pytest.raises(HarnessHTTPError) as caught:
         MixpanelClient(recorder.url).engage_set("", "u1", {})
     assert caught.value.message == "token, missing or empty"
+
+
+def test_a_create_reply_without_the_contracts_fields_is_refused_naming_them(recorder):
+    recorder.reply("POST", "/_harness/workspaces", {"workspace_id": "ws1"})
+    with pytest.raises(HarnessHTTPError) as caught:
+        BrazeClient(recorder.url).create_workspace("w")
+    assert str(caught.value) == f"POST {recorder.url}/_harness/workspaces -> 200: the reply lacks rest_api_key"
+    recorder.reply("POST", "/_harness/workspaces", {"workspace_id": "ws1", "rest_api_key": "k", "extra": 1})
+    created = BrazeClient(recorder.url).create_workspace("w")
+    assert (created.workspace_id, created.rest_api_key, created.reply["extra"]) == ("ws1", "k", 1)
 
 
 @pytest.mark.parametrize("body, message", [

@@ -114,7 +114,7 @@ class Tenants:
         self.set_profiles({name: {"$braze_external_id": name, **extra} for name in names})
 
     def cohort(self, definition: dict[str, Any], name: str = "Cohort") -> int:
-        return self.mixpanel.create_cohort(self.project_id, name, definition)
+        return self.mixpanel.create_cohort(self.project_id, name, definition).cohort_id
 
     def export(self, cohort_id: int, mode: str = "dynamic", **extra: Any) -> dict[str, Any]:
         body = {"cohort_id": cohort_id, "connection_id": self.connection_id, "mode": mode, **extra}
@@ -153,11 +153,12 @@ class Tenants:
 def new_tenants(mocks: Mocks, **connection_options: Any) -> Tenants:
     """A workspace with a Mixpanel data import key and a project connected to it."""
     number = next(_names)
-    workspace = mocks.braze.create_workspace(f"ws-{number}")["workspace_id"]
+    workspace = mocks.braze.create_workspace(f"ws-{number}").workspace_id
     key = mocks.braze.create_data_import_key(workspace)
-    project_id = mocks.mixpanel.create_project(f"project-{number}")["project_id"]
-    connection_id = mocks.mixpanel.create_connection(project_id, key["key"], key["rest_endpoint"], **connection_options)
-    return Tenants(mocks, workspace, key["key"], key["rest_endpoint"], project_id, connection_id)
+    project_id = mocks.mixpanel.create_project(f"project-{number}").project_id
+    connection_id = mocks.mixpanel.create_connection(project_id, key.key, key.rest_endpoint,
+                                                     **connection_options).connection_id
+    return Tenants(mocks, workspace, key.key, key.rest_endpoint, project_id, connection_id)
 
 
 @pytest.fixture()

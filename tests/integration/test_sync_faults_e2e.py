@@ -79,7 +79,7 @@ def test_an_invalidated_key_pauses_the_export_until_a_new_key_and_a_resume(expor
     state = tenants.export_state(export_id)
     assert (state["status"], state["error"], state["next_sync_at"]) == ("paused", "Invalid client secret", None)
     assert tenants.braze_members(cohort) == {"alice", "bob"}
-    new_key = tenants.braze.create_data_import_key(tenants.workspace)["key"]
+    new_key = tenants.braze.create_data_import_key(tenants.workspace).key
     tenants.mixpanel.update_connection(tenants.project_id, tenants.connection_id, data_import_key=new_key)
     resumed = tenants.mixpanel.resume_export(tenants.project_id, export_id)
     assert resumed["status"] == "active" and resumed["last_sync"]["added"] == 1

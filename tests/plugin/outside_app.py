@@ -20,12 +20,12 @@ def test_buyers_reach_the_braze_segment(cohort_mocks, braze_workspace, mixpanel_
     # a cohort of buyers, exported dynamically to the workspace
     mixpanel = cohort_mocks.targets.mixpanel
     pid = mixpanel_project.project_id
-    cohort_id = mixpanel.create_cohort(pid, "Buyers", {"event": "Purchase", "within_days": 30})
+    cohort_id = mixpanel.create_cohort(pid, "Buyers", {"event": "Purchase", "within_days": 30}).cohort_id
     connection = mixpanel.create_connection(pid, braze_workspace.data_import_key, braze_workspace.rest_endpoint,
-                                            partner_api_key=cohort_mocks.targets.braze.partner_api_key())
+                                            partner_api_key=cohort_mocks.targets.braze.partner_api_key()).connection_id
     mixpanel.create_export(pid, cohort_id, connection, "dynamic")
     cohort_clock.advance("15m")
     braze = cohort_mocks.targets.braze
-    segment = braze.create_segment(braze_workspace.workspace_id, "Buyers", str(cohort_id))
+    segment = braze.create_segment(braze_workspace.workspace_id, "Buyers", str(cohort_id)).segment_id
     members = [u["external_id"] for u in braze.segment_users(braze_workspace.workspace_id, segment)]
     assert members == ["alice"]

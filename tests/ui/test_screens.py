@@ -11,7 +11,7 @@ from .test_seed_flow import button, connect, generate_key, link
 
 
 def braze_workspace(dash: Dashboards, users: list[dict[str, Any]]) -> str:
-    ws = dash.braze.create_workspace("Shop")["workspace_id"]
+    ws = dash.braze.create_workspace("Shop").workspace_id
     dash.braze.control("POST", f"/workspaces/{ws}/users", json={"users": users})
     return ws
 
@@ -25,7 +25,7 @@ def test_connect_shows_brazes_refusal_of_an_invalidated_key(dash: Dashboards, pa
     expect(page.get_by_role("row").filter(has_text="•••• " + key[-4:])).to_contain_text("Invalidated")
     shot(page, "braze-key-invalidated")
 
-    pid = dash.mixpanel.create_project("Shop")["project_id"]
+    pid = dash.mixpanel.create_project("Shop").project_id
     page.goto(f"{dash.mixpanel_ui}projects/{pid}")
     connect(page, key, endpoint)
     expect(page.get_by_role("alert")).to_have_text("Braze refused the connection (HTTP 401): Invalid client secret")
@@ -41,14 +41,14 @@ def exported_world(dash: Dashboards) -> tuple[str, int, int]:
     ws = braze_workspace(dash, [{"external_id": "ann"}])
     dash.braze.sdk_create_user(ws, "phone-9")
     dash.braze.sdk_change_user(ws, "phone-9", "dan")
-    key = dash.braze.create_data_import_key(ws)["key"]
-    pid = dash.mixpanel.create_project("Shop")["project_id"]
+    key = dash.braze.create_data_import_key(ws).key
+    pid = dash.mixpanel.create_project("Shop").project_id
     dash.load_mixpanel(pid, {"ann": {"$braze_external_id": "ann"}, "cy": {"$braze_external_id": "cy"},
                              "$device:phone-9": {"$braze_device_id": "phone-9"}},
                        {"ann": 2, "cy": 23.9, "$device:phone-9": 1})
-    cohort = dash.mixpanel.create_cohort(pid, "Recent buyers", {"event": "Purchase", "within_days": 1})
-    connection = dash.mixpanel.create_connection(pid, key, dash.braze_url, device_id_property="$braze_device_id")
-    export = dash.mixpanel.create_export(pid, cohort, connection)["export_id"]
+    cohort = dash.mixpanel.create_cohort(pid, "Recent buyers", {"event": "Purchase", "within_days": 1}).cohort_id
+    connection = dash.mixpanel.create_connection(pid, key, dash.braze_url, device_id_property="$braze_device_id").connection_id
+    export = dash.mixpanel.create_export(pid, cohort, connection).export_id
     return ws, pid, export
 
 
@@ -93,7 +93,7 @@ def test_the_sync_chart_follows_a_day_of_syncs(dash: Dashboards, page: Any) -> N
 def test_a_screenshot_of_every_other_screen(dash: Dashboards, page: Any) -> None:
     ws, pid, export = exported_world(dash)
     braze, mixpanel = f"{dash.braze_ui}workspaces/{ws}", f"{dash.mixpanel_ui}projects/{pid}"
-    segment = dash.braze.create_segment(ws, "Buyers", dash.braze.cohorts(ws)[0]["cohort_id"])
+    segment = dash.braze.create_segment(ws, "Buyers", dash.braze.cohorts(ws)[0]["cohort_id"]).segment_id
     dash.braze.create_campaign(ws, "Win-back", segment)
     for name, url in (("braze-workspaces", dash.braze_ui), ("braze-overview", braze),
                       ("braze-technology-partners", f"{braze}/technology-partners"), ("braze-segments", f"{braze}/segments"),
