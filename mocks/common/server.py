@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import logging
 import socket
 import threading
@@ -23,6 +24,26 @@ class _QuietHandler(WSGIRequestHandler):
     def log(self, type: str, message: str, *args: Any) -> None:
         if type == "error":
             logging.getLogger("mocks.server").debug(message, *args)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """What the server refuses before the app sees it (a request line over 64 KB: 414, a
+        malformed one: 400) is answered in the mock's JSON error shape, not the stdlib's HTML page."""
+        app = getattr(self.server, "app", None)
+        harness = getattr(app, "extensions", {}).get("harness")
+        if app is None or harness is None:
+            super().send_error(code, message, explain)
+            return
+        text = message or self.responses.get(code, ("error",))[0]
+        with app.test_request_context("/"):  # the path is unknown (or unparsable): the generic shape
+            body = json.dumps(harness.error_body(code, text)).encode()
+        self.log_error("code %d, message %s", code, text)
+        self.send_response(code, text)
+        self.send_header("Connection", "close")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
 
 def _check_port_free(host: str, port: int) -> None:

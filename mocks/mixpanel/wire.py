@@ -119,7 +119,10 @@ def authenticated_project(store: MixpanelStore, allow_token: bool) -> Project | 
 
     A service account of the project named by ``project_id``, or the project secret as the username
     (``/import`` also takes the project token there); with both, they must name the same project."""
-    credentials = request.authorization
+    try:
+        credentials = request.authorization
+    except ValueError:  # werkzeug's base64 decoding of a payload that is not ASCII: no credentials
+        return None
     if credentials is None or credentials.type != "basic":
         return None
     username, password = credentials.username or "", credentials.password or ""

@@ -1,4 +1,6 @@
 """Generated bad input for every endpoint: always a 4xx (or /track's documented 200 + ``0``), never a 500."""
+import base64
+import http.client
 import json
 import random
 
@@ -122,3 +124,26 @@ def test_control_plane_bodies(api, world, method, path):
     for definition in (random_json(random.Random(seed)) for seed in range(100)):
         reply = api.post(f"/_harness/projects/{world['project_id']}/cohorts", json={"name": "x", "definition": definition})
         assert reply.status_code in (201, 400), (definition, reply.json)
+
+
+@pytest.mark.parametrize("header", [b"Basic \xc3\xa9", b"Basic \xff\xfe", b"Basic !!!notbase64",
+                                    b"Basic " + base64.b64encode(b"\xff\xfe:\x00")])
+@pytest.mark.parametrize("path, expected", [
+    ("/api/2.0/engage", {"request": "/api/2.0/engage?project_id=1", "error": "Invalid credentials"}),
+    ("/api/query/cohorts/list", {"request": "/api/query/cohorts/list?project_id=1", "error": "Invalid credentials"}),
+    ("/import", {"code": 401, "error": "Invalid credentials", "status": "Unauthorized"}),
+])
+def test_undecodable_basic_credentials_are_401_not_500(path, expected, header):
+    """Found by tests/fuzz: werkzeug raises ValueError on a Basic payload that is not ASCII base64."""
+    from mocks.common import Clock, ServerThread
+    from mocks.mixpanel import create_app as make
+    with ServerThread(make(clock=Clock())) as server:
+        connection = http.client.HTTPConnection(server.host, server.port, timeout=10)
+        connection.putrequest("POST", path + "?project_id=1")
+        connection.putheader("Authorization", header)
+        connection.putheader("Content-Type", "application/json")
+        connection.putheader("Content-Length", "2")
+        connection.endheaders(b"[]")
+        reply = connection.getresponse()
+        assert (reply.status, json.loads(reply.read())) == (401, expected)
+        connection.close()
