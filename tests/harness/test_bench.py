@@ -74,6 +74,7 @@ def test_bench_ingest_and_import_load_everything_and_report_floor_and_baseline()
     ingest, imported = figures["ingest"], figures["import"]
     assert (ingest["events"], ingest["profiles"], ingest["bodies"]) == (12000, 1500, 3)  # 10,000 items a body
     assert ingest["floor_ratio"] == pytest.approx(ingest["seconds"] / ingest["floor_seconds"], rel=0.05)
+    assert ingest["seconds"] == pytest.approx(ingest["events_seconds"] + ingest["profiles_seconds"], abs=0.01)
     assert (imported["requests"], imported["events"]) == (3, 6000)
     assert imported["ratio"] == pytest.approx(imported["seconds"] / imported["baseline_seconds"], rel=0.05)
     assert {v["figure"] for v in figures["targets"]} == {"ingest", "import", "peak_rss_mb"}
