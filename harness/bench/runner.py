@@ -411,8 +411,8 @@ def worlds(options: BenchOptions) -> dict[str, Any]:
         decode = min(timed(lambda: load_world_json(path))[0] for _ in range(BASELINE_RUNS))
     if differences:
         raise BenchError(f"the replay of the generated world differs from its expectation: {differences[0]}")
-    results["replay"] = {"users": users, "events": events, "seconds": round(replay_seconds, 3),
-                         "floor_seconds": round(decode, 4), "floor_ratio": round(replay_seconds / decode, 1)}
+    results["replay"] = {"users": users, "events": events, "seconds": round(replay_seconds, 6),
+                         "floor_seconds": round(decode, 6), "floor_ratio": round(replay_seconds / decode, 2)}
     return results
 
 
@@ -472,8 +472,8 @@ def _ingest(options: BenchOptions, mixpanel: MixpanelClient, node: Node, now_ms:
     options.progress("ingest: floor (decoding the same bodies)")
     floor = decode_floor(event_bodies + profile_bodies)
     return {"events": events, "profiles": profiles, "bodies": len(event_bodies) + len(profile_bodies),
-            "seconds": round(seconds, 3), "floor_seconds": round(floor, 3), "floor_ratio": round(seconds / floor, 2),
-            "events_seconds": round(events_seconds, 3), "profiles_seconds": round(profiles_seconds, 3),
+            "seconds": round(seconds, 6), "floor_seconds": round(floor, 6), "floor_ratio": round(seconds / floor, 2),
+            "events_seconds": round(events_seconds, 6), "profiles_seconds": round(profiles_seconds, 6),
             "events_per_second": round(events / events_seconds)}
 
 
@@ -491,6 +491,6 @@ def _import(options: BenchOptions, mixpanel: MixpanelClient, node: Node, now_ms:
     if stored != count * IMPORT_BATCH:
         raise BenchError(f"/import stored {stored} events, expected {count * IMPORT_BATCH}")
     baseline = min(post_all(node.url + "/_bench/sink", bodies) for _ in range(BASELINE_RUNS))
-    return {"requests": count, "events": count * IMPORT_BATCH, "seconds": round(seconds, 3),
-            "baseline_seconds": round(baseline, 3), "ratio": round(seconds / baseline, 2),
+    return {"requests": count, "events": count * IMPORT_BATCH, "seconds": round(seconds, 6),
+            "baseline_seconds": round(baseline, 6), "ratio": round(seconds / baseline, 2),
             "events_per_second": round(count * IMPORT_BATCH / seconds)}
