@@ -34,15 +34,17 @@ def _positive(ctx: click.Context, param: click.Parameter, value: int) -> int:
 @click.option("--members", default=1_000_000, show_default=True, callback=_positive,
               help="Members of the exported cohort (export, churn).")
 @click.option("--profiles", default=None, type=int,
-              help="Profiles of the evaluation world [default: same as --members].")
+              help="Profiles of the evaluation world and of the ingest part [default: same as --members].")
 @click.option("--events", default=5_000_000, show_default=True, callback=_positive,
-              help="Events of the evaluation world.")
+              help="Events of the evaluation world and of the ingest part.")
 @click.option("--requests", "throughput_requests", default=500, show_default=True, callback=_positive,
               help="Requests of the throughput part.")
 @click.option("--world-users", default=20_000, show_default=True, callback=_positive,
               help="Users of the generated world (worlds).")
 @click.option("--world-events", default=200_000, show_default=True, callback=_positive,
               help="Events of the generated world (worlds).")
+@click.option("--import-requests", default=500, show_default=True, callback=_positive,
+              help="Requests of 2,000 events of the import part.")
 @click.option("--only", callback=_parts, metavar="PARTS",
               help=f"Comma-separated parts to run: {', '.join(PARTS)} [default: all].")
 @click.option("--braze-url", type=TargetURL(), default=None,
@@ -53,7 +55,7 @@ def _positive(ctx: click.Context, param: click.Parameter, value: int) -> int:
               help="Exit with status 1 when a measured figure misses its target (the targets are set for the "
                    "full size).")
 def bench(members: int, profiles: int | None, events: int, throughput_requests: int, world_users: int,
-          world_events: int, only: tuple[str, ...],
+          world_events: int, import_requests: int, only: tuple[str, ...],
           braze_url: str | None, as_json: bool, check: bool) -> None:
     """Measure the main paths, each next to a baseline measured in the same run.
 
@@ -62,7 +64,9 @@ def bench(members: int, profiles: int | None, events: int, throughput_requests: 
     do-nothing route), churn (three 15-minute syncs, each after 1% of members leave and as many join),
     evaluation (a behavioural cohort on --profiles / --events), throughput (partner users
     endpoint with 1,000-identifier bodies vs the do-nothing route), suite (the conformance suite),
-    worlds (generate a --world-users / --world-events world, then replay it on embedded mocks).
+    worlds (generate a --world-users / --world-events world), replay (that world on embedded mocks, next
+    to decoding the file), ingest (--events / --profiles through the Mixpanel bulk endpoints, next to
+    decoding the same bodies), import (--import-requests of 2,000 events to /import vs the do-nothing route).
     Full size takes about two minutes on 2 cores; size it down with --members/--events or pick parts with --only.
     """
     profiles = profiles if profiles is not None else members
@@ -71,7 +75,8 @@ def bench(members: int, profiles: int | None, events: int, throughput_requests: 
     progress = (lambda message: None) if as_json else (lambda message: click.echo(f"  .. {message}", err=True))
     options = BenchOptions(members=members, profiles=profiles, events=events, only=only,
                            throughput_requests=throughput_requests, world_users=world_users,
-                           world_events=world_events, braze_url=braze_url, progress=progress)
+                           world_events=world_events, import_requests=import_requests, braze_url=braze_url,
+                           progress=progress)
     try:
         result = run_bench(options)
     except BenchError as exc:
@@ -125,7 +130,23 @@ def format_table(result: dict[str, Any]) -> str:
                      f"{generate['seconds']:.2f}", f"{generate['floor_seconds']:.2f}",
                      f"{generate['floor_ratio']:.1f}x", target("generate")))
     if replay:
-        rows.append(("  replay of that world (s)", f"{replay['seconds']:.2f}", "", "", target("replay")))
+        rows.append((f"replay, {replay['users']:,} users / {replay['events']:,} events (s; floor: decoding the file)",
+                     f"{replay['seconds']:.2f}", f"{replay['floor_seconds']:.2f}", f"{replay['floor_ratio']:.1f}x",
+                     target("replay")))
+    ingest = result.get("ingest")
+    if ingest:
+        rows.append((f"ingest, {ingest['events']:,} events + {ingest['profiles']:,} profiles (s)",
+                     f"{ingest['seconds']:.2f}", f"{ingest['floor_seconds']:.2f}", f"{ingest['floor_ratio']:.2f}x",
+                     target("ingest")))
+        rows.append(("  events, then profiles (s); floor: json.loads of the same bodies",
+                     f"{ingest['events_seconds']:.2f} + {ingest['profiles_seconds']:.2f}", "", "", ""))
+        rows.append(("  events per second", f"{ingest['events_per_second']:,}/s", "", "", ""))
+    imported = result.get("import")
+    if imported:
+        rows.append((f"/import, {imported['requests']:,} x 2,000 events (s)", f"{imported['seconds']:.2f}",
+                     f"{imported['baseline_seconds']:.2f}", f"{imported['ratio']:.2f}x", target("import")))
+        rows.append(("  baseline: same requests to the do-nothing route; events per second",
+                     f"{imported['events_per_second']:,}/s", "", "", ""))
     for side, value in (result.get("peak_rss_mb_by_side") or {}).items():
         if value:
             rows.append((f"peak memory, {side} process (MiB)", f"{value:.0f}", "", "", ""))

@@ -44,7 +44,9 @@ TARGETS = (
     Target("peak_rss_mb", "peak memory within 2,048 MiB", 2048.0, lambda result: result.get("peak_rss_mb")),
     Target("suite", "conformance suite within 60 s", 60.0, _part("suite", "seconds")),
     Target("generate", "generate 20,000 users / 200,000 events within 8 s", 8.0, _part("generate", "seconds")),
-    Target("replay", "replay of that world within 10 s", 10.0, _part("replay", "seconds")),
+    Target("replay", "replay of a 20,000-user world within 10 s", 10.0, _part("replay", "seconds")),
+    Target("ingest", "ingest within 3x its decoding floor", 3.0, _part("ingest", "floor_ratio")),
+    Target("import", "/import within 2x the do-nothing route", 2.0, _part("import", "ratio")),
 )
 
 

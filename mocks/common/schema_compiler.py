@@ -49,6 +49,9 @@ _TYPE_TESTS: dict[str, Callable[[Any], bool]] = {
     "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer()),
 }
 
+#: JSON types that one ``isinstance`` decides (a bool is not a number, so number and integer are not here).
+_PLAIN_TYPES: dict[str, type | tuple[type, ...]] = {"object": dict, "array": list, "string": str, "boolean": bool}
+
 #: Item types of an all-strings array (the 1,000 ids of a partner call are checked in C).
 _STR_ONLY = {str}
 
@@ -122,6 +125,31 @@ def _bounds(size: Any, low: Any, high: Any, path: tuple, keywords: tuple[str, st
     return None
 
 
+def _all_of(checks: list[Check]) -> Check:
+    """The first failure of ``checks`` in order (one or two checks, the common cases, without a loop)."""
+    if not checks:
+        return lambda value, path: None
+    if len(checks) == 1:
+        return checks[0]
+    if len(checks) == 2:
+        first, second = checks
+
+        def both(value: Any, path: tuple) -> SchemaFailure | None:
+            failure = first(value, path)
+            return failure if failure is not None else second(value, path)
+
+        return both
+
+    def check_all(value: Any, path: tuple) -> SchemaFailure | None:
+        for check in checks:
+            failure = check(value, path)
+            if failure is not None:
+                return failure
+        return None
+
+    return check_all
+
+
 def _first_of(check: Check, items: Iterable[tuple[Any, Any]], path: tuple) -> SchemaFailure | None:
     """The first failure of ``check`` over ``(key, value)`` pairs, each at ``path + (key,)``."""
     for key, item in items:
@@ -152,14 +180,7 @@ class _Compiler:
                               self._dependent_required(node), self._any_of(node), self._one_of(node),
                               self._not(node)) if c]
 
-        def check_all(value: Any, path: tuple) -> SchemaFailure | None:
-            for check in checks:
-                failure = check(value, path)
-                if failure is not None:
-                    return failure
-            return None
-
-        return _with_message(check_all, node)
+        return _with_message(_all_of(checks), node)
 
     def _ref(self, node: dict[str, Any]) -> Check | None:
         ref = node.get("$ref")
@@ -180,6 +201,12 @@ class _Compiler:
         names = node["type"] if isinstance(node["type"], list) else [node["type"]]
         tests = [_TYPE_TESTS[name] for name in names]
         reason = f"must be of type {' or '.join(names)}"
+        plain = _PLAIN_TYPES.get(names[0]) if len(names) == 1 else None
+        if plain is not None:  # one type that isinstance alone decides (the hot case: checked in C)
+            def check_plain(value: Any, path: tuple) -> SchemaFailure | None:
+                return None if isinstance(value, plain) else SchemaFailure(path, "type", reason)
+
+            return check_plain
 
         def check(value: Any, path: tuple) -> SchemaFailure | None:
             return None if any(test(value) for test in tests) else SchemaFailure(path, "type", reason)
@@ -210,9 +237,9 @@ class _Compiler:
         def check(value: Any, path: tuple) -> SchemaFailure | None:
             if not isinstance(value, str):
                 return None
-            failure = _bounds(len(value), low, high, path, ("minLength", "maxLength"), "characters")
-            if failure is not None:
-                return failure
+            size = len(value)
+            if (low is not None and size < low) or (high is not None and size > high):
+                return _bounds(size, low, high, path, ("minLength", "maxLength"), "characters")
             if pattern is not None and not pattern.search(value):
                 return SchemaFailure(path, "pattern", f"must match {pattern.pattern}")
             return None

@@ -43,17 +43,44 @@ def test_bench_small_run_reports_every_figure_with_its_baseline():
 
 
 def test_bench_worlds_generates_then_replays_a_world_and_judges_both():
-    result = CliRunner().invoke(main, ["bench", "--only", "worlds", "--world-users", "60", "--world-events", "300",
+    result = CliRunner().invoke(main, ["bench", "--only", "worlds,replay", "--world-users", "60", "--world-events", "300",
                                        "--json"])
     assert result.exit_code == 0, result.output
     figures = json.loads(result.output)
     generate, replay = figures["generate"], figures["replay"]
     assert (generate["users"], generate["events"]) == (60, 300) == (replay["users"], replay["events"])
     assert generate["floor_ratio"] == pytest.approx(generate["seconds"] / generate["floor_seconds"], rel=0.05)
-    assert replay["seconds"] > 0
+    assert replay["seconds"] > 0 and replay["floor_seconds"] > 0
+    assert replay["floor_ratio"] == pytest.approx(replay["seconds"] / replay["floor_seconds"], rel=0.05)
     assert {v["figure"] for v in figures["targets"]} == {"generate", "replay"}
     table = format_table(figures)
-    assert "generate, 60 users / 300 events" in table and "replay of that world" in table
+    assert "generate, 60 users / 300 events" in table and "replay, 60 users / 300 events" in table
+
+
+def test_bench_replay_alone_is_judged_without_the_generate_figure():
+    result = CliRunner().invoke(main, ["bench", "--only", "replay", "--world-users", "30", "--world-events", "100",
+                                       "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    assert "generate" not in figures and figures["replay"]["users"] == 30
+    assert [v["figure"] for v in figures["targets"]] == ["replay"]
+
+
+def test_bench_ingest_and_import_load_everything_and_report_floor_and_baseline():
+    result = CliRunner().invoke(main, ["bench", "--only", "ingest,import", "--events", "12000", "--profiles", "1500",
+                                       "--import-requests", "3", "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    ingest, imported = figures["ingest"], figures["import"]
+    assert (ingest["events"], ingest["profiles"], ingest["bodies"]) == (12000, 1500, 3)  # 10,000 items a body
+    assert ingest["floor_ratio"] == pytest.approx(ingest["seconds"] / ingest["floor_seconds"], rel=0.05)
+    assert ingest["seconds"] == pytest.approx(ingest["events_seconds"] + ingest["profiles_seconds"], abs=0.01)
+    assert (imported["requests"], imported["events"]) == (3, 6000)
+    assert imported["ratio"] == pytest.approx(imported["seconds"] / imported["baseline_seconds"], rel=0.05)
+    assert {v["figure"] for v in figures["targets"]} == {"ingest", "import", "peak_rss_mb"}
+    table = format_table(figures)
+    assert "ingest, 12,000 events + 1,500 profiles" in table and "ingest within 3x its decoding floor" in table
+    assert "/import, 3 x 2,000 events" in table and "/import within 2x the do-nothing route" in table
 
 
 def test_bench_rejects_an_unknown_part_in_one_line():

@@ -37,7 +37,7 @@ VALID = {
     "control_data_import_key": {"partner": "mixpanel"},
     "control_sdk_user": {"device_id": "d", "attributes": {"a": 1}},
     "control_change_user": {"device_id": "d", "external_id": "e"},
-    "control_sdk_users_batch": {"users": [{"device_id": "d", "attributes": {"a": 1}}, {"device_id": "d2"}]},
+    "control_sdk_users_batch": {"users": [{"device_id": "d", "attributes": {"a": 1}}, {"device_id": "e"}]},
     "control_change_user_batch": {"changes": [{"device_id": "d", "external_id": "e"}]},
     "control_users": {"users": [{"external_id": "e", "aliases": [ALIAS], "device_ids": ["d"], "attributes": {}}]},
     "control_segment": {"name": "s", "filters": [{"type": "mixpanel_cohorts", "operator": "includes_value",

@@ -95,3 +95,34 @@ def test_retention_cutoff_is_the_2010_floor_or_the_rolling_window():
     assert retention_cutoff_ms(NOW_MS, None) == RETENTION_FLOOR_MS
     assert retention_cutoff_ms(NOW_MS, 30) == NOW_MS - 30 * DAY_S * 1000
     assert retention_cutoff_ms(RETENTION_FLOOR_MS + 1000, 30) == RETENTION_FLOOR_MS
+
+
+def test_the_one_pass_check_of_plain_events_agrees_with_the_full_rules():
+    """Every event the fast path accepts gets exactly what the full rules give; it declines the rest."""
+    import itertools
+    import random
+
+    from mocks.mixpanel.ingest import _full_import_event, _plain_import_event
+
+    now_ms = 1_767_225_600_000
+    names = ["Buy", "", "  ", "$merge", 3, None]
+    times = [1_767_225_600, 1_767_225_600_123, 1_767_229_300, 1_767_229_200_001, 1_767_233_000, 30_000_000,
+             31_536_000, 31_535_999, 0, -5, 1.5, True, "1767225600", None, 10_000_000_000, 9_999_999_999]
+    ids = ["u1", "", "anon", " NULL ", "0", 7, None, True, "$device:x"]
+    insert_ids = ["i-1", "", "x" * 36, "x" * 37, "bad id", "null", 5, None, "é"]
+    rng = random.Random(15)
+    accepted = 0
+    for name, time, distinct_id, insert_id in itertools.product(names, times, ids, insert_ids):
+        props = {"time": time, "distinct_id": distinct_id, "$insert_id": insert_id, "amount": 2}
+        props.pop(rng.choice(["", "", "", "", "time", "distinct_id", "$insert_id", "amount"]), None)
+        if rng.random() < 0.1:
+            props[rng.choice(["$user_id", "$device_id"])] = "u9"
+        raw = {"event": name, "properties": props}
+        for required in (True, False):
+            plain = _plain_import_event(raw, now_ms, required)
+            if plain is not None:
+                accepted += 1
+                assert plain == _full_import_event(raw, now_ms, required), raw
+    assert accepted >= 18  # every valid combination of the lists above
+    assert _plain_import_event([1], now_ms, True) is None
+    assert _plain_import_event({"event": "e", "properties": {str(i): i for i in range(255)}}, now_ms, True) is None
