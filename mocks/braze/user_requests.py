@@ -243,18 +243,36 @@ def export_ids(directory: UserDirectory, body: dict[str, Any]) -> dict[str, Any]
     return reply
 
 
+#: ``/users/delete``'s identifier arrays; a request names its users by exactly one of them.
+DELETE_ARRAYS = ("external_ids", "user_aliases", "braze_ids", "email_addresses", "phone_numbers")
+ONE_DELETE_ARRAY = ("Only one of 'external_ids', 'user_aliases', 'braze_ids', 'email_addresses' or "
+                    "'phone_numbers' may be provided per request")
+
+
+def _users_to_delete(directory: UserDirectory, array: str, identifiers: list[Any]) -> list[BrazeUser | None]:
+    if array == "external_ids":
+        return [directory.by_external(e) for e in identifiers]
+    if array == "user_aliases":
+        return [directory.by_alias_of(*_alias_of(a)) for a in identifiers]  # type: ignore[misc]
+    if array == "braze_ids":
+        return [directory.get(b) for b in identifiers]
+    attribute = "email" if array == "email_addresses" else "phone"
+    return [user for value in identifiers for user in users_with(directory, attribute, value)]
+
+
 def delete(directory: UserDirectory, body: dict[str, Any]) -> int:
-    """``/users/delete``: how many profiles were deleted (unknown identifiers are skipped)."""
-    external_ids, aliases, braze_ids = (body.get(k) or [] for k in ("external_ids", "user_aliases", "braze_ids"))
-    if len(external_ids) + len(aliases) + len(braze_ids) > MAX_DELETE_IDS:
+    """``/users/delete``: deletes the named profiles (every profile holding an email / phone) and answers
+    how many identifiers were queued for deletion, known or not (Braze deletes asynchronously)."""
+    given = [array for array in DELETE_ARRAYS if array in body]
+    if len(given) != 1:
+        raise RequestRejected(ONE_DELETE_ARRAY)
+    identifiers = body[given[0]]
+    if len(identifiers) > MAX_DELETE_IDS:
         raise RequestRejected(TOO_MANY_DELETE_IDS)
-    users = [directory.by_external(e) for e in external_ids]
-    users += [directory.by_alias_of(*_alias_of(a)) for a in aliases]  # type: ignore[misc]
-    users += [directory.get(b) for b in braze_ids]
-    unique = {u.braze_id: u for u in users if u is not None}
+    unique = {u.braze_id: u for u in _users_to_delete(directory, given[0], identifiers) if u is not None}
     for user in unique.values():
         directory.delete(user)
-    return len(unique)
+    return len(identifiers)
 
 
 def _identifier_type(identifier: dict[str, Any]) -> str:

@@ -33,3 +33,30 @@ def test_export_by_phone_and_exact_comparison(contacts):
 def test_a_contact_identifier_must_be_a_string(contacts, body, message):
     reply = contacts.rest("/users/export/ids", body)
     assert (reply.status_code, reply.json()["message"]) == (400, message)
+
+
+# -- /users/delete by email and phone: one identifier kind per request --------------------------------
+def external_ids(braze):
+    return [u["external_id"] for u in braze.ws_get("/users")["users"]]
+
+
+def test_delete_by_email_addresses_deletes_every_profile_holding_one(contacts):
+    reply = contacts.rest("/users/delete", {"email_addresses": ["ann@example.com", "nobody@example.com"]})
+    assert (reply.status_code, reply.json()) == (201, {"deleted": 2, "message": "success"})
+    assert external_ids(contacts) == ["bob"]
+
+
+def test_delete_by_phone_numbers_compares_exactly(contacts):
+    reply = contacts.rest("/users/delete", {"phone_numbers": ["4712345678", "+4712345678"]})
+    assert (reply.status_code, reply.json()) == (201, {"deleted": 2, "message": "success"})
+    assert external_ids(contacts) == ["ann-work", "bob"]
+
+
+@pytest.mark.parametrize("body", [{"external_ids": ["bob"], "email_addresses": ["ann@example.com"]},
+                                  {"phone_numbers": [], "braze_ids": []}])
+def test_delete_takes_one_identifier_kind_per_request_and_deletes_nothing_otherwise(contacts, body):
+    reply = contacts.rest("/users/delete", body)
+    assert (reply.status_code, reply.json()) == (400, {"message": (
+        "Only one of 'external_ids', 'user_aliases', 'braze_ids', 'email_addresses' or 'phone_numbers' may be "
+        "provided per request")})
+    assert external_ids(contacts) == ["ann", "ann-work", "bob"]
