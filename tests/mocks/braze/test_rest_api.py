@@ -75,7 +75,7 @@ def test_track_reports_non_fatal_errors_and_processes_the_rest(braze):
     assert (body["message"], body["attributes_processed"], body["purchases_processed"]) == ("success", 1, 0)
     assert [(e["input_array"], e["index"]) for e in body["errors"]] == [
         ("attributes", 0), ("attributes", 2), ("attributes", 3), ("purchases", 0)]
-    assert body["errors"][0]["type"] == "'external_id' or 'braze_id' or 'user_alias' is required"
+    assert body["errors"][0]["type"] == "'external_id', 'braze_id', 'user_alias', 'email' or 'phone' is required"
 
 
 def test_track_creates_an_alias_only_user_only_when_update_existing_only_is_false(braze):
