@@ -15,6 +15,9 @@ from .errors import ConflictError
 from .identity import Activity, BrazeUser, UserDirectory, iso_of
 
 USER_KEYS = ("external_id", "user_alias", "braze_id")
+#: Contact attributes that name the user of a ``/users/track`` object when none of :data:`USER_KEYS` does
+#: (then they are identifiers, not attributes set); ``email`` first when both are given.
+CONTACT_KEYS = ("email", "phone")
 META_KEYS = frozenset(USER_KEYS) | {"_update_existing_only", "push_token_import"}
 #: Profile fields Braze exports at the top level; every other attribute is a custom attribute.
 STANDARD_ATTRIBUTES = frozenset({"first_name", "last_name", "email", "phone", "gender", "dob", "country",
@@ -54,7 +57,10 @@ def _target(directory: UserDirectory, obj: dict[str, Any]) -> tuple[BrazeUser | 
     ``(None, error)`` otherwise."""
     given = [key for key in USER_KEYS if key in obj]
     if not given:
-        return None, "'external_id' or 'braze_id' or 'user_alias' is required"
+        contact = next((key for key in CONTACT_KEYS if key in obj), None)
+        if contact is None:
+            return None, "'external_id', 'braze_id', 'user_alias', 'email' or 'phone' is required"
+        return _contact_target(directory, contact, obj[contact], obj.get("_update_existing_only"))
     if len(given) > 1:
         return None, "only one of 'external_id', 'braze_id' or 'user_alias' may name the user"
     update_only = obj.get("_update_existing_only")
@@ -76,6 +82,21 @@ def _target(directory: UserDirectory, obj: dict[str, Any]) -> tuple[BrazeUser | 
         return user or directory.create(aliases=[alias]), None
     user = directory.get(obj["braze_id"]) if isinstance(obj["braze_id"], str) else None
     return (user, None) if user is not None else (None, f"no user with braze_id {obj['braze_id']!r}")
+
+
+def _contact_target(directory: UserDirectory, attribute: str, value: Any,
+                    update_only: Any) -> tuple[BrazeUser | None, str | None]:
+    """The profile a track object names by ``email`` or ``phone``: the newest profile holding it (the mock
+    keeps no update times, so "most recently updated" is the newest created); none holds it: a new
+    unidentified profile carrying it, unless ``_update_existing_only`` is true (docs/braze.md)."""
+    if not isinstance(value, str) or not value:
+        return None, f"'{attribute}' must be a non-empty string"
+    holders = users_with(directory, attribute, value)
+    if holders:
+        return holders[-1], None
+    if update_only is True:
+        return None, f"no user with {attribute} {value!r} and '_update_existing_only' is true"
+    return directory.create(attributes={attribute: value}), None
 
 
 def _instant(value: Any) -> float | None:
@@ -105,6 +126,13 @@ def _purchase_problem(obj: dict[str, Any]) -> str | None:
     return None
 
 
+def _identifying_contact(obj: dict[str, Any]) -> str | None:
+    """The contact key that names the object's user (then it is not an attribute set), if any."""
+    if any(key in obj for key in USER_KEYS):
+        return None
+    return next((key for key in CONTACT_KEYS if key in obj), None)
+
+
 def track(directory: UserDirectory, body: dict[str, Any]) -> Outcome:
     """``/users/track``: attributes, then events, then purchases; one data point per attribute set,
     per event and per purchase, whether or not a value changed."""
@@ -114,8 +142,9 @@ def track(directory: UserDirectory, body: dict[str, Any]) -> Outcome:
         if user is None:
             outcome.fail("attributes", index, problem or "unknown user")
             continue
+        identifying = _identifying_contact(obj)
         for name, value in obj.items():
-            if name in META_KEYS:
+            if name in META_KEYS or name == identifying:
                 continue
             if value is None:
                 user.attributes.pop(name, None)
@@ -243,18 +272,36 @@ def export_ids(directory: UserDirectory, body: dict[str, Any]) -> dict[str, Any]
     return reply
 
 
+#: ``/users/delete``'s identifier arrays; a request names its users by exactly one of them.
+DELETE_ARRAYS = ("external_ids", "user_aliases", "braze_ids", "email_addresses", "phone_numbers")
+ONE_DELETE_ARRAY = ("Only one of 'external_ids', 'user_aliases', 'braze_ids', 'email_addresses' or "
+                    "'phone_numbers' may be provided per request")
+
+
+def _users_to_delete(directory: UserDirectory, array: str, identifiers: list[Any]) -> list[BrazeUser | None]:
+    if array == "external_ids":
+        return [directory.by_external(e) for e in identifiers]
+    if array == "user_aliases":
+        return [directory.by_alias_of(*_alias_of(a)) for a in identifiers]  # type: ignore[misc]
+    if array == "braze_ids":
+        return [directory.get(b) for b in identifiers]
+    attribute = "email" if array == "email_addresses" else "phone"
+    return [user for value in identifiers for user in users_with(directory, attribute, value)]
+
+
 def delete(directory: UserDirectory, body: dict[str, Any]) -> int:
-    """``/users/delete``: how many profiles were deleted (unknown identifiers are skipped)."""
-    external_ids, aliases, braze_ids = (body.get(k) or [] for k in ("external_ids", "user_aliases", "braze_ids"))
-    if len(external_ids) + len(aliases) + len(braze_ids) > MAX_DELETE_IDS:
+    """``/users/delete``: deletes the named profiles (every profile holding an email / phone) and answers
+    how many identifiers were queued for deletion, known or not (Braze deletes asynchronously)."""
+    given = [array for array in DELETE_ARRAYS if array in body]
+    if len(given) != 1:
+        raise RequestRejected(ONE_DELETE_ARRAY)
+    identifiers = body[given[0]]
+    if len(identifiers) > MAX_DELETE_IDS:
         raise RequestRejected(TOO_MANY_DELETE_IDS)
-    users = [directory.by_external(e) for e in external_ids]
-    users += [directory.by_alias_of(*_alias_of(a)) for a in aliases]  # type: ignore[misc]
-    users += [directory.get(b) for b in braze_ids]
-    unique = {u.braze_id: u for u in users if u is not None}
+    unique = {u.braze_id: u for u in _users_to_delete(directory, given[0], identifiers) if u is not None}
     for user in unique.values():
         directory.delete(user)
-    return len(unique)
+    return len(identifiers)
 
 
 def _identifier_type(identifier: dict[str, Any]) -> str:

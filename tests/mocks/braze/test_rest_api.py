@@ -75,7 +75,7 @@ def test_track_reports_non_fatal_errors_and_processes_the_rest(braze):
     assert (body["message"], body["attributes_processed"], body["purchases_processed"]) == ("success", 1, 0)
     assert [(e["input_array"], e["index"]) for e in body["errors"]] == [
         ("attributes", 0), ("attributes", 2), ("attributes", 3), ("purchases", 0)]
-    assert body["errors"][0]["type"] == "'external_id' or 'braze_id' or 'user_alias' is required"
+    assert body["errors"][0]["type"] == "'external_id', 'braze_id', 'user_alias', 'email' or 'phone' is required"
 
 
 def test_track_creates_an_alias_only_user_only_when_update_existing_only_is_false(braze):
@@ -141,9 +141,14 @@ def test_identify_reports_unknown_aliases(braze):
      "must be provided"),
     ("/users/export/ids", {"device_id": 5}, "'device_id' must be a string"),
     ("/users/export/ids", {"braze_id": "b", "fields_to_export": "all"}, "'fields_to_export' must be an array of strings"),
-    ("/users/delete", {"external_ids": ["x"] * 30, "braze_ids": ["y"] * 21}, "The max number of ids per request was exceeded"),
+    ("/users/delete", {"external_ids": ["x"] * 30, "braze_ids": ["y"] * 21},
+     "Only one of 'external_ids', 'user_aliases', 'braze_ids', 'email_addresses' or 'phone_numbers' may be provided "
+     "per request"),
     ("/users/delete", {"braze_ids": ["y"] * 51}, "The max number of ids per request was exceeded"),
-    ("/users/delete", {}, "One of 'external_ids', 'user_aliases' or 'braze_ids' must be provided"),
+    ("/users/delete", {}, "One of 'external_ids', 'user_aliases', 'braze_ids', 'email_addresses' or 'phone_numbers' "
+                          "must be provided"),
+    ("/users/delete", {"email_addresses": ["a@x"] * 51}, "The max number of ids per request was exceeded"),
+    ("/users/delete", {"phone_numbers": [1]}, "'phone_numbers' must be an array of strings"),
     ("/users/merge", {"merge_updates": {}}, "'merge_updates' must be an array of objects"),
     ("/users/merge", {}, "'merge_updates' must be an array of objects"),
     ("/users/merge", {"merge_updates": [{"identifier_to_merge": {"external_id": "a"},
@@ -178,11 +183,13 @@ def test_export_by_each_kind_of_identifier_with_fields_to_export(braze):
     assert narrow == {"users": [{"external_id": "alice"}], "message": "success"}
 
 
-def test_delete_counts_users_deleted_and_they_leave_cohorts(braze):
+def test_delete_counts_identifiers_queued_and_deleted_users_leave_cohorts(braze):
     braze.seed({"external_id": "a"}, {"external_id": "b", "aliases": [ALIAS]})
     braze.add("c1", user_ids=["a", "b"])
-    reply = braze.rest("/users/delete", {"external_ids": ["a", "ghost"], "user_aliases": [ALIAS]})
-    expect(reply, 201, {"deleted": 2, "message": "success"})
+    reply = braze.rest("/users/delete", {"external_ids": ["a", "ghost"]})
+    expect(reply, 201, {"deleted": 2, "message": "success"})  # identifiers queued, known or not
+    assert [u["external_id"] for u in braze.ws_get("/users")["users"]] == ["b"] and braze.members("c1") == ["b"]
+    expect(braze.rest("/users/delete", {"user_aliases": [ALIAS]}), 201, {"deleted": 1, "message": "success"})
     assert braze.ws_get("/users")["users"] == [] and braze.members("c1") == []
 
 
