@@ -221,7 +221,8 @@ def _track(items: list[Any]) -> str | None:
 
 
 def _engage(items: list[Any]) -> str | None:
-    return _apply_messages(items, parse_update, Project.update_profile)
+    now = mock_context().clock.now()
+    return _apply_messages(items, parse_update, lambda project, update: project.update_profile(update, now))
 
 
 def _groups(items: list[Any]) -> str | None:

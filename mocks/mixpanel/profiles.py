@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 OPERATIONS = ("$set", "$set_once", "$add", "$append", "$union", "$remove", "$unset", "$delete")
@@ -18,9 +19,14 @@ _CREATING = frozenset({"$set", "$set_once", "$add", "$append", "$union"})
 
 @dataclass(frozen=True)
 class ProfileUpdate:
+    """One ``/engage`` operation. ``time_ms`` is the message's ``$time`` in ms (None: the update's arrival);
+    ``ignore_time`` is ``$ignore_time: true`` (the update leaves ``$last_seen`` alone)."""
+
     distinct_id: str
     operation: str
     value: Any
+    time_ms: int | None = None
+    ignore_time: bool = False
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,27 @@ def parse_update(message: Any) -> ProfileUpdate | str:
     if operation is None:
         return f"each profile update needs exactly one operation of {', '.join(OPERATIONS)}"
     problem = _check_value(operation, message[operation])
-    return problem or ProfileUpdate(str(distinct_id), operation, message[operation])
+    time_ms = message.get("$time")
+    if time_ms is not None and not _is_epoch_time(time_ms):
+        problem = problem or "$time must be a number of seconds or milliseconds since the epoch"
+    return problem or ProfileUpdate(str(distinct_id), operation, message[operation],
+                                    None if time_ms is None else _in_ms(time_ms), message.get("$ignore_time") is True)
+
+
+#: The latest ``$time`` an update may carry: 9999-12-31T23:59:59.999Z.
+MAX_EPOCH_MS = 253402300799999
+#: Below this a ``$time`` is in seconds (the official Python client sends ``time.time()``), at or
+#: above it in milliseconds: the rule event times follow too (1e11 s is the year 5138).
+SECONDS_BELOW = 100_000_000_000
+
+
+def _is_epoch_time(value: Any) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            and 0 <= value <= MAX_EPOCH_MS)
+
+
+def _in_ms(value: float) -> int:
+    return int(value * 1000) if value < SECONDS_BELOW else int(value)
 
 
 def parse_group_update(message: Any) -> GroupUpdate | str:
@@ -118,6 +144,11 @@ class ProfileStore:
         profile = self.by_user.setdefault(target, {})
         for key, value in moved.items():
             profile.setdefault(key, value)
+
+
+def last_seen_text(time_ms: int) -> str:
+    """``$last_seen`` as Mixpanel writes profile dates: ISO-8601 without a zone, in UTC, to the second."""
+    return datetime.fromtimestamp(time_ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def apply_operation(profiles: dict[Any, dict[str, Any]], key: Any, operation: str, value: Any) -> None:

@@ -30,7 +30,7 @@ from .events import EventLog
 from .identity import IdRegistry
 from .ingest import (CleanEvent, Failure, IdentityMerge, clean_import_event, clean_track_event, encode_extras,
                      retention_cutoff_ms)
-from .profiles import GroupUpdate, ProfileStore, ProfileUpdate, apply_operation
+from .profiles import GroupUpdate, ProfileStore, ProfileUpdate, apply_operation, last_seen_text
 
 _CACHE_SIZE = 32
 
@@ -182,9 +182,16 @@ class Project:
     def _profile_user(self, distinct_id: str) -> int:
         return self.registry.canonical(self.registry.number(distinct_id))
 
-    def update_profile(self, update: ProfileUpdate) -> None:
+    def update_profile(self, update: ProfileUpdate, at: datetime | None = None) -> None:
+        """Apply one ``/engage`` operation; a profile that still exists gets ``$last_seen`` (the update's
+        ``$time``, else ``at``, the arrival) unless the update asked ``$ignore_time``."""
         with self.lock:
-            self.profiles.apply(self._profile_user(update.distinct_id), update.operation, update.value)
+            user = self._profile_user(update.distinct_id)
+            self.profiles.apply(user, update.operation, update.value)
+            seen_ms = update.time_ms if update.time_ms is not None else (to_ms(at) if at else None)
+            profile = self.profiles.get(user)
+            if profile is not None and seen_ms is not None and not update.ignore_time:
+                profile["$last_seen"] = last_seen_text(seen_ms)
             self.version += 1
 
     def update_group(self, update: GroupUpdate) -> None:

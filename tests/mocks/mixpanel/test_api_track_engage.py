@@ -73,7 +73,8 @@ def test_engage_operations(api, proj):
                {"$token": token, "$distinct_id": "ann", "$unset": ["first"]}]
     assert api.post("/engage", data={"data": json.dumps(updates), "verbose": "1"}).json == {"error": None, "status": 1}
     assert profile(api, proj, "ann").json == {"distinct_id": "ann",
-                                              "properties": {"plan": "free", "tags": ["b", "c"], "logins": 2}}
+                                              "properties": {"plan": "free", "tags": ["b", "c"], "logins": 2,
+                                                             "$last_seen": "2026-01-01T00:00:00"}}
     assert api.post("/engage", json={"$token": token, "$distinct_id": "ann", "$delete": ""}).data == b"1"
     assert profile(api, proj, "ann").status_code == 404
 

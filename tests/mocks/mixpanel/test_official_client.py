@@ -48,8 +48,11 @@ def test_track_people_and_import_are_visible_in_engage_export_and_cohorts(live):
     engaged = requests.post(f"{url}/api/query/engage", params={"project_id": pid}, auth=auth,
                             data={"filter_by_cohort": '{"id": %d}' % cohort["cohort_id"]}).json()
     assert engaged["total"] == 2
-    assert engaged["results"][0] == {"$distinct_id": "alice",
-                                     "$properties": {"plan": "pro", "$braze_external_id": "ext-alice", "logins": 1}}
+    alice = engaged["results"][0]
+    seen = datetime.strptime(alice["$properties"].pop("$last_seen"), "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+    assert abs((datetime.now(timezone.utc) - seen).total_seconds()) < 600  # the client's $time: time.time()
+    assert alice == {"$distinct_id": "alice",
+                     "$properties": {"plan": "pro", "$braze_external_id": "ext-alice", "logins": 1}}
     assert engaged["results"][1] == {"$distinct_id": "bob", "$properties": {}}
 
     today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
