@@ -21,7 +21,7 @@ from . import values as v
 from .target import LONG, METHODS, Route, Target, all_routes, check_reply, real_path, COUNTER
 
 ROUTES = all_routes()
-EXAMPLES = 200 if LONG else 24
+EXAMPLES = 200 if LONG else 18
 #: COHORT_FUZZ_SHRINK=0 reports the first failing example as found (faster when many fail)
 SHRINK = os.environ.get("COHORT_FUZZ_SHRINK", "1") != "0"
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
