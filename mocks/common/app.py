@@ -155,7 +155,7 @@ def _inject_fault() -> Response | None:
     if rule.status is None:
         return None
     if rule.body is None:
-        response = _error_reply(rule.status, "injected fault")
+        response = error_reply(rule.status, "injected fault")
     else:
         response = Response(rule.body if isinstance(rule.body, str) else json.dumps(rule.body), status=rule.status,
                             mimetype="text/plain" if isinstance(rule.body, str) else "application/json")
@@ -226,7 +226,7 @@ def _api_error_reply(error: ApiError) -> Response:
     return json_reply(error.body, error.status, error.headers)
 
 
-def _error_reply(status: int, message: str) -> Response:
+def error_reply(status: int, message: str) -> Response:
     """An error in the shape of the surface the request is on: ``{"error": message}`` on the control
     plane, else the vendor's :data:`ErrorBody` (which may pick among its own surfaces)."""
     if _is_control(request.path):
@@ -237,11 +237,11 @@ def _error_reply(status: int, message: str) -> Response:
 
 def _invalid_body_reply(error: InvalidBody) -> Response:
     """A body refused by the validation path: 400 in the control plane's shape or the vendor's."""
-    return _error_reply(400, error.message)
+    return error_reply(400, error.message)
 
 
 def _http_error_reply(error: HTTPException) -> Response:
-    return _error_reply(error.code or 500, _http_message(error))
+    return error_reply(error.code or 500, _http_message(error))
 
 
 def _http_message(error: HTTPException) -> str:
@@ -261,7 +261,7 @@ def _unexpected_error_reply(error: Exception) -> Response:
     message = f"internal mock error: {type(error).__name__}"
     bug_page = current_app.extensions.get(BUG_PAGE)
     page = bug_page(message) if bug_page is not None else None
-    return page if isinstance(page, Response) else _error_reply(500, message)
+    return page if isinstance(page, Response) else error_reply(500, message)
 
 
 # -- common control plane ---------------------------------------------------------------------------

@@ -27,23 +27,39 @@ class _QuietHandler(WSGIRequestHandler):
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """What the server refuses before the app sees it (a request line over 64 KB: 414, a
-        malformed one: 400) is answered in the mock's JSON error shape, not the stdlib's HTML page."""
+        malformed one: 400) is answered as the app would answer an error on that path (the control
+        plane's or the vendor's JSON shape), not with the stdlib's HTML page."""
         app = getattr(self.server, "app", None)
-        harness = getattr(app, "extensions", {}).get("harness")
-        if app is None or harness is None:
+        if app is None or "harness" not in getattr(app, "extensions", {}):
             super().send_error(code, message, explain)
             return
+        from .app import error_reply
+
         text = message or self.responses.get(code, ("error",))[0]
-        with app.test_request_context("/"):  # the path is unknown (or unparsable): the generic shape
-            body = json.dumps(harness.error_body(code, text)).encode()
+        method, path = _request_line(getattr(self, "raw_requestline", b""))
+        try:
+            with app.test_request_context(path, method=method):
+                reply = error_reply(code, text)
+        except Exception:  # a path the test context cannot take: the answer on "/"
+            with app.test_request_context("/", method=method):
+                reply = error_reply(code, text)
+        body = reply.get_data()
         self.log_error("code %d, message %s", code, text)
         self.send_response(code, text)
         self.send_header("Connection", "close")
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", reply.headers.get("Content-Type", "application/json"))
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+
+
+def _request_line(raw: bytes) -> tuple[str, str]:
+    """Method and path (without the query) of a request line, even one cut short; GET / if unreadable."""
+    parts = raw.split(b" ", 2)
+    method = parts[0].decode("latin-1") if parts and parts[0].isalpha() else "GET"
+    path = parts[1].split(b"?", 1)[0].decode("latin-1") if len(parts) > 1 else "/"
+    return method, path if path.startswith("/") else "/"
 
 
 def _check_port_free(host: str, port: int) -> None:

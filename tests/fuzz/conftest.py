@@ -23,7 +23,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if not COUNTER.count:
         return
     summary = {"mode": "long" if LONG else "ci", "requests": COUNTER.count, "by_service": COUNTER.by_service,
-               "elapsed_s": round(COUNTER.elapsed(), 1),
+               "by_status": dict(sorted(COUNTER.by_status.items())),
+               "elapsed_s": round(COUNTER.elapsed(), 1), "on_the_wire_s": round(COUNTER.wire_s, 1),
                "requests_per_s": round(COUNTER.count / max(COUNTER.elapsed(), 1e-9), 1)}
     terminalreporter.write_line(f"fuzz: {json.dumps(summary)}")
     report = os.environ.get("COHORT_FUZZ_REPORT")

@@ -31,14 +31,20 @@ class Counter:
 
     def __init__(self) -> None:
         self.count = 0
+        self.wire_s = 0.0
         self.started = time.perf_counter()
         self.by_service: dict[str, int] = {}
+        self.by_status: dict[str, int] = {}
         self.lock = threading.Lock()
 
     def hit(self, service: str) -> None:
         with self.lock:
             self.count += 1
             self.by_service[service] = self.by_service.get(service, 0) + 1
+
+    def status(self, kind: str) -> None:
+        with self.lock:
+            self.by_status[kind] = self.by_status.get(kind, 0) + 1
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
@@ -176,7 +182,10 @@ class Target:
             for name, value in headers.items():
                 connection.putheader(name, value)
             connection.putheader("Content-Length", str(len(body)))
-            connection.endheaders(body)
+            try:
+                connection.endheaders(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the server answered (and closed) before reading the whole body: read that answer
             reply = connection.getresponse()
             data = reply.read() if method != "HEAD" else b""
             return reply.status, reply.getheader("Content-Type") or "", data
@@ -275,7 +284,7 @@ class Target:
         alias = {"alias_name": "n", "alias_label": "l"}
         definition = {"and": [{"property": "plan", "equals": "pro"},
                               {"event": "E", "within_days": 30, "at_least": 1}]}
-        return {
+        bodies: dict[str, list[Any]] = {
             "braze_partners.cohort_name": [{**creds, "name": "N", "created_at": "2026-01-01T00:00:00Z"}],
             "braze_partners.cohort_users": [{**creds, "cohort_changes": [
                 {"user_ids": ["fz-user-1"], "device_ids": ["d"], "aliases": [alias], "should_remove": False}]}],
@@ -332,7 +341,8 @@ class Target:
                                             "$set": {"plan": "x"}}]],
             "mixpanel_query.engage_query": [{"where": 'properties["plan"] == "pro"', "filter_by_cohort": f'{{"id": {t.cid}}}'}],
             "mixpanel_query.engage_v2": [{"where": 'properties["n"] > 2', "output_properties": '["plan"]'}],
-        }.get(endpoint, [])
+        }
+        return bodies.get(endpoint, [])
 
     def query_values(self) -> dict[str, list[str]]:
         t = self.t

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+from functools import lru_cache
 from typing import Any, Iterator
 
 from hypothesis import strategies as st
@@ -73,6 +74,7 @@ QUERY_NAMES = ["project_id", "page", "limit", "page_size", "where", "from_date",
                "identifier", "notice", "project", "api_key", "api_secret", "token", "redirect"]
 
 
+@lru_cache(maxsize=None)
 def hostile_text(max_long: bool = False) -> st.SearchStrategy[str]:
     """Short hostile strings: the issue's families, generated text, and their concatenations."""
     families = st.sampled_from(SHORT_HOSTILE)
@@ -86,6 +88,11 @@ def hostile_text(max_long: bool = False) -> st.SearchStrategy[str]:
 
 def segment(real: list[str]) -> st.SearchStrategy[str]:
     """A path segment: mostly a value that exists (so the request goes deep), else a hostile one."""
+    return _segment(tuple(real))
+
+
+@lru_cache(maxsize=None)
+def _segment(real: tuple[str, ...]) -> st.SearchStrategy[str]:
     hostile = hostile_text().filter(lambda s: len(s.encode()) < 6000)
     if not real:
         return hostile
@@ -97,6 +104,7 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+@lru_cache(maxsize=None)
 def json_leaf() -> st.SearchStrategy[str]:
     return st.one_of(
         st.sampled_from(["null", "true", "false", "0", "[]", "{}", '""']),
@@ -113,6 +121,7 @@ def json_object(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         lambda pairs: "{" + ",".join(f"{k}:{v}" for k, v in pairs) + "}")
 
 
+@lru_cache(maxsize=None)
 def json_text() -> st.SearchStrategy[str]:
     """JSON of every shape, with hostile leaves and keys; sometimes nested far too deep."""
     tree = st.recursive(json_leaf(), lambda children: st.one_of(
@@ -121,6 +130,7 @@ def json_text() -> st.SearchStrategy[str]:
     return st.one_of(tree, tree, deep_json())
 
 
+@lru_cache(maxsize=None)
 def deep_json() -> st.SearchStrategy[str]:
     """A value nested 100 to 20,000 levels deep, in lists, objects or both."""
     def build(args: tuple[int, str, str]) -> str:
@@ -134,8 +144,18 @@ def deep_json() -> st.SearchStrategy[str]:
                      st.sampled_from(["1", '"x"', "NaN", "1e309", "null"])).map(build)
 
 
+_MUTATED: dict[str, st.SearchStrategy[str]] = {}
+
+
 def mutated(template: Any) -> st.SearchStrategy[str]:
     """``template`` (a valid-looking body) as JSON text with one to three values or keys made hostile."""
+    key = json.dumps(template, sort_keys=True)
+    if key not in _MUTATED:
+        _MUTATED[key] = _mutated(template)
+    return _MUTATED[key]
+
+
+def _mutated(template: Any) -> st.SearchStrategy[str]:
     paths = list(_paths(template, ()))
 
     @st.composite
@@ -169,6 +189,7 @@ def _with_swaps(node: Any, at: tuple[Any, ...], swaps: dict[tuple[Any, ...], str
     return _dumps(node)
 
 
+@lru_cache(maxsize=None)
 def form_body(token: str) -> st.SearchStrategy[dict[str, str]]:
     """A form: ``data=`` as base64 JSON, JSON or junk, beside the fields the ingestion API reads."""
     data = st.one_of(json_text(), json_text().map(lambda t: base64.b64encode(t.encode()).decode()),

@@ -148,15 +148,19 @@ def test_doubled_or_encoded_slashes_are_the_json_404_not_a_redirect(server, path
     assert "no such endpoint" in json.dumps(reply.json())
 
 
-@pytest.mark.parametrize("service", ["braze", "mixpanel"])
-def test_a_request_line_over_the_servers_limit_is_a_json_414_in_the_vendors_shape(service):
+@pytest.mark.parametrize("service, path, expected", [
+    ("braze", "/users/track", {"message": "Request-URI Too Long"}),
+    ("braze", "/_harness/health", {"error": "Request-URI Too Long"}),
+    ("mixpanel", "/api/2.0/engage", {"request": "/api/2.0/engage", "error": "Request-URI Too Long"}),
+    ("mixpanel", "/_harness/projects", {"error": "Request-URI Too Long"}),
+    ("mixpanel", "/nowhere", {"error": "Request-URI Too Long", "status": 0}),
+])
+def test_a_request_line_over_the_servers_limit_is_a_json_414_in_the_paths_shape(service, path, expected):
     """Found by tests/fuzz: the stdlib server answered a request line over 64 KB with an HTML page."""
     from mocks.braze import create_app as braze_app
     from mocks.mixpanel import create_app as mixpanel_app
     app = (braze_app if service == "braze" else mixpanel_app)(clock=Clock())
     with ServerThread(app) as srv:
-        reply = requests.get(srv.url + "/_harness/health?q=" + "x" * 70_000, timeout=10)
+        reply = requests.get(srv.url + path + "?q=" + "x" * 70_000, timeout=10)
     assert reply.status_code == 414 and reply.headers["Content-Type"] == "application/json"
-    expected = {"message": "Request-URI Too Long"} if service == "braze" else {"error": "Request-URI Too Long",
-                                                                                 "status": 0}
     assert reply.json() == expected
