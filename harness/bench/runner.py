@@ -459,7 +459,7 @@ def _ingest(options: BenchOptions, mixpanel: MixpanelClient, node: Node, now_ms:
     profile_bodies = list(bulk_bodies("profiles", ({"distinct_id": uid, "properties": props}
                                                    for uid, props in synthetic.member_profiles(0, profiles)),
                                       BULK_BATCH))
-    pid = mixpanel.create_project("bench ingest")["project_id"]
+    pid = mixpanel.create_project("bench ingest").project_id
     base = f"{node.url}/_harness/projects/{pid}"
     options.progress(f"ingest: loading them through the bulk endpoints ({len(event_bodies) + len(profile_bodies)} bodies)")
     events_seconds = post_all(base + "/events", event_bodies)
@@ -484,10 +484,10 @@ def _import(options: BenchOptions, mixpanel: MixpanelClient, node: Node, now_ms:
               for chunk in _chunks(list(synthetic.events(count * IMPORT_BATCH, 100_000, now_ms, seed=11)), IMPORT_BATCH)]
     project = mixpanel.create_project("bench import")
     mixpanel.control("PATCH", "/limits", json={"import_requests_per_minute": max(900, count + 10)})
-    account = project["service_account"]
-    url = f"{node.url}/import?project_id={project['project_id']}&strict=1"
+    account = project.service_account
+    url = f"{node.url}/import?project_id={project.project_id}&strict=1"
     seconds = post_all(url, bodies, auth=(account["username"], account["secret"]))
-    stored = mixpanel.stats(project["project_id"]).get("events_stored")
+    stored = mixpanel.stats(project.project_id).get("events_stored")
     if stored != count * IMPORT_BATCH:
         raise BenchError(f"/import stored {stored} events, expected {count * IMPORT_BATCH}")
     baseline = min(post_all(node.url + "/_bench/sink", bodies) for _ in range(BASELINE_RUNS))
