@@ -197,7 +197,7 @@ def clean_merge_event(props: dict[str, Any]) -> IdentityMerge | Failure:
     return IdentityMerge((ids[0], ids[1]))
 
 
-def _plain_import_event(raw: Any, now_ms: int, require_insert_id: bool) -> CleanEvent | Failure | None:
+def plain_import_event(raw: Any, now_ms: int, require_insert_id: bool) -> CleanEvent | Failure | None:
     """The common event (an object with a name, an integer time, a plain string distinct_id and a
     valid ``$insert_id``, no ID Merge keys) checked in one pass; None for anything else, which the
     full rules below then judge (so every refusal keeps its exact wording). Same result as the full
@@ -229,7 +229,7 @@ def clean_import_event(raw: Any, now_ms: int, require_insert_id: bool = True) ->
     """Validate one ``/import`` event (any time after 1971). ``$insert_id`` is required when the request
     says ``strict=1``; without it an event lacking one is kept and never deduplicated (the official Node
     client's ``import_batch`` sends neither ``strict`` nor ``$insert_id``)."""
-    plain = _plain_import_event(raw, now_ms, require_insert_id)
+    plain = plain_import_event(raw, now_ms, require_insert_id)
     if plain is not None:
         return plain
     return _full_import_event(raw, now_ms, require_insert_id)
