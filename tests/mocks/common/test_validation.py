@@ -36,6 +36,19 @@ def test_the_door_refuses_what_is_not_strict_json(text, reason):
     assert str(caught.value) == reason
 
 
+def test_integers_are_bounded_at_the_edge_of_a_double_with_or_without_the_per_number_check():
+    largest = 2 ** 1024
+    for text in (str(largest), str(-largest), "1" + "0" * 308 + "9"):
+        with pytest.raises(NotJson, match="is out of range"):
+            parse_json(f'{{"t": [1, 2, "{"a1" * 3}", {text}]}}')
+        with pytest.raises(NotJson, match="is out of range"):
+            parse_json(f'[{text}]'.encode())
+    fine = [10 ** 308, -(largest - 1), 10 ** 307, 12345]  # 309 digits that still fit: the check runs, lets them in
+    assert parse_json(json.dumps(fine)) == fine
+    assert parse_json(json.dumps({"t": 10 ** 300, "id": "9" * 308 + "x"})) == {"t": 10 ** 300, "id": "9" * 308 + "x"}
+    assert parse_json('"\ud800 lone surrogate"' ) == "\ud800 lone surrogate"
+
+
 def test_the_door_lets_ordinary_json_through_unchanged():
     body = {"a": [1, -2, 3.5, 1e308, 10 ** 300, None, True, "NaN"], "b": json.loads(nested(MAX_DEPTH - 1))}
     assert parse_json(json.dumps(body)) == body
