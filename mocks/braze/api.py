@@ -236,8 +236,13 @@ def rest_blueprint() -> Blueprint:
     @_rest_endpoint(bp, "/users/identify", "users.identify", "users.identity")
     def users_identify(workspace: Workspace) -> tuple[dict[str, Any], int]:
         body = _checked_body("users_identify")
-        return _aliases_reply(user_requests.identify(workspace.directory, body["aliases_to_identify"]),
-                              "aliases_to_identify")
+        try:
+            outcome = user_requests.identify(workspace.directory, body)
+        except user_requests.RequestRejected as exc:
+            raise braze_error(400, str(exc)) from None
+        # Braze's reply has one count: every object of the three arrays that went through (docs/braze.md)
+        return _with_errors({"aliases_processed": sum(outcome.processed.values()), "message": "success"},
+                            outcome), 201
 
     @_rest_endpoint(bp, "/users/alias/new", "users.alias.new", "users.identity")
     def users_alias_new(workspace: Workspace) -> tuple[dict[str, Any], int]:

@@ -167,22 +167,75 @@ def track(directory: UserDirectory, body: dict[str, Any]) -> Outcome:
     return outcome
 
 
-def identify(directory: UserDirectory, items: list[dict[str, Any]]) -> Outcome:
-    """``/users/identify``: each alias-only (or anonymous) profile gets the external_id, or is merged
-    into the existing user with that external_id."""
-    outcome = Outcome()
-    for index, item in enumerate(items):
+#: ``/users/identify``'s arrays and the key naming the unidentified profile in each object.
+IDENTIFY_ARRAYS = {"aliases_to_identify": "user_alias", "emails_to_identify": "email",
+                   "phone_numbers_to_identify": "phone"}
+MAX_IDENTIFY_OBJECTS = 50
+TOO_MANY_TO_IDENTIFY = "The max number of external_ids and aliases per request was exceeded"
+BOTH_PRIORITIES = "'prioritization' may hold only one of 'identified' and 'unidentified'"
+
+
+def prioritized(candidates: list[BrazeUser], prioritization: list[str]) -> list[BrazeUser]:
+    """Braze's ``prioritization``, applied in order: ``identified`` / ``unidentified`` keep those profiles,
+    ``most_recently_updated`` / ``least_recently_updated`` keep the newest / oldest one (the mock keeps no
+    update times: creation order stands in). One profile left: that one; none or several: no match."""
+    for rule in prioritization:
+        if rule == "identified":
+            candidates = [u for u in candidates if u.is_identified]
+        elif rule == "unidentified":
+            candidates = [u for u in candidates if not u.is_identified]
+        elif candidates:
+            ordered = sorted(candidates, key=lambda u: u.created_at)  # stable: creation order on equal instants
+            candidates = [ordered[-1] if rule == "most_recently_updated" else ordered[0]]
+    return candidates
+
+
+def _profile_to_identify(directory: UserDirectory, key: str, item: dict[str, Any]) -> tuple[BrazeUser | None, str]:
+    if key == "user_alias":
         alias = _alias_of(item["user_alias"])
         user = directory.by_alias_of(*alias) if alias else None
-        if user is None:
-            outcome.fail("aliases_to_identify", index, "no user with this alias")
-            continue
-        try:
-            directory.identify(user, item["external_id"])
-        except ConflictError as exc:
-            outcome.fail("aliases_to_identify", index, str(exc))
-            continue
-        outcome.done("aliases_to_identify")
+        return user, "no user with this alias"
+    holders = users_with(directory, key, item[key])
+    if not holders:
+        return None, f"no user with {key} {item[key]!r}"
+    chosen = prioritized(holders, item["prioritization"])
+    if len(chosen) != 1:
+        return None, f"{'more than one user' if chosen else 'no user'} with {key} {item[key]!r} matches the " \
+                     "prioritization; not merged"
+    return chosen[0], ""
+
+
+def identify(directory: UserDirectory, body: dict[str, Any]) -> Outcome:
+    """``/users/identify``: each unidentified profile (named by alias, or by email / phone and
+    ``prioritization``) gets the external_id, or is merged into the existing user with that external_id,
+    except when that user already holds an alias with a label of the profile's: then the two are not
+    combined (Braze's identify page; SDK changeUser and /users/merge do combine, the target's alias wins).
+    Fatal problems (too many objects, both identified and unidentified asked) refuse the whole request."""
+    arrays = {array: body.get(array) or [] for array in IDENTIFY_ARRAYS}
+    if sum(map(len, arrays.values())) > MAX_IDENTIFY_OBJECTS:
+        raise RequestRejected(TOO_MANY_TO_IDENTIFY)
+    if any({"identified", "unidentified"} <= set(item.get("prioritization") or ())
+           for items in arrays.values() for item in items):
+        raise RequestRejected(BOTH_PRIORITIES)
+    outcome = Outcome()
+    for array, key in IDENTIFY_ARRAYS.items():
+        for index, item in enumerate(arrays[array]):
+            user, problem = _profile_to_identify(directory, key, item)
+            if user is None:
+                outcome.fail(array, index, problem)
+                continue
+            target = directory.by_external(item["external_id"])
+            shared = sorted(set(user.aliases) & set(target.aliases)) if target and target is not user else []
+            if shared:
+                outcome.fail(array, index, f"the user with external_id {item['external_id']!r} already holds an "
+                                           f"alias with label {shared[0]!r}; the profiles are not combined")
+                continue
+            try:
+                directory.identify(user, item["external_id"])
+            except ConflictError as exc:
+                outcome.fail(array, index, str(exc))
+                continue
+            outcome.done(array)
     return outcome
 
 

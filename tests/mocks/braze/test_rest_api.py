@@ -129,8 +129,8 @@ def test_identify_reports_unknown_aliases(braze):
     ("/users/identify", {"aliases_to_identify": [{"external_id": "x", "user_alias": ALIAS}] * 51}, TOO_MANY_ALIASES),
     ("/users/identify", {"aliases_to_identify": [{"external_id": "x"}]},
      "'aliases_to_identify' must be a non-empty array of objects with an 'external_id' string and a 'user_alias' object"),
-    ("/users/identify", {}, "'aliases_to_identify' must be a non-empty array of objects with an 'external_id' string "
-                            "and a 'user_alias' object"),
+    ("/users/identify", {}, "One of 'aliases_to_identify', 'emails_to_identify' or 'phone_numbers_to_identify' must "
+                            "be provided"),
     ("/users/alias/new", {"user_aliases": [ALIAS] * 51}, TOO_MANY_ALIASES),
     ("/users/alias/new", {"user_aliases": [{"alias_name": "x"}]},
      "'user_aliases' must be a non-empty array of objects with 'alias_name' and 'alias_label' strings and an "
