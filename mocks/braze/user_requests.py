@@ -357,23 +357,25 @@ def delete(directory: UserDirectory, body: dict[str, Any]) -> int:
     return len(identifiers)
 
 
-def _identifier_type(identifier: dict[str, Any]) -> str:
-    return "external_id" if "external_id" in identifier else "user_alias"
-
-
 def _user_named_by(directory: UserDirectory, identifier: dict[str, Any]) -> BrazeUser | None:
+    """The one profile a merge identifier names (email / phone through its ``prioritization``), else None."""
     if "external_id" in identifier:
         return directory.by_external(identifier["external_id"])
-    return directory.by_alias_of(*_alias_of(identifier["user_alias"]))  # type: ignore[misc]
+    if "user_alias" in identifier:
+        return directory.by_alias_of(*_alias_of(identifier["user_alias"]))  # type: ignore[misc]
+    key = "email" if "email" in identifier else "phone"
+    chosen = prioritized(users_with(directory, key, identifier[key]), identifier["prioritization"])
+    return chosen[0] if len(chosen) == 1 else None
 
 
 def merge(directory: UserDirectory, updates: list[dict[str, Any]]) -> int:
     """``/users/merge``: every update is checked first (fatal errors refuse the whole request), then
-    each ``identifier_to_merge`` user is folded into its ``identifier_to_keep`` user. Unknown users
-    are skipped silently: the real endpoint is asynchronous and answers 202 before looking."""
-    for update in updates:
-        if _identifier_type(update["identifier_to_merge"]) != _identifier_type(update["identifier_to_keep"]):
-            raise RequestRejected("identifiers must be objects of the same type")
+    each ``identifier_to_merge`` user is folded into its ``identifier_to_keep`` user. Identifiers may be of
+    different kinds. Unknown users, and an email / phone whose prioritization leaves none or several
+    profiles, are skipped silently: the real endpoint is asynchronous and answers 202 before looking."""
+    if any({"identified", "unidentified"} <= set(identifier.get("prioritization") or ())
+           for update in updates for identifier in (update["identifier_to_merge"], update["identifier_to_keep"])):
+        raise RequestRejected(BOTH_PRIORITIES)
     merged = 0
     for update in updates:
         source = _user_named_by(directory, update["identifier_to_merge"])

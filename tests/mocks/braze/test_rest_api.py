@@ -156,11 +156,8 @@ def test_identify_reports_unknown_aliases(braze):
      "a single request may not contain more than 50 merge updates"),
     ("/users/merge", {"merge_updates": [{"identifier_to_merge": {"external_id": 1},
                                          "identifier_to_keep": {"external_id": "b"}}]},
-     "identifiers must be objects with an 'external_id' property that is a string, or 'user_alias' property that "
-     "is an object"),
-    ("/users/merge", {"merge_updates": [{"identifier_to_merge": {"external_id": "a"},
-                                         "identifier_to_keep": {"user_alias": ALIAS}}]},
-     "identifiers must be objects of the same type"),
+     "identifiers must be objects with an 'external_id' property that is a string, 'user_alias' property that is an "
+     "object, 'email' property that is a string, or 'phone' property that is a string"),
     ("/users/merge", {"merge_updates": [{"identifier_to_merge": {"external_id": "a"},
                                          "identifier_to_keep": {"external_id": "b"}, "why": "dup"}]},
      "'merge_updates' must only have 'identifier_to_merge' and 'identifier_to_keep'"),
