@@ -18,7 +18,7 @@ from flask import Blueprint, Response, request
 from mocks.common.app import ApiError, current_store, json_reply, mock_context
 from mocks.common.clock import ClockError, parse_instant
 from mocks.common.numbers import parse_decimal
-from mocks.common.validation import check_body, request_object
+from mocks.common.validation import InvalidBody, check_body, request_object
 
 from . import user_requests
 from .store import BrazeStore, Workspace
@@ -65,12 +65,15 @@ def _check_body(schema: str, body: dict[str, Any]) -> None:
 
 @contextmanager
 def _replies_with(headers: dict[str, str]) -> Iterator[None]:
-    """Error replies raised inside carry ``headers`` too (the rate-limit headers)."""
+    """Error replies raised inside carry ``headers`` too (the rate-limit headers), a body refused by its
+    schema included (the reference's corrections: the headers come on every REST reply, errors included)."""
     try:
         yield
     except ApiError as error:
         error.headers = {**headers, **error.headers}
         raise
+    except InvalidBody as error:
+        raise braze_error(400, error.message, headers) from None
 
 
 def _rate_limit(bucket: str, workspace: Workspace) -> dict[str, str]:
@@ -248,6 +251,12 @@ def rest_blueprint() -> Blueprint:
     def users_alias_new(workspace: Workspace) -> tuple[dict[str, Any], int]:
         body = _checked_body("users_alias_new")
         return _aliases_reply(user_requests.new_aliases(workspace.directory, body["user_aliases"]), "user_aliases")
+
+    @_rest_endpoint(bp, "/users/alias/update", "users.alias.update", "users.identity")
+    def users_alias_update(workspace: Workspace) -> tuple[dict[str, Any], int]:
+        body = _checked_body("users_alias_update")
+        return _aliases_reply(user_requests.update_aliases(workspace.directory, body["alias_updates"]),
+                              "alias_updates")
 
     @_rest_endpoint(bp, "/users/export/ids", "users.export.ids", "users.export.ids")
     def users_export_ids(workspace: Workspace) -> tuple[dict[str, Any], int]:

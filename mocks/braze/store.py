@@ -35,8 +35,9 @@ __all__ = [
 ]
 
 #: Every permission a REST API key can carry in this mock.
-PERMISSIONS = ("users.track", "users.identify", "users.alias.new", "users.export.ids", "users.delete",
-               "users.merge", "segments.list", "campaigns.list", "canvas.list")
+PERMISSIONS = ("users.track", "users.identify", "users.alias.new", "users.alias.update", "users.export.ids",
+               "users.export.segment", "users.delete", "users.merge", "segments.list", "segments.details",
+               "segments.data_series", "campaigns.list", "campaigns.details", "canvas.list", "canvas.details")
 ACTIVE, INVALIDATED = "active", "invalidated"
 TRACK_SOURCE = "users.track"
 CAMPAIGN, CANVAS = "campaign", "canvas"

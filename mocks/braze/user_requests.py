@@ -11,7 +11,7 @@ from typing import Any
 
 from mocks.common.clock import ClockError, parse_instant
 
-from .errors import ConflictError
+from .errors import ConflictError, NotFoundError
 from .identity import Activity, BrazeUser, UserDirectory, iso_of
 
 USER_KEYS = ("external_id", "user_alias", "braze_id")
@@ -257,6 +257,20 @@ def new_aliases(directory: UserDirectory, items: list[dict[str, Any]]) -> Outcom
             outcome.fail("user_aliases", index, str(exc))
             continue
         outcome.done("user_aliases")
+    return outcome
+
+
+def update_aliases(directory: UserDirectory, items: list[dict[str, Any]]) -> Outcome:
+    """``/users/alias/update``: rename each alias within its label; an alias nobody holds, or a new name
+    another user holds in that label, is a non-fatal error (Braze: "no alias will be updated")."""
+    outcome = Outcome()
+    for index, item in enumerate(items):
+        try:
+            directory.rename_alias(item["alias_label"], item["old_alias_name"], item["new_alias_name"])
+        except (ConflictError, NotFoundError) as exc:
+            outcome.fail("alias_updates", index, str(exc))
+            continue
+        outcome.done("alias_updates")
     return outcome
 
 

@@ -31,6 +31,7 @@ def test_missing_or_unknown_key_is_401(braze, headers, message):
 @pytest.mark.parametrize("path, permission, method", [
     ("/users/track", "users.track", "POST"), ("/users/identify", "users.identify", "POST"),
     ("/users/alias/new", "users.alias.new", "POST"), ("/users/export/ids", "users.export.ids", "POST"),
+    ("/users/alias/update", "users.alias.update", "POST"),
     ("/users/delete", "users.delete", "POST"), ("/users/merge", "users.merge", "POST"),
     ("/segments/list", "segments.list", "GET"), ("/campaigns/list", "campaigns.list", "GET"),
     ("/canvas/list", "canvas.list", "GET"),
@@ -96,6 +97,16 @@ def test_track_creates_an_alias_only_user_only_when_update_existing_only_is_fals
 def test_track_fatal_errors(braze, body, message):
     expect(braze.rest("/users/track", body), 400, {"message": message})
     assert braze.ws_get("/users")["users"] == []
+
+
+@pytest.mark.parametrize("path, body", [("/users/track", {"attributes": {}}), ("/users/track", b"{not json"),
+                                        ("/users/delete", {}), ("/users/merge", {"merge_updates": 1})])
+def test_a_refused_body_still_carries_the_rate_limit_headers(braze, path, body):
+    headers = {"Authorization": f"Bearer {braze.rest_key}", "Content-Type": "application/json"}
+    reply = braze.http.post(braze.url + path, data=body if isinstance(body, bytes) else None,
+                            json=None if isinstance(body, bytes) else body, headers=headers)
+    assert reply.status_code == 400 and reply.json()["message"]
+    assert {"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"} <= set(reply.headers.keys())
 
 
 def test_track_accepts_75_of_each(braze):
