@@ -258,7 +258,8 @@ def control_blueprint() -> Blueprint:
     @_locked
     def create_target(ws: str, kind: str) -> Any:
         body = _body("control_target")
-        target = _store().workspace(ws).add_target(TARGET_KINDS[kind], body["name"], body["segment_id"])
+        target = _store().workspace(ws).add_target(TARGET_KINDS[kind], body["name"], body["segment_id"],
+                                                    archived=body.get("archived", False))
         return {f"{TARGET_KINDS[kind]}_id": target.target_id, **target.to_dict()}, 201
 
     @bp.get(ws_path + "/<any(campaigns, canvases):kind>")

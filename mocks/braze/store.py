@@ -155,9 +155,9 @@ class Workspace:
     def segment_users(self, segment_id: str) -> list[BrazeUser]:
         return segment_members(self.directory, self.cohorts, self.require_segment(segment_id))
 
-    def add_target(self, kind: str, name: str, segment_id: str) -> Target:
+    def add_target(self, kind: str, name: str, segment_id: str, archived: bool = False) -> Target:
         self.require_segment(segment_id)
-        target = Target(self._ids.token(), name, segment_id, self.now())
+        target = Target(self._ids.token(), name, segment_id, self.now(), archived=archived)
         self.targets[kind][target.target_id] = target
         return target
 
