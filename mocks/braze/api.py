@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator
 
 from flask import Blueprint, Response, request
 
-from mocks.common.app import ApiError, current_store, json_reply, mock_context
+from mocks.common.app import CONTROL_PREFIX, ApiError, current_store, json_reply, mock_context
 from mocks.common.clock import ClockError, parse_instant
 from mocks.common.numbers import parse_decimal, parse_in_range
 from mocks.common.validation import InvalidBody, check_body, request_object
@@ -302,6 +302,15 @@ def rest_blueprint() -> Blueprint:
     @_rest_endpoint(bp, "/users/export/ids", "users.export.ids", "users.export.ids")
     def users_export_ids(workspace: Workspace) -> tuple[dict[str, Any], int]:
         return user_requests.export_ids(workspace.directory, _checked_body("users_export_ids")), 201
+
+    @_rest_endpoint(bp, "/users/export/segment", "users.export.segment", "default")
+    def users_export_segment(workspace: Workspace) -> tuple[dict[str, Any], int]:
+        body = _checked_body("users_export_segment")
+        segment = _segment(workspace, body["segment_id"])
+        prefix = _store().export_segment(workspace, segment.segment_id, body["fields_to_export"],
+                                         body.get("custom_attributes_to_export"))
+        url = f"{request.host_url.rstrip('/')}{CONTROL_PREFIX}/segment_exports/{prefix}.zip"
+        return {"message": "success", "object_prefix": prefix, "url": url}, 201
 
     @_rest_endpoint(bp, "/users/delete", "users.delete", "users.identity")
     def users_delete(workspace: Workspace) -> tuple[dict[str, Any], int]:

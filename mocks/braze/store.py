@@ -219,6 +219,9 @@ class BrazeStore:
         self.workspaces: dict[str, Workspace] = {}
         self._rest_keys: dict[str, str] = {}
         self._import_keys: dict[str, str] = {}
+        #: Files of ``/users/export/segment`` by object prefix (not part of the saved state: a download
+        #: link is short-lived at Braze too).
+        self.segment_exports: dict[str, bytes] = {}
         self.reset()
 
     def now(self) -> str:
@@ -230,6 +233,7 @@ class BrazeStore:
             self.workspaces = {}
             self._rest_keys = {}
             self._import_keys = {}
+            self.segment_exports = {}
 
     # -- partners --------------------------------------------------------------------------------
     def register_partner(self, name: str, partner_api_key: str | None = None) -> str:
@@ -297,6 +301,14 @@ class BrazeStore:
         """Every partner key, REST API key and data import key (the journal redacts them)."""
         with self.lock:
             return [*self.partners.values(), *self._rest_keys, *self._import_keys]
+
+    def export_segment(self, workspace: Workspace, segment_id: str, fields: list[str],
+                       custom_attributes: list[str] | None = None) -> str:
+        """Snapshot a segment's users into a file now; returns its object prefix (``<uuid>-<epoch seconds>``)."""
+        users = workspace.segment_users(segment_id)
+        prefix = f"{self.ids.token()}-{int(self.clock.timestamp())}"
+        self.segment_exports[prefix] = user_requests.export_segment_file(users, prefix, fields, custom_attributes)
+        return prefix
 
     # -- state -----------------------------------------------------------------------------------
     def _load_workspace(self, entry: dict[str, Any]) -> Workspace:

@@ -6,6 +6,9 @@ A non-fatal error is ``{"type": <message>, "input_array": <array>, "index": <pos
 """
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -279,8 +282,10 @@ def _activity_list(table: dict[str, Activity] | None) -> list[dict[str, Any]]:
             for name, a in (table or {}).items()]
 
 
-def export_object(user: BrazeUser, fields: list[str] | None = None) -> dict[str, Any]:
-    """A user as ``/users/export/ids`` shows it (absent fields are left out, as Braze does)."""
+def export_object(user: BrazeUser, fields: list[str] | None = None,
+                  custom_attributes: list[str] | None = None) -> dict[str, Any]:
+    """A user as ``/users/export/ids`` shows it (absent fields are left out, as Braze does); with
+    ``fields``, only those, plus the ``custom_attributes`` named (``/users/export/segment``)."""
     data: dict[str, Any] = {"created_at": iso_of(user.created_at), "braze_id": user.braze_id}
     if user.external_id is not None:
         data["external_id"] = user.external_id
@@ -298,7 +303,22 @@ def export_object(user: BrazeUser, fields: list[str] | None = None) -> dict[str,
         data["purchases"] = _activity_list(user.purchases)
     if fields is not None:
         data = {k: v for k, v in data.items() if k in fields}
+        if custom_attributes and "custom_attributes" not in fields:
+            chosen = {k: v for k, v in custom.items() if k in custom_attributes}
+            if chosen:
+                data["custom_attributes"] = chosen
     return data
+
+
+def export_segment_file(users: list[BrazeUser], prefix: str, fields: list[str],
+                        custom_attributes: list[str] | None = None) -> bytes:
+    """The file behind ``/users/export/segment``'s ``url``: a ZIP holding ``<prefix>/0.json``, one user
+    object a line (Braze's files are JSON lines of users; Braze splits them per 5,000 users, here one file)."""
+    lines = "".join(json.dumps(export_object(u, fields, custom_attributes)) + "\n" for u in users)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(f"{prefix}/0.json", lines)
+    return buffer.getvalue()
 
 
 #: ``/users/export/ids`` fields that name users by a contact attribute (every profile holding it, in creation order).

@@ -1,5 +1,10 @@
 """Endpoints the reference's corrections add: /users/alias/update, /segments/details, /segments/data_series,
 /users/export/segment, /campaigns/details, /canvas/details, and the list filters; exact statuses and bodies."""
+import io
+import json
+import re
+import zipfile
+
 import pytest
 
 from mocks.common import Clock
@@ -154,3 +159,49 @@ def test_lists_leave_archived_out_unless_asked_and_filter_on_last_edit(own):
     assert names("/campaigns/list?include_archived=true&last_edit.time[gt]=2026-01-01T00:00:00Z") == ["new"]
     assert names("/canvas/list?last_edit.time[gt]=2026-01-01T01:00:00Z") == []
     assert names("/canvas/list?last_edit.time[gt]=2025-12-31") == ["flow"]
+
+
+# -- POST /users/export/segment --------------------------------------------------------------------------
+def test_export_segment_replies_a_prefix_and_a_url_serving_the_segments_users_as_of_the_request(braze):
+    braze.seed({"external_id": "a", "attributes": {"email": "a@x", "plan": "pro", "seat": 3}},
+               {"external_id": "b", "attributes": {"email": "b@x"}}, {"external_id": "c"})
+    braze.add("c1", user_ids=["a", "b"])
+    segment = make_segment(braze)
+    reply = braze.rest("/users/export/segment", {"segment_id": segment, "fields_to_export": ["external_id", "email"],
+                                                 "custom_attributes_to_export": ["plan"]})
+    body = reply.json()
+    assert (reply.status_code, sorted(body), body["message"]) == (201, ["message", "object_prefix", "url"], "success")
+    assert re.fullmatch(r"[0-9a-f-]{36}-\d+", body["object_prefix"])
+    assert body["url"] == f"{braze.url}/_harness/segment_exports/{body['object_prefix']}.zip"
+    braze.add("c1", user_ids=["c"])  # after the request: not in the file
+    download = braze.http.get(body["url"])
+    assert (download.status_code, download.headers["Content-Type"]) == (200, "application/zip")
+    with zipfile.ZipFile(io.BytesIO(download.content)) as archive:
+        (name,) = archive.namelist()
+        lines = archive.read(name).decode().splitlines()
+    assert name == f"{body['object_prefix']}/0.json"
+    assert [json.loads(line) for line in lines] == [
+        {"external_id": "a", "email": "a@x", "custom_attributes": {"plan": "pro"}},
+        {"external_id": "b", "email": "b@x"}]
+
+
+def test_an_unknown_export_is_a_404(braze):
+    reply = braze.http.get(f"{braze.url}/_harness/segment_exports/nope.zip")
+    expect(reply, 404, {"error": "no segment export 'nope'"})
+
+
+@pytest.mark.parametrize("body, status, message", [
+    ({"fields_to_export": ["email"]}, 400, "'segment_id' must be a non-empty string"),
+    ({"segment_id": "s"}, 400, "'fields_to_export' must be a non-empty array of strings"),
+    ({"segment_id": "s", "fields_to_export": []}, 400, "'fields_to_export' must be a non-empty array of strings"),
+    ({"segment_id": "s", "fields_to_export": ["email"], "output_format": "tar"}, 400,
+     "'output_format' must be 'zip' or 'gzip'"),
+    ({"segment_id": "s", "fields_to_export": ["email"], "callback_endpoint": 5}, 400,
+     "'callback_endpoint' must be a string"),
+    ({"segment_id": "nope", "fields_to_export": ["email"]}, 404, "segment_id 'nope' not found"),
+    ([], 400, "'segment_id' must be a non-empty string"),
+])
+def test_export_segment_errors(braze, body, status, message):
+    reply = braze.rest("/users/export/segment", body)
+    expect(reply, status, {"message": message})
+    assert "x-ratelimit-remaining" in reply.headers

@@ -31,7 +31,7 @@ def test_missing_or_unknown_key_is_401(braze, headers, message):
 @pytest.mark.parametrize("path, permission, method", [
     ("/users/track", "users.track", "POST"), ("/users/identify", "users.identify", "POST"),
     ("/users/alias/new", "users.alias.new", "POST"), ("/users/export/ids", "users.export.ids", "POST"),
-    ("/users/alias/update", "users.alias.update", "POST"),
+    ("/users/alias/update", "users.alias.update", "POST"), ("/users/export/segment", "users.export.segment", "POST"),
     ("/segments/details", "segments.details", "GET"), ("/segments/data_series", "segments.data_series", "GET"),
     ("/campaigns/details", "campaigns.details", "GET"), ("/canvas/details", "canvas.details", "GET"),
     ("/users/delete", "users.delete", "POST"), ("/users/merge", "users.merge", "POST"),
