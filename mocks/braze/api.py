@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import functools
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any, Callable, Iterator
 
 from flask import Blueprint, Response, request
 
-from mocks.common.app import ApiError, current_store, json_reply, mock_context
+from mocks.common.app import CONTROL_PREFIX, ApiError, current_store, json_reply, mock_context
 from mocks.common.clock import ClockError, parse_instant
-from mocks.common.numbers import parse_decimal
-from mocks.common.validation import check_body, request_object
+from mocks.common.numbers import parse_decimal, parse_in_range
+from mocks.common.validation import InvalidBody, check_body, request_object
 
-from . import user_requests
-from .store import BrazeStore, Workspace
+from . import reports, user_requests
+from .store import BrazeStore, Segment, Target, Workspace
 
 BRAZE = "mocks.braze"
 MAX_COHORT_IDENTIFIERS = 1000
@@ -65,12 +66,15 @@ def _check_body(schema: str, body: dict[str, Any]) -> None:
 
 @contextmanager
 def _replies_with(headers: dict[str, str]) -> Iterator[None]:
-    """Error replies raised inside carry ``headers`` too (the rate-limit headers)."""
+    """Error replies raised inside carry ``headers`` too (the rate-limit headers), a body refused by its
+    schema included (the reference's corrections: the headers come on every REST reply, errors included)."""
     try:
         yield
     except ApiError as error:
         error.headers = {**headers, **error.headers}
         raise
+    except InvalidBody as error:
+        raise braze_error(400, error.message, headers) from None
 
 
 def _rate_limit(bucket: str, workspace: Workspace) -> dict[str, str]:
@@ -195,6 +199,46 @@ def _checked_body(schema: str) -> dict[str, Any]:
     return body
 
 
+def _checked_query(schema: str) -> dict[str, str]:
+    """The query string (first value of each parameter) accepted by its schema: the GET endpoints' one
+    validation path (a refusal is the schema's 400, with the rate-limit headers)."""
+    return check_body(BRAZE, schema, request.args.to_dict())
+
+
+def _query_instant(query: dict[str, str], name: str) -> datetime | None:
+    if name not in query:
+        return None
+    try:
+        return parse_instant(query[name])
+    except ClockError:
+        raise braze_error(400, f"'{name}' must be an ISO-8601 time") from None
+
+
+def _not_found(kind_id: str, value: str) -> ApiError:
+    return braze_error(404, f"{kind_id} {value!r} not found")
+
+
+def _segment(workspace: Workspace, segment_id: str) -> Segment:
+    segment = workspace.segments.get(segment_id)
+    if segment is None:
+        raise _not_found("segment_id", segment_id)
+    return segment
+
+
+def _target(workspace: Workspace, kind: str, query: dict[str, str]) -> Target:
+    key = f"{kind}_id"
+    target = workspace.targets[kind].get(query[key])
+    if target is None:
+        raise _not_found(key, query[key])
+    return target
+
+
+def _listed(workspace: Workspace, kind: str) -> list[Target]:
+    query = _checked_query("targets_list")
+    return reports.listed_targets(workspace.targets[kind].values(), query.get("include_archived") == "true",
+                                  _query_instant(query, "last_edit.time[gt]"))
+
+
 def _with_errors(reply: dict[str, Any], outcome: user_requests.Outcome) -> dict[str, Any]:
     if outcome.errors:
         reply["errors"] = outcome.errors
@@ -236,17 +280,37 @@ def rest_blueprint() -> Blueprint:
     @_rest_endpoint(bp, "/users/identify", "users.identify", "users.identity")
     def users_identify(workspace: Workspace) -> tuple[dict[str, Any], int]:
         body = _checked_body("users_identify")
-        return _aliases_reply(user_requests.identify(workspace.directory, body["aliases_to_identify"]),
-                              "aliases_to_identify")
+        try:
+            outcome = user_requests.identify(workspace.directory, body)
+        except user_requests.RequestRejected as exc:
+            raise braze_error(400, str(exc)) from None
+        # Braze's reply has one count: every object of the three arrays that went through (docs/braze.md)
+        return _with_errors({"aliases_processed": sum(outcome.processed.values()), "message": "success"},
+                            outcome), 201
 
     @_rest_endpoint(bp, "/users/alias/new", "users.alias.new", "users.identity")
     def users_alias_new(workspace: Workspace) -> tuple[dict[str, Any], int]:
         body = _checked_body("users_alias_new")
         return _aliases_reply(user_requests.new_aliases(workspace.directory, body["user_aliases"]), "user_aliases")
 
+    @_rest_endpoint(bp, "/users/alias/update", "users.alias.update", "users.identity")
+    def users_alias_update(workspace: Workspace) -> tuple[dict[str, Any], int]:
+        body = _checked_body("users_alias_update")
+        return _aliases_reply(user_requests.update_aliases(workspace.directory, body["alias_updates"]),
+                              "alias_updates")
+
     @_rest_endpoint(bp, "/users/export/ids", "users.export.ids", "users.export.ids")
     def users_export_ids(workspace: Workspace) -> tuple[dict[str, Any], int]:
         return user_requests.export_ids(workspace.directory, _checked_body("users_export_ids")), 201
+
+    @_rest_endpoint(bp, "/users/export/segment", "users.export.segment", "default")
+    def users_export_segment(workspace: Workspace) -> tuple[dict[str, Any], int]:
+        body = _checked_body("users_export_segment")
+        segment = _segment(workspace, body["segment_id"])
+        prefix = _store().export_segment(workspace, segment.segment_id, body["fields_to_export"],
+                                         body.get("custom_attributes_to_export"))
+        url = f"{request.host_url.rstrip('/')}{CONTROL_PREFIX}/segment_exports/{prefix}.zip"
+        return {"message": "success", "object_prefix": prefix, "url": url}, 201
 
     @_rest_endpoint(bp, "/users/delete", "users.delete", "users.identity")
     def users_delete(workspace: Workspace) -> tuple[dict[str, Any], int]:
@@ -272,16 +336,40 @@ def rest_blueprint() -> Blueprint:
                     for s in _page_of(list(workspace.segments.values()))]
         return {"message": "success", "segments": segments}, 200
 
+    @_rest_endpoint(bp, "/segments/details", "segments.details", "default", method="GET")
+    def segments_details(workspace: Workspace) -> tuple[dict[str, Any], int]:
+        query = _checked_query("segments_details")
+        return reports.segment_details(_segment(workspace, query["segment_id"])), 200
+
+    @_rest_endpoint(bp, "/segments/data_series", "segments.data_series", "default", method="GET")
+    def segments_data_series(workspace: Workspace) -> tuple[dict[str, Any], int]:
+        query = _checked_query("segments_data_series")
+        length = parse_in_range(query.get("length"), reports.MIN_SERIES_DAYS, reports.MAX_SERIES_DAYS)
+        if length is None:
+            raise braze_error(400, "'length' must be an integer between 1 and 100")
+        ending_at = _query_instant(query, "ending_at") or _store().clock.now()
+        segment = _segment(workspace, query["segment_id"])
+        size = len(workspace.segment_users(segment.segment_id))
+        return reports.data_series(segment, size, length, ending_at), 200
+
     @_rest_endpoint(bp, "/campaigns/list", "campaigns.list", "default", method="GET")
     def campaigns_list(workspace: Workspace) -> tuple[dict[str, Any], int]:
         campaigns = [{"id": t.target_id, "last_edited": t.created_at, "name": t.name, "is_api_campaign": False,
-                      "tags": t.tags} for t in _page_of(list(workspace.targets["campaign"].values()))]
+                      "tags": t.tags} for t in _page_of(_listed(workspace, "campaign"))]
         return {"message": "success", "campaigns": campaigns}, 200
+
+    @_rest_endpoint(bp, "/campaigns/details", "campaigns.details", "default", method="GET")
+    def campaigns_details(workspace: Workspace) -> tuple[dict[str, Any], int]:
+        return reports.campaign_details(_target(workspace, "campaign", _checked_query("campaigns_details"))), 200
 
     @_rest_endpoint(bp, "/canvas/list", "canvas.list", "default", method="GET")
     def canvas_list(workspace: Workspace) -> tuple[dict[str, Any], int]:
         canvases = [{"id": t.target_id, "last_edited": t.created_at, "name": t.name, "tags": t.tags}
-                    for t in _page_of(list(workspace.targets["canvas"].values()))]
+                    for t in _page_of(_listed(workspace, "canvas"))]
         return {"canvases": canvases, "message": "success"}, 200
+
+    @_rest_endpoint(bp, "/canvas/details", "canvas.details", "default", method="GET")
+    def canvas_details(workspace: Workspace) -> tuple[dict[str, Any], int]:
+        return reports.canvas_details(_target(workspace, "canvas", _checked_query("canvas_details"))), 200
 
     return bp

@@ -58,6 +58,7 @@ class Target:
     segment_id: str
     created_at: str
     tags: list[str] = field(default_factory=list)
+    archived: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

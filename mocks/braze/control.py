@@ -298,7 +298,8 @@ def control_blueprint() -> Blueprint:
     @_locked
     def create_target(ws: str, kind: str) -> Any:
         body = _body("control_target")
-        target = _store().workspace(ws).add_target(TARGET_KINDS[kind], body["name"], body["segment_id"])
+        target = _store().workspace(ws).add_target(TARGET_KINDS[kind], body["name"], body["segment_id"],
+                                                    archived=body.get("archived", False))
         return {f"{TARGET_KINDS[kind]}_id": target.target_id, **target.to_dict()}, 201
 
     @bp.get(ws_path + "/<any(campaigns, canvases):kind>")
@@ -311,6 +312,16 @@ def control_blueprint() -> Blueprint:
     @_locked
     def target_audience(ws: str, kind: str, target_id: str) -> Any:
         return _users(_store().workspace(ws).audience(TARGET_KINDS[kind], target_id))
+
+    # -- /users/export/segment files (the URL its reply gives) ------------------------------------
+    @bp.get("/segment_exports/<prefix>.zip")
+    def segment_export_file(prefix: str) -> Response:
+        """No key needed: the URL stands for Braze's pre-signed download link."""
+        with _store().lock:
+            data = _store().segment_exports.get(prefix)
+        if data is None:
+            raise control_error(404, f"no segment export {prefix!r}")
+        return Response(data, 200, mimetype="application/zip")
 
     # -- data points (HOUSE-4, SEED-1.1) ---------------------------------------------------------
     @bp.get(ws_path + "/data_points")

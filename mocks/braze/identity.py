@@ -230,6 +230,18 @@ class UserDirectory:
             raise ConflictError(f"user {user.braze_id} already has an alias with label {label!r}")
         self._attach_alias(user, label, name)
 
+    def rename_alias(self, label: str, old_name: str, new_name: str) -> BrazeUser:
+        """``/users/alias/update``: the holder of ``(label, old_name)`` now holds ``(label, new_name)``."""
+        user = self.by_alias_of(label, old_name)
+        if user is None:
+            raise NotFoundError("no user with this alias")
+        holder = self.by_alias.get(alias_key(label, new_name))
+        if holder is not None and holder != user.braze_id:
+            raise ConflictError(f"alias {new_name!r} with label {label!r} already belongs to another user")
+        del self.by_alias[alias_key(label, old_name)]
+        self._attach_alias(user, label, new_name)
+        return user
+
     def _attach_alias(self, user: BrazeUser, label: str, name: str) -> None:
         user.aliases[label] = name
         self.by_alias[alias_key(label, name)] = user.braze_id

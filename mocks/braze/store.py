@@ -35,8 +35,9 @@ __all__ = [
 ]
 
 #: Every permission a REST API key can carry in this mock.
-PERMISSIONS = ("users.track", "users.identify", "users.alias.new", "users.export.ids", "users.delete",
-               "users.merge", "segments.list", "campaigns.list", "canvas.list")
+PERMISSIONS = ("users.track", "users.identify", "users.alias.new", "users.alias.update", "users.export.ids",
+               "users.export.segment", "users.delete", "users.merge", "segments.list", "segments.details",
+               "segments.data_series", "campaigns.list", "campaigns.details", "canvas.list", "canvas.details")
 ACTIVE, INVALIDATED = "active", "invalidated"
 TRACK_SOURCE = "users.track"
 CAMPAIGN, CANVAS = "campaign", "canvas"
@@ -154,9 +155,9 @@ class Workspace:
     def segment_users(self, segment_id: str) -> list[BrazeUser]:
         return segment_members(self.directory, self.cohorts, self.require_segment(segment_id))
 
-    def add_target(self, kind: str, name: str, segment_id: str) -> Target:
+    def add_target(self, kind: str, name: str, segment_id: str, archived: bool = False) -> Target:
         self.require_segment(segment_id)
-        target = Target(self._ids.token(), name, segment_id, self.now())
+        target = Target(self._ids.token(), name, segment_id, self.now(), archived=archived)
         self.targets[kind][target.target_id] = target
         return target
 
@@ -218,6 +219,9 @@ class BrazeStore:
         self.workspaces: dict[str, Workspace] = {}
         self._rest_keys: dict[str, str] = {}
         self._import_keys: dict[str, str] = {}
+        #: Files of ``/users/export/segment`` by object prefix (not part of the saved state: a download
+        #: link is short-lived at Braze too).
+        self.segment_exports: dict[str, bytes] = {}
         self.reset()
 
     def now(self) -> str:
@@ -229,6 +233,7 @@ class BrazeStore:
             self.workspaces = {}
             self._rest_keys = {}
             self._import_keys = {}
+            self.segment_exports = {}
 
     # -- partners --------------------------------------------------------------------------------
     def register_partner(self, name: str, partner_api_key: str | None = None) -> str:
@@ -296,6 +301,14 @@ class BrazeStore:
         """Every partner key, REST API key and data import key (the journal redacts them)."""
         with self.lock:
             return [*self.partners.values(), *self._rest_keys, *self._import_keys]
+
+    def export_segment(self, workspace: Workspace, segment_id: str, fields: list[str],
+                       custom_attributes: list[str] | None = None) -> str:
+        """Snapshot a segment's users into a file now; returns its object prefix (``<uuid>-<epoch seconds>``)."""
+        users = workspace.segment_users(segment_id)
+        prefix = f"{self.ids.token()}-{int(self.clock.timestamp())}"
+        self.segment_exports[prefix] = user_requests.export_segment_file(users, prefix, fields, custom_attributes)
+        return prefix
 
     # -- state -----------------------------------------------------------------------------------
     def _load_workspace(self, entry: dict[str, Any]) -> Workspace:

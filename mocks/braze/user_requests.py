@@ -6,12 +6,15 @@ A non-fatal error is ``{"type": <message>, "input_array": <array>, "index": <pos
 """
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
 from mocks.common.clock import ClockError, parse_instant
 
-from .errors import ConflictError
+from .errors import ConflictError, NotFoundError
 from .identity import Activity, BrazeUser, UserDirectory, iso_of
 
 USER_KEYS = ("external_id", "user_alias", "braze_id")
@@ -167,22 +170,75 @@ def track(directory: UserDirectory, body: dict[str, Any]) -> Outcome:
     return outcome
 
 
-def identify(directory: UserDirectory, items: list[dict[str, Any]]) -> Outcome:
-    """``/users/identify``: each alias-only (or anonymous) profile gets the external_id, or is merged
-    into the existing user with that external_id."""
-    outcome = Outcome()
-    for index, item in enumerate(items):
+#: ``/users/identify``'s arrays and the key naming the unidentified profile in each object.
+IDENTIFY_ARRAYS = {"aliases_to_identify": "user_alias", "emails_to_identify": "email",
+                   "phone_numbers_to_identify": "phone"}
+MAX_IDENTIFY_OBJECTS = 50
+TOO_MANY_TO_IDENTIFY = "The max number of external_ids and aliases per request was exceeded"
+BOTH_PRIORITIES = "'prioritization' may hold only one of 'identified' and 'unidentified'"
+
+
+def prioritized(candidates: list[BrazeUser], prioritization: list[str]) -> list[BrazeUser]:
+    """Braze's ``prioritization``, applied in order: ``identified`` / ``unidentified`` keep those profiles,
+    ``most_recently_updated`` / ``least_recently_updated`` keep the newest / oldest one (the mock keeps no
+    update times: creation order stands in). One profile left: that one; none or several: no match."""
+    for rule in prioritization:
+        if rule == "identified":
+            candidates = [u for u in candidates if u.is_identified]
+        elif rule == "unidentified":
+            candidates = [u for u in candidates if not u.is_identified]
+        elif candidates:
+            ordered = sorted(candidates, key=lambda u: u.created_at)  # stable: creation order on equal instants
+            candidates = [ordered[-1] if rule == "most_recently_updated" else ordered[0]]
+    return candidates
+
+
+def _profile_to_identify(directory: UserDirectory, key: str, item: dict[str, Any]) -> tuple[BrazeUser | None, str]:
+    if key == "user_alias":
         alias = _alias_of(item["user_alias"])
         user = directory.by_alias_of(*alias) if alias else None
-        if user is None:
-            outcome.fail("aliases_to_identify", index, "no user with this alias")
-            continue
-        try:
-            directory.identify(user, item["external_id"])
-        except ConflictError as exc:
-            outcome.fail("aliases_to_identify", index, str(exc))
-            continue
-        outcome.done("aliases_to_identify")
+        return user, "no user with this alias"
+    holders = users_with(directory, key, item[key])
+    if not holders:
+        return None, f"no user with {key} {item[key]!r}"
+    chosen = prioritized(holders, item["prioritization"])
+    if len(chosen) != 1:
+        return None, f"{'more than one user' if chosen else 'no user'} with {key} {item[key]!r} matches the " \
+                     "prioritization; not merged"
+    return chosen[0], ""
+
+
+def identify(directory: UserDirectory, body: dict[str, Any]) -> Outcome:
+    """``/users/identify``: each unidentified profile (named by alias, or by email / phone and
+    ``prioritization``) gets the external_id, or is merged into the existing user with that external_id,
+    except when that user already holds an alias with a label of the profile's: then the two are not
+    combined (Braze's identify page; SDK changeUser and /users/merge do combine, the target's alias wins).
+    Fatal problems (too many objects, both identified and unidentified asked) refuse the whole request."""
+    arrays = {array: body.get(array) or [] for array in IDENTIFY_ARRAYS}
+    if sum(map(len, arrays.values())) > MAX_IDENTIFY_OBJECTS:
+        raise RequestRejected(TOO_MANY_TO_IDENTIFY)
+    if any({"identified", "unidentified"} <= set(item.get("prioritization") or ())
+           for items in arrays.values() for item in items):
+        raise RequestRejected(BOTH_PRIORITIES)
+    outcome = Outcome()
+    for array, key in IDENTIFY_ARRAYS.items():
+        for index, item in enumerate(arrays[array]):
+            user, problem = _profile_to_identify(directory, key, item)
+            if user is None:
+                outcome.fail(array, index, problem)
+                continue
+            target = directory.by_external(item["external_id"])
+            shared = sorted(set(user.aliases) & set(target.aliases)) if target and target is not user else []
+            if shared:
+                outcome.fail(array, index, f"the user with external_id {item['external_id']!r} already holds an "
+                                           f"alias with label {shared[0]!r}; the profiles are not combined")
+                continue
+            try:
+                directory.identify(user, item["external_id"])
+            except ConflictError as exc:
+                outcome.fail(array, index, str(exc))
+                continue
+            outcome.done(array)
     return outcome
 
 
@@ -207,13 +263,29 @@ def new_aliases(directory: UserDirectory, items: list[dict[str, Any]]) -> Outcom
     return outcome
 
 
+def update_aliases(directory: UserDirectory, items: list[dict[str, Any]]) -> Outcome:
+    """``/users/alias/update``: rename each alias within its label; an alias nobody holds, or a new name
+    another user holds in that label, is a non-fatal error (Braze: "no alias will be updated")."""
+    outcome = Outcome()
+    for index, item in enumerate(items):
+        try:
+            directory.rename_alias(item["alias_label"], item["old_alias_name"], item["new_alias_name"])
+        except (ConflictError, NotFoundError) as exc:
+            outcome.fail("alias_updates", index, str(exc))
+            continue
+        outcome.done("alias_updates")
+    return outcome
+
+
 def _activity_list(table: dict[str, Activity] | None) -> list[dict[str, Any]]:
     return [{"name": name, "first": iso_of(a.first), "last": iso_of(a.last), "count": a.count}
             for name, a in (table or {}).items()]
 
 
-def export_object(user: BrazeUser, fields: list[str] | None = None) -> dict[str, Any]:
-    """A user as ``/users/export/ids`` shows it (absent fields are left out, as Braze does)."""
+def export_object(user: BrazeUser, fields: list[str] | None = None,
+                  custom_attributes: list[str] | None = None) -> dict[str, Any]:
+    """A user as ``/users/export/ids`` shows it (absent fields are left out, as Braze does); with
+    ``fields``, only those, plus the ``custom_attributes`` named (``/users/export/segment``)."""
     data: dict[str, Any] = {"created_at": iso_of(user.created_at), "braze_id": user.braze_id}
     if user.external_id is not None:
         data["external_id"] = user.external_id
@@ -231,7 +303,22 @@ def export_object(user: BrazeUser, fields: list[str] | None = None) -> dict[str,
         data["purchases"] = _activity_list(user.purchases)
     if fields is not None:
         data = {k: v for k, v in data.items() if k in fields}
+        if custom_attributes and "custom_attributes" not in fields:
+            chosen = {k: v for k, v in custom.items() if k in custom_attributes}
+            if chosen:
+                data["custom_attributes"] = chosen
     return data
+
+
+def export_segment_file(users: list[BrazeUser], prefix: str, fields: list[str],
+                        custom_attributes: list[str] | None = None) -> bytes:
+    """The file behind ``/users/export/segment``'s ``url``: a ZIP holding ``<prefix>/0.json``, one user
+    object a line (Braze's files are JSON lines of users; Braze splits them per 5,000 users, here one file)."""
+    lines = "".join(json.dumps(export_object(u, fields, custom_attributes)) + "\n" for u in users)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(f"{prefix}/0.json", lines)
+    return buffer.getvalue()
 
 
 #: ``/users/export/ids`` fields that name users by a contact attribute (every profile holding it, in creation order).
@@ -304,23 +391,25 @@ def delete(directory: UserDirectory, body: dict[str, Any]) -> int:
     return len(identifiers)
 
 
-def _identifier_type(identifier: dict[str, Any]) -> str:
-    return "external_id" if "external_id" in identifier else "user_alias"
-
-
 def _user_named_by(directory: UserDirectory, identifier: dict[str, Any]) -> BrazeUser | None:
+    """The one profile a merge identifier names (email / phone through its ``prioritization``), else None."""
     if "external_id" in identifier:
         return directory.by_external(identifier["external_id"])
-    return directory.by_alias_of(*_alias_of(identifier["user_alias"]))  # type: ignore[misc]
+    if "user_alias" in identifier:
+        return directory.by_alias_of(*_alias_of(identifier["user_alias"]))  # type: ignore[misc]
+    key = "email" if "email" in identifier else "phone"
+    chosen = prioritized(users_with(directory, key, identifier[key]), identifier["prioritization"])
+    return chosen[0] if len(chosen) == 1 else None
 
 
 def merge(directory: UserDirectory, updates: list[dict[str, Any]]) -> int:
     """``/users/merge``: every update is checked first (fatal errors refuse the whole request), then
-    each ``identifier_to_merge`` user is folded into its ``identifier_to_keep`` user. Unknown users
-    are skipped silently: the real endpoint is asynchronous and answers 202 before looking."""
-    for update in updates:
-        if _identifier_type(update["identifier_to_merge"]) != _identifier_type(update["identifier_to_keep"]):
-            raise RequestRejected("identifiers must be objects of the same type")
+    each ``identifier_to_merge`` user is folded into its ``identifier_to_keep`` user. Identifiers may be of
+    different kinds. Unknown users, and an email / phone whose prioritization leaves none or several
+    profiles, are skipped silently: the real endpoint is asynchronous and answers 202 before looking."""
+    if any({"identified", "unidentified"} <= set(identifier.get("prioritization") or ())
+           for update in updates for identifier in (update["identifier_to_merge"], update["identifier_to_keep"])):
+        raise RequestRejected(BOTH_PRIORITIES)
     merged = 0
     for update in updates:
         source = _user_named_by(directory, update["identifier_to_merge"])

@@ -31,6 +31,9 @@ def test_missing_or_unknown_key_is_401(braze, headers, message):
 @pytest.mark.parametrize("path, permission, method", [
     ("/users/track", "users.track", "POST"), ("/users/identify", "users.identify", "POST"),
     ("/users/alias/new", "users.alias.new", "POST"), ("/users/export/ids", "users.export.ids", "POST"),
+    ("/users/alias/update", "users.alias.update", "POST"), ("/users/export/segment", "users.export.segment", "POST"),
+    ("/segments/details", "segments.details", "GET"), ("/segments/data_series", "segments.data_series", "GET"),
+    ("/campaigns/details", "campaigns.details", "GET"), ("/canvas/details", "canvas.details", "GET"),
     ("/users/delete", "users.delete", "POST"), ("/users/merge", "users.merge", "POST"),
     ("/segments/list", "segments.list", "GET"), ("/campaigns/list", "campaigns.list", "GET"),
     ("/canvas/list", "canvas.list", "GET"),
@@ -98,6 +101,16 @@ def test_track_fatal_errors(braze, body, message):
     assert braze.ws_get("/users")["users"] == []
 
 
+@pytest.mark.parametrize("path, body", [("/users/track", {"attributes": {}}), ("/users/track", b"{not json"),
+                                        ("/users/delete", {}), ("/users/merge", {"merge_updates": 1})])
+def test_a_refused_body_still_carries_the_rate_limit_headers(braze, path, body):
+    headers = {"Authorization": f"Bearer {braze.rest_key}", "Content-Type": "application/json"}
+    reply = braze.http.post(braze.url + path, data=body if isinstance(body, bytes) else None,
+                            json=None if isinstance(body, bytes) else body, headers=headers)
+    assert reply.status_code == 400 and reply.json()["message"]
+    assert {"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"} <= set(reply.headers.keys())
+
+
 def test_track_accepts_75_of_each(braze):
     attributes = [{"external_id": f"u{i}", "n": i} for i in range(75)]
     reply = braze.rest("/users/track", {"attributes": attributes})
@@ -129,8 +142,8 @@ def test_identify_reports_unknown_aliases(braze):
     ("/users/identify", {"aliases_to_identify": [{"external_id": "x", "user_alias": ALIAS}] * 51}, TOO_MANY_ALIASES),
     ("/users/identify", {"aliases_to_identify": [{"external_id": "x"}]},
      "'aliases_to_identify' must be a non-empty array of objects with an 'external_id' string and a 'user_alias' object"),
-    ("/users/identify", {}, "'aliases_to_identify' must be a non-empty array of objects with an 'external_id' string "
-                            "and a 'user_alias' object"),
+    ("/users/identify", {}, "One of 'aliases_to_identify', 'emails_to_identify' or 'phone_numbers_to_identify' must "
+                            "be provided"),
     ("/users/alias/new", {"user_aliases": [ALIAS] * 51}, TOO_MANY_ALIASES),
     ("/users/alias/new", {"user_aliases": [{"alias_name": "x"}]},
      "'user_aliases' must be a non-empty array of objects with 'alias_name' and 'alias_label' strings and an "
@@ -156,11 +169,8 @@ def test_identify_reports_unknown_aliases(braze):
      "a single request may not contain more than 50 merge updates"),
     ("/users/merge", {"merge_updates": [{"identifier_to_merge": {"external_id": 1},
                                          "identifier_to_keep": {"external_id": "b"}}]},
-     "identifiers must be objects with an 'external_id' property that is a string, or 'user_alias' property that "
-     "is an object"),
-    ("/users/merge", {"merge_updates": [{"identifier_to_merge": {"external_id": "a"},
-                                         "identifier_to_keep": {"user_alias": ALIAS}}]},
-     "identifiers must be objects of the same type"),
+     "identifiers must be objects with an 'external_id' property that is a string, 'user_alias' property that is an "
+     "object, 'email' property that is a string, or 'phone' property that is a string"),
     ("/users/merge", {"merge_updates": [{"identifier_to_merge": {"external_id": "a"},
                                          "identifier_to_keep": {"external_id": "b"}, "why": "dup"}]},
      "'merge_updates' must only have 'identifier_to_merge' and 'identifier_to_keep'"),

@@ -230,9 +230,14 @@ def test_track_creates_identified_users_charges_data_points_and_reports_problems
 def test_merge_and_delete_requests(ws):
     ws.directory.create(external_id="old", attributes={"x": 1})
     keep = ws.directory.create(external_id="new")
+    # identifiers of different kinds mix (reference, corrections): an unknown alias is skipped silently
+    assert user_requests.merge(ws.directory, [{"identifier_to_merge": {"external_id": "old"},
+                                               "identifier_to_keep": {"user_alias": {"alias_name": "a",
+                                                                                     "alias_label": "b"}}}]) == 0
     with pytest.raises(user_requests.RequestRejected):
         user_requests.merge(ws.directory, [{"identifier_to_merge": {"external_id": "old"},
-                                            "identifier_to_keep": {"user_alias": {"alias_name": "a", "alias_label": "b"}}}])
+                                            "identifier_to_keep": {"email": "e", "prioritization": ["identified",
+                                                                                                   "unidentified"]}}])
     assert user_requests.merge(ws.directory, [{"identifier_to_merge": {"external_id": "old"},
                                                "identifier_to_keep": {"external_id": "new"}}]) == 1
     assert ws.directory.by_external("old") is None and keep.attributes == {"x": 1}

@@ -117,7 +117,8 @@ def test_messages_come_from_the_deepest_node_that_has_one():
     failure = check.first_failure({"merge_updates": [{"identifier_to_merge": {"external_id": 1},
                                                       "identifier_to_keep": {"external_id": "a"}}]})
     assert failure.text() == ("identifiers must be objects with an 'external_id' property that is a string, "
-                              "or 'user_alias' property that is an object")
+                              "'user_alias' property that is an object, 'email' property that is a string, or "
+                              "'phone' property that is a string")
     failure = check.first_failure({"merge_updates": [{"identifier_to_merge": {"external_id": "a"},
                                                       "identifier_to_keep": {"external_id": "b"}, "x": 1}]})
     assert failure.text() == "'merge_updates' must only have 'identifier_to_merge' and 'identifier_to_keep'"
