@@ -8,7 +8,7 @@ the reply object as the server sent it (targets may add fields).
 from __future__ import annotations
 
 import json
-from typing import Any, TypeVar
+from typing import Any, Callable, TypeVar
 
 import requests
 
@@ -31,6 +31,8 @@ class HttpClient:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.session = session or requests.Session()
+        #: called with (method, path) before each request (the conformance plugin counts a scenario's calls)
+        self.listeners: list[Callable[[str, str], None]] = []
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.base_url!r})"
@@ -43,6 +45,8 @@ class HttpClient:
         """One request, whatever its status (for tests that look at raw replies); raises only
         :class:`TargetUnreachable`."""
         url = self.base_url + path
+        for listener in self.listeners:
+            listener(method.upper(), path.split("?", 1)[0])
         try:
             return self.session.request(method, url, timeout=timeout or self.timeout, **kwargs)
         except requests.ConnectionError as exc:

@@ -68,6 +68,9 @@ def conform(braze_url: str | None, mixpanel_url: str | None, markexpr: str | Non
         click.echo("report: " + ", ".join(report_files))
     if not summary.selected:
         raise InputError("no scenario was selected (check the -m / -k expressions)")
+    if not summary.applicable and not summary.failures:
+        raise InputError(f"no selected scenario reaches the {summary.single_judged} target: every one is "
+                         "not applicable to it (select scenarios of its rules)")
     exit_with_verdict(exit_code == 0 and summary.ok)
 
 

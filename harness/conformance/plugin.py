@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 from pytest_bdd.scenario import scenario_wrapper_template_registry
@@ -29,6 +29,8 @@ pytest_plugins = ["harness.conformance.steps_braze", "harness.conformance.steps_
 BODY_CHARS = 600
 #: The running targets, once a scenario has asked for them (failure reports read their journals).
 TARGETS_KEY = pytest.StashKey[Targets]()
+#: Calls that keep time, not observe a target: reading or moving both clocks says nothing about either.
+TIMEKEEPING = "/_harness/clock"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -152,14 +154,50 @@ def conformance_targets(pytestconfig: pytest.Config,
             embedded.stop()
 
 
+class CallCounter:
+    """How many requests a scenario's steps send to each target through harness.clients; clock calls
+    (timekeeping, not observing) do not count. ``freeze`` stops counting (the failure report's
+    journal reads are the plugin's, not the scenario's)."""
+
+    def __init__(self, targets: Targets):
+        self.counts = dict.fromkeys(("braze", "mixpanel"), 0)
+        self._clients = {"braze": targets.braze, "mixpanel": targets.mixpanel}
+        self._listeners = {name: self._listener(name) for name in self._clients}
+        for name, client in self._clients.items():
+            client.listeners.append(self._listeners[name])
+
+    def _listener(self, name: str) -> Callable[[str, str], None]:
+        def count(method: str, path: str) -> None:
+            if path != TIMEKEEPING:
+                self.counts[name] += 1
+        return count
+
+    def freeze(self) -> None:
+        for name, client in self._clients.items():
+            if self._listeners[name] in client.listeners:
+                client.listeners.remove(self._listeners[name])
+
+
+COUNTER_KEY = pytest.StashKey[CallCounter]()
+
+
 @pytest.fixture
-def scenario_state(conformance_targets: Targets) -> Iterator[ScenarioState]:
-    """A fresh scenario; each journal starts empty so "what Braze received" means in this scenario."""
+def scenario_state(conformance_targets: Targets, request: pytest.FixtureRequest) -> Iterator[ScenarioState]:
+    """A fresh scenario; each journal starts empty so "what Braze received" means in this scenario.
+
+    It also counts the requests the scenario's steps send to each target (not the journal clearing
+    here, the clock calls, the failure report's journal reads or the cleanup): the report calls a
+    scenario that sent none to the one target judged by URL "not applicable" to it (docs/conformance.md)."""
     conformance_targets.braze.clear_journal()
     conformance_targets.mixpanel.clear_journal()
+    counter = request.node.stash[COUNTER_KEY] = CallCounter(conformance_targets)
     fresh_state = ScenarioState(conformance_targets)
-    yield fresh_state
-    fresh_state.cleanup()
+    try:
+        yield fresh_state
+    finally:
+        counter.freeze()
+        request.node.user_properties += [(f"{name}_calls", str(n)) for name, n in counter.counts.items()]
+        fresh_state.cleanup()
 
 
 def pytest_bdd_step_error(request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any,
@@ -180,6 +218,9 @@ def _record_failure(request: pytest.FixtureRequest, step: str, expected: str, ob
     targets = request.config.stash.get(TARGETS_KEY, None)
     if targets is None:  # the failure came before any target was reached
         return
+    counter = node.stash.get(COUNTER_KEY, None)
+    if counter is not None:
+        counter.freeze()
     limit = request.config.getoption("journal_entries")
     for name, client in (("braze", targets.braze), ("mixpanel", targets.mixpanel)):
         try:

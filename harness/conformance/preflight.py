@@ -149,3 +149,71 @@ def describe(missing: dict[str, list[MissingCall]], scenarios: Mapping[str, int]
             lines.append(f"  {target}: {entry.call.method} {entry.call.path} (answered {entry.answer}); "
                          f"needed by {needing}")
     return "\n".join(lines)
+
+
+# -- the matrix of docs/conformance.md, generated from FEATURE_CALLS ----------------------------------
+MATRIX_START, MATRIX_END = "<!-- feature-call matrix: start -->", "<!-- feature-call matrix: end -->"
+SERVICE_NAMES = {BRAZE: "Braze", MIXPANEL: "Mixpanel"}
+
+
+def _feature_name(feature: str) -> str:
+    return feature.removesuffix(".feature")
+
+
+def _call_list(calls: Iterable[Call]) -> str:
+    return ", ".join(f"`{call}`" for call in sorted(calls))
+
+
+#: The named groups of calls the sentences of the matrix use (every scenario's calls are always needed).
+CALL_GROUPS = {"an export's calls": EXPORTING, "the clock calls": CLOCK}
+
+
+def _group_text(calls: frozenset[Call]) -> str:
+    by_service = [f"on a {SERVICE_NAMES[service]} target " + _call_list(c for c in calls if c.service == service)
+                  for service in (BRAZE, MIXPANEL) if any(c.service == service for c in calls)]
+    return "; ".join(by_service)
+
+
+def feature_sentences() -> list[str]:
+    """One sentence per feature: exactly the calls it needs on each target, in named groups."""
+    sentences = []
+    for feature in sorted(FEATURE_CALLS):
+        calls = FEATURE_CALLS[feature] - EVERY_SCENARIO
+        groups = [name for name, group in CALL_GROUPS.items() if group <= calls]
+        rest = calls.difference(*(CALL_GROUPS[name] for name in groups))
+        needs = ", ".join(["every scenario's calls", *groups])
+        sentences.append(f"- `{_feature_name(feature)}` needs {needs}" + (
+            f", and {_group_text(frozenset(rest))}." if rest else "."))
+    return sentences
+
+
+def matrix_markdown() -> str:
+    """The sentences, then one table per target: a row per call, a column per feature (x: needed)."""
+    features = sorted(FEATURE_CALLS)
+    out = [f"Every scenario's calls: {_group_text(EVERY_SCENARIO)}.", ""]
+    for name, group in CALL_GROUPS.items():
+        out += [f"{name[0].upper()}{name[1:]}: {_group_text(group)}.", ""]
+    out += feature_sentences()
+    header = "| call | " + " | ".join(_feature_name(f) for f in features) + " |"
+    for service in (BRAZE, MIXPANEL):
+        out += ["", f"{SERVICE_NAMES[service]} target:", "", header, "|---|" + "---|" * len(features)]
+        for call, needing in sorted(needed_calls(features, service).items()):
+            out.append(f"| `{call}` | " + " | ".join("x" if f in needing else "" for f in features) + " |")
+    return "\n".join(out) + "\n"
+
+
+def with_matrix(document: str) -> str:
+    """``document`` with the text between the matrix markers replaced by the current matrix."""
+    head, start, rest = document.partition(MATRIX_START)
+    _, end, tail = rest.partition(MATRIX_END)
+    if not start or not end:
+        raise ValueError(f"the document has no {MATRIX_START} ... {MATRIX_END} section")
+    return f"{head}{MATRIX_START}\n{matrix_markdown()}{MATRIX_END}{tail}"
+
+
+def update_matrix_doc(path: str) -> None:
+    """Regenerate the feature x call matrix of docs/conformance.md from FEATURE_CALLS."""
+    from pathlib import Path
+
+    target = Path(path)
+    target.write_text(with_matrix(target.read_text(encoding="utf-8")), encoding="utf-8")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,9 +21,13 @@ from .report_files import CUCUMBER_FILE, HTML_FILE, JUNIT_FILE, MARKDOWN_FILE
 from .rules import ScenarioSpec, coverage, rule_title
 
 PASSED, FAILED, UNDEFINED, SKIPPED, NOT_RUN = "passed", "failed", "undefined", "skipped", "not run"
+#: A scenario that passed without its steps sending one request to the target judged by URL.
+NOT_APPLICABLE = "not applicable"
+STATUSES = (PASSED, FAILED, UNDEFINED, SKIPPED, NOT_RUN, NOT_APPLICABLE)
 #: How a rule reads when its scenarios did not all pass.
-RULE_FAILED, RULE_PASSED, RULE_PARTIAL, RULE_NOT_RUN, RULE_NO_SCENARIO = (
-    "FAIL", "PASS", "INCOMPLETE", "NOT RUN", "NO SCENARIO")
+RULE_FAILED, RULE_PASSED, RULE_PARTIAL, RULE_NOT_RUN, RULE_NO_SCENARIO, RULE_NOT_APPLICABLE = (
+    "FAIL", "PASS", "INCOMPLETE", "NOT RUN", "NO SCENARIO", "NOT APPLICABLE")
+SERVICES = ("braze", "mixpanel")
 
 
 def scenario_key(feature_file: str, line: int | str, example_values: Iterable[str]) -> str:
@@ -52,6 +57,8 @@ class ScenarioResult:
     message: str = ""
     requests: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     steps: list[dict[str, str]] = field(default_factory=list)
+    #: requests the scenario's steps sent to each target ("braze", "mixpanel"), when recorded
+    calls: dict[str, int] = field(default_factory=dict)
 
     @property
     def location(self) -> str:
@@ -79,7 +86,10 @@ class RuleRow:
             return RULE_NO_SCENARIO
         if counts[FAILED] or counts[UNDEFINED]:
             return RULE_FAILED
-        if counts[PASSED] == len(self.scenarios):
+        applicable = len(self.scenarios) - counts[NOT_APPLICABLE]
+        if counts[NOT_APPLICABLE] and not applicable - counts[NOT_RUN]:
+            return RULE_NOT_APPLICABLE  # nothing that ran reached the judged target: no verdict on it
+        if counts[PASSED] == applicable:
             return RULE_PASSED
         if counts[PASSED] or counts[SKIPPED]:
             return RULE_PARTIAL
@@ -93,10 +103,21 @@ class Summary:
     scenarios: list[ScenarioResult]
     rows: list[RuleRow]
     context: dict[str, str] = field(default_factory=dict)
+    #: the targets given by URL ("braze", "mixpanel"); the others are the embedded mocks
+    judged: tuple[str, ...] = ()
 
     @property
     def selected(self) -> list[ScenarioResult]:
         return [s for s in self.scenarios if s.status != NOT_RUN]
+
+    @property
+    def applicable(self) -> list[ScenarioResult]:
+        """The selected scenarios that say something about the judged target."""
+        return [s for s in self.selected if s.status != NOT_APPLICABLE]
+
+    @property
+    def not_applicable(self) -> list[ScenarioResult]:
+        return [s for s in self.scenarios if s.status == NOT_APPLICABLE]
 
     @property
     def counts(self) -> Counter:
@@ -104,8 +125,9 @@ class Summary:
 
     @property
     def ok(self) -> bool:
-        selected = self.selected
-        return bool(selected) and all(s.status == PASSED for s in selected)
+        """Every selected scenario passed (or did not apply), and at least one applied."""
+        applicable = self.applicable
+        return bool(applicable) and all(s.status == PASSED for s in applicable)
 
     @property
     def unruled(self) -> list[ScenarioResult]:
@@ -116,23 +138,63 @@ class Summary:
     def failures(self) -> list[ScenarioResult]:
         return [s for s in self.scenarios if s.status in (FAILED, UNDEFINED)]
 
+    def failure_groups(self) -> list[list[ScenarioResult]]:
+        """The failures, those that failed the same way (same step pattern, same observation once the
+        scenario's own ids and instants are masked) together, in the order of their first member."""
+        groups: dict[tuple[str, str, str], list[ScenarioResult]] = {}
+        for failure in self.failures:
+            key = (failure.status, step_pattern(failure.failed_step), observation_pattern(failure.observed))
+            groups.setdefault(key, []).append(failure)
+        return list(groups.values())
+
+    @property
+    def single_judged(self) -> str | None:
+        """The one target given by URL when the other is embedded; applicability is about it."""
+        return self.judged[0] if len(self.judged) == 1 else None
+
     def to_dict(self) -> dict[str, Any]:
         """``conform --json``: the verdict, the run's context (targets, selection), one entry per rule
         and per scenario (failures with their step, expectation and observation)."""
         return {"passed": self.ok, "headline": self.headline(), "context": dict(self.context),
-                "counts": {status: self.counts[status] for status in (PASSED, FAILED, UNDEFINED, SKIPPED, NOT_RUN)},
+                "judged": list(self.judged),
+                "counts": {status: self.counts[status] for status in STATUSES},
                 "rules": [{"rule": row.rule, "title": row.title, "result": row.status,
                            "counts": dict(row.counts)} for row in self.rows],
                 "scenarios": [{"name": s.name, "location": s.location, "rules": s.rules, "status": s.status,
                                "duration_s": round(s.duration, 3), "failed_step": s.failed_step,
-                               "expected": s.expected, "observed": s.observed, "message": s.message}
-                              for s in self.scenarios]}
+                               "expected": s.expected, "observed": s.observed, "message": s.message,
+                               "calls": dict(s.calls)}
+                              for s in self.scenarios],
+                "failure_groups": [{"failed_step": group[0].failed_step, "observed": group[0].observed,
+                                    "scenarios": [f"{s.name} ({s.location})" for s in group]}
+                                   for group in self.failure_groups()]}
 
     def headline(self) -> str:
         c = self.counts
         verdict = "PASSED" if self.ok else "FAILED"
+        not_applicable = f"{c[NOT_APPLICABLE]} not applicable to the {self.single_judged} target, " if (
+            self.single_judged) else ""
         return (f"{verdict}: {c[PASSED]} passed, {c[FAILED]} failed, {c[UNDEFINED]} undefined, "
-                f"{c[SKIPPED]} skipped, {c[NOT_RUN]} not run (of {len(self.scenarios)} scenarios)")
+                f"{c[SKIPPED]} skipped, {not_applicable}{c[NOT_RUN]} not run (of {len(self.scenarios)} scenarios)")
+
+
+_QUOTED = re.compile(r'"[^"]*"')
+_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*\b")
+_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T[\d:.]+Z?")
+#: a generated id: a run of 8 or more letters, digits, - or _ holding at least one digit
+_GENERATED_ID = re.compile(r"\b(?=[\w-]*\d)[\w-]{8,}\b")
+
+
+def step_pattern(step: str) -> str:
+    """A step's text with its quoted values and numbers as placeholders: the steps one step
+    definition matches read the same."""
+    return _NUMBER.sub("N", _QUOTED.sub('"..."', step))
+
+
+def observation_pattern(observed: str) -> str:
+    """What was observed, with instants and generated ids (the scenario's workspace, project, keys)
+    masked: the same failure in two scenarios reads the same."""
+    return _GENERATED_ID.sub("<id>", _INSTANT.sub("<instant>", " ".join(observed.split())))
 
 
 # -- reading pytest's outputs ----------------------------------------------------------------------
@@ -206,8 +268,13 @@ def read_cucumber(path: Path) -> dict[str, list[dict[str, str]]]:
 
 
 # -- building the summary --------------------------------------------------------------------------
-def summarize(specs: list[ScenarioSpec], report_dir: Path, context: dict[str, str] | None = None) -> Summary:
-    """Join the feature catalogue with what pytest recorded in ``report_dir``."""
+def summarize(specs: list[ScenarioSpec], report_dir: Path, context: dict[str, str] | None = None,
+              judged: Iterable[str] = ()) -> Summary:
+    """Join the feature catalogue with what pytest recorded in ``report_dir``; ``judged`` names the
+    targets given by URL. With exactly one, a scenario that passed without sending it a request is
+    "not applicable" (it never reached the vendor's target, so it is no pass of the vendor's)."""
+    judged = tuple(service for service in SERVICES if service in set(judged))
+    single = judged[0] if len(judged) == 1 else None
     context = {**read_suite_properties(report_dir / JUNIT_FILE), **(context or {})}
     junit = read_junit(report_dir / JUNIT_FILE)
     steps = read_cucumber(report_dir / CUCUMBER_FILE)
@@ -218,10 +285,12 @@ def summarize(specs: list[ScenarioSpec], report_dir: Path, context: dict[str, st
         recorded = junit.get(key)
         if recorded:
             _fill(result, recorded, steps.get(recorded["name"], []))
+        if single and result.status == PASSED and result.calls.get(single) == 0:
+            result.status = NOT_APPLICABLE
         results[key] = result
     rows = [RuleRow(rule, rule_title(rule), [results[spec_key(s)] for s in scenarios])
             for rule, scenarios in coverage(specs).items()]
-    return Summary(list(results.values()), rows, context)
+    return Summary(list(results.values()), rows, context, judged)
 
 
 def _fill(result: ScenarioResult, recorded: dict[str, Any], steps: list[dict[str, str]]) -> None:
@@ -240,28 +309,41 @@ def _fill(result: ScenarioResult, recorded: dict[str, Any], steps: list[dict[str
             except ValueError:
                 pass
     result.steps = steps
+    for target in SERVICES:
+        count = props.get(f"{target}_calls", "")
+        if count.isdigit():
+            result.calls[target] = int(count)
 
 
 # -- rendering -------------------------------------------------------------------------------------
 def _rule_counts(row: RuleRow) -> str:
     c = row.counts
-    parts = [f"{c[s]} {s}" for s in (PASSED, FAILED, UNDEFINED, SKIPPED, NOT_RUN) if c[s]]
+    parts = [f"{c[s]} {s}" for s in STATUSES if c[s]]
     return ", ".join(parts) or "-"
 
 
 def terminal_table(summary: Summary) -> str:
     """The per-rule table ``conform`` prints."""
     width = max(len(r.rule) for r in summary.rows)
-    lines = [f"{'rule'.ljust(width)}  {'result'.ljust(11)}  scenarios"]
+    lines = [f"{'rule'.ljust(width)}  {'result'.ljust(14)}  scenarios"]
     unselected = [row for row in summary.rows if row.status in (RULE_NOT_RUN, RULE_NO_SCENARIO)]
     for row in summary.rows:
         if row not in unselected or len(unselected) == len(summary.rows):
-            lines.append(f"{row.rule.ljust(width)}  {row.status.ljust(11)}  {_rule_counts(row)}")
+            lines.append(f"{row.rule.ljust(width)}  {row.status.ljust(14)}  {_rule_counts(row)}")
     if unselected and len(unselected) < len(summary.rows):
         lines.append(f"({len(unselected)} more rules with no scenario selected: {', '.join(r.rule for r in unselected)})")
     lines.append("")
-    for failure in summary.failures:
-        lines.append(f"{failure.status.upper()}: {failure.name} ({failure.location}) [{', '.join(failure.rules)}]")
+    if summary.not_applicable:
+        lines.append(f"{_not_applicable_title(summary)}: " + "; ".join(
+            f"{s.name} ({s.location})" for s in summary.not_applicable))
+        lines.append("")
+    for group in summary.failure_groups():
+        failure = group[0]
+        if len(group) == 1:
+            lines.append(f"{failure.status.upper()}: {failure.name} ({failure.location}) [{', '.join(failure.rules)}]")
+        else:
+            lines.append(f"{failure.status.upper()} the same way in {len(group)} scenarios:")
+            lines += [f"  - {s.name} ({s.location}) [{', '.join(s.rules)}]" for s in group]
         if failure.failed_step:
             lines.append(f"  step:     {failure.failed_step}")
         if failure.expected:
@@ -270,6 +352,11 @@ def terminal_table(summary: Summary) -> str:
             lines.append(f"  observed: {_one_line(failure.observed)}")
     lines.append(summary.headline())
     return "\n".join(lines)
+
+
+def _not_applicable_title(summary: Summary) -> str:
+    return (f"Not applicable to the {summary.single_judged} target (no step sent it a request; "
+            f"{len(summary.not_applicable)} scenarios)")
 
 
 def _one_line(text: str, limit: int = 300) -> str:
@@ -289,11 +376,20 @@ def render_markdown(summary: Summary) -> str:
     if summary.unruled:
         out += ["", "## Scenarios citing no rule", ""] + [
             f"- {_md(s.name)} ({s.location}): **{s.status}**" for s in summary.unruled]
+    if summary.not_applicable:
+        out += ["", f"## {_not_applicable_title(summary)}", ""] + [
+            f"- {_md(s.name)} ({s.location}) [{', '.join(s.rules) or '-'}]" for s in summary.not_applicable]
     if summary.failures:
         out += ["", "## Failures"]
-    for failure in summary.failures:
-        out += ["", f"### {_md(failure.name)}", "",
-                f"- where: `{failure.location}`; rules: {', '.join(failure.rules) or '-'}; result: {failure.status}"]
+    for group in summary.failure_groups():
+        failure = group[0]
+        if len(group) == 1:
+            out += ["", f"### {_md(failure.name)}", "",
+                    f"- where: `{failure.location}`; rules: {', '.join(failure.rules) or '-'}; result: {failure.status}"]
+        else:
+            out += ["", f"### The same failure in {len(group)} scenarios", ""] + [
+                f"- {_md(s.name)} (`{s.location}`; rules: {', '.join(s.rules) or '-'}; result: {s.status})"
+                for s in group] + ["", f"The first of them, `{failure.location}`:", ""]
         if failure.failed_step:
             out.append(f"- step: `{failure.failed_step}`")
         if failure.expected:
@@ -333,7 +429,7 @@ def _compact(value: Any, limit: int = 400) -> str:
 _CSS = """body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;width:100%}
 td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}th{background:#f0f0f0}
 .PASS{background:#dff5e1}.FAIL{background:#fbdede}.INCOMPLETE{background:#fff3cd}
-.NOT.RUN,.NO{background:#eee}.passed{color:#1a7f37}.failed,.undefined{color:#c62828;font-weight:bold}
+.NOT.RUN,.NO,.NOT.APPLICABLE{background:#eee}.passed{color:#1a7f37}.failed,.undefined{color:#c62828;font-weight:bold}
 .skipped,.not{color:#777}pre{background:#f7f7f7;padding:8px;overflow-x:auto;font-size:12px}"""
 
 
@@ -355,11 +451,21 @@ def render_html(summary: Summary) -> str:
         out += ["<h2>Scenarios citing no rule</h2><ul>"] + [
             f"<li><span class='{e(s.status)}'>{e(s.status)}</span> {e(s.name)} <small>({e(s.location)})</small></li>"
             for s in summary.unruled] + ["</ul>"]
+    if summary.not_applicable:
+        out += [f"<h2>{e(_not_applicable_title(summary))}</h2><ul>"] + [
+            f"<li>{e(s.name)} <small>({e(s.location)}; {e(', '.join(s.rules) or '-')})</small></li>"
+            for s in summary.not_applicable] + ["</ul>"]
     if summary.failures:
         out.append("<h2>Failures</h2>")
-    for failure in summary.failures:
-        out.append(f"<h3>{e(failure.name)}</h3><p><code>{e(failure.location)}</code> &middot; rules: "
-                   f"{e(', '.join(failure.rules) or '-')} &middot; {e(failure.status)}</p><ul>")
+    for group in summary.failure_groups():
+        failure = group[0]
+        if len(group) == 1:
+            out.append(f"<h3>{e(failure.name)}</h3><p><code>{e(failure.location)}</code> &middot; rules: "
+                       f"{e(', '.join(failure.rules) or '-')} &middot; {e(failure.status)}</p><ul>")
+        else:
+            out.append(f"<h3>The same failure in {len(group)} scenarios</h3><ul>" + "".join(
+                f"<li>{e(s.name)} <small>(<code>{e(s.location)}</code>; {e(', '.join(s.rules) or '-')})</small></li>"
+                for s in group) + f"</ul><p>The first of them, <code>{e(failure.location)}</code>:</p><ul>")
         for label, value in (("step", failure.failed_step), ("expected", failure.expected),
                              ("observed", failure.observed)):
             if value:

@@ -42,6 +42,10 @@ class ConformanceRun:
     features: list[Path] = field(default_factory=list)
     with_shipped: bool = False
 
+    def judged(self) -> list[str]:
+        """The services given by URL (the others are embedded mocks)."""
+        return [service for service, url in (("braze", self.braze_url), ("mixpanel", self.mixpanel_url)) if url]
+
     def feature_files(self) -> list[Path]:
         from .rules import feature_files, shipped_feature_files
 
@@ -95,7 +99,7 @@ def run_conformance(run: ConformanceRun) -> tuple[int, "Summary"]:
     from .report import summarize, write_summary
     from .rules import collect_scenarios
 
-    summary = summarize(collect_scenarios(files=files), run.report_dir, context)
+    summary = summarize(collect_scenarios(files=files), run.report_dir, context, run.judged())
     write_summary(summary, run.report_dir)
     return exit_code, summary
 

@@ -273,6 +273,16 @@ def _common_control_blueprint() -> Blueprint:
         ctx = mock_context()
         return json_reply({"status": "ok", "service": ctx.service, "now": to_iso(ctx.clock.now())})
 
+    @bp.get("/openapi.json")
+    def openapi() -> Response:
+        """This mock's OpenAPI 3.1 document (vendor API and control plane), generated from its routes."""
+        from .openapi import openapi_document
+
+        if "openapi" not in current_app.extensions:
+            current_app.extensions["openapi"] = openapi_document(current_app._get_current_object(),  # type: ignore[attr-defined]
+                                                                 mock_context().service)
+        return json_reply(current_app.extensions["openapi"])
+
     @bp.post("/reset")
     def reset() -> Response:
         ctx = mock_context()

@@ -5,6 +5,7 @@ Used by test_sensitivity.py and by ``python -m tests.harness.conformance.sensiti
 rewrites the table in docs/conformance.md)."""
 from __future__ import annotations
 
+import json
 import re
 import sys
 import tempfile
@@ -32,14 +33,10 @@ class Verdict:
     output: str
 
 
-def rule_results(summary: str) -> dict[str, str]:
-    """``{rule: PASS|FAIL|...}`` from the rows of summary.md's rule table."""
-    rows = {}
-    for line in summary.splitlines():
-        cells = [c.strip() for c in line.split(" | ")]
-        if line.startswith("| ") and len(cells) >= 3 and cells[0].lstrip("| ").count("-"):
-            rows[cells[0].lstrip("| ")] = cells[2].split(" ")[0]
-    return rows
+def verdict_of(document: dict) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The FAIL rules and the failed scenarios of ``conform --json``'s document."""
+    failed = frozenset(rule["rule"] for rule in document.get("rules", []) if rule["result"] == "FAIL")
+    return failed, tuple(s["name"] for s in document.get("scenarios", []) if s["status"] in ("failed", "undefined"))
 
 
 def judge(target: BrokenTarget) -> Verdict:
@@ -48,10 +45,12 @@ def judge(target: BrokenTarget) -> Verdict:
     with tempfile.TemporaryDirectory(prefix="sensitivity-") as tmp:
         report = Path(tmp) / "report"
         with process_printing_first_line([sys.executable, "-m", "tests.conformance_targets", target.name]) as url:
-            done = run_conform(report, target.url_option, url)
-        summary = (report / "summary.md").read_text() if (report / "summary.md").exists() else ""
-    failed = frozenset(rule for rule, result in rule_results(summary).items() if result == "FAIL")
-    scenarios = tuple(line[4:] for line in summary.splitlines() if line.startswith("### "))
+            done = run_conform(report, target.url_option, url, "--json")
+    try:
+        document = json.loads(done.stdout)
+    except ValueError:  # the preflight refused the target: no document
+        document = {}
+    failed, scenarios = verdict_of(document)
     return Verdict(target, done.returncode, failed, scenarios, time.perf_counter() - started,
                    done.stdout[-2000:] + done.stderr[-2000:])
 

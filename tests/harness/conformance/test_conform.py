@@ -64,9 +64,11 @@ def test_a_mixpanel_that_keeps_events_before_2010_fails_seed_1_2(tmp_path):
                                         "HOUSE-5")
     assert (rows["SEED-1.2"], rows["HOUSE-5"]) == ("FAIL", "FAIL")
     failed = [line for line in summary.splitlines() if line.startswith("### ")]
-    assert failed == ["### An event at 2009-12-31T23:59:59Z, its time in seconds",
-                      "### An event at 2009-12-31T23:59:59.999Z, its time in milliseconds",
+    # the two examples of one outline fail the same way: shown once, with both scenarios
+    assert failed == ["### The same failure in 2 scenarios",
                       "### A user whose only qualifying event is before 2010 is never in the cohort and never sent to Braze"]
+    assert "- An event at 2009-12-31T23:59:59Z, its time in seconds (`retention.feature:9`;" in summary
+    assert "- An event at 2009-12-31T23:59:59.999Z, its time in milliseconds (`retention.feature:9`;" in summary
     assert "- observed: 1" in summary  # one record imported where none should be
 
 
@@ -91,3 +93,28 @@ def test_an_unreachable_target_is_one_line_and_exit_3(tmp_path):
     done = run_conform(tmp_path / "report", "--braze-url", "http://127.0.0.1:9")
     assert done.returncode == 3
     assert done.stderr.strip() == "Error: braze target: cannot reach http://127.0.0.1:9/_harness/health: connection refused"
+
+
+def test_a_braze_only_run_shows_mixpanel_only_rules_as_not_applicable_never_pass(tmp_path):
+    with broken_target("braze-external-id-case-insensitive") as url:
+        done = run_conform(tmp_path / "report", "--braze-url", url, "-m", "HOUSE-5 or SEED-6.1", "--json")
+    assert done.returncode == 1, done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    rules = {row["rule"]: row["result"] for row in report["rules"]}
+    # MIXPANEL-import's scenarios only import into the embedded Mixpanel: no verdict on the receiver
+    assert rules["MIXPANEL-import"] == "NOT APPLICABLE"
+    assert (rules["SEED-6.1"], rules["HOUSE-5"]) == ("FAIL", "PASS")  # HOUSE-5's exporting scenarios did reach it
+    not_applicable = [s for s in report["scenarios"] if s["status"] == "not applicable"]
+    assert not_applicable and all(s["calls"]["braze"] == 0 and s["calls"]["mixpanel"] > 0 for s in not_applicable)
+    assert all("MIXPANEL-import" in s["rules"] or "HOUSE-5" in s["rules"] for s in not_applicable)
+    assert report["judged"] == ["braze"] and report["counts"]["not applicable"] == len(not_applicable)
+    summary = (tmp_path / "report" / "summary.md").read_text()
+    assert f"## Not applicable to the braze target (no step sent it a request; {len(not_applicable)} scenarios)" in summary
+    assert rule_rows(tmp_path / "report")["MIXPANEL-import"] == "NOT"  # "NOT APPLICABLE (...)", never PASS
+
+
+def test_a_mixpanel_only_run_of_partner_api_scenarios_has_nothing_applicable(tmp_path, served_mocks):
+    done = run_conform(tmp_path / "report", "--mixpanel-url", served_mocks["mixpanel_url"], "-m", "HOUSE-3")
+    assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "no selected scenario reaches the mixpanel target" in done.stderr
+    assert "HOUSE-3                           NOT APPLICABLE" in done.stdout

@@ -58,3 +58,21 @@ def test_a_mixpanel_target_given_as_the_braze_target_is_refused(tmp_path, served
     assert done.returncode == 4
     assert done.stderr.strip() == (f"Error: braze target: {served_mocks['mixpanel_url']}/_harness/health names the "
                                    f"service 'mixpanel'; give a braze target")
+
+
+def test_the_feature_call_matrix_in_the_docs_is_current():
+    """docs/conformance.md's matrix is FEATURE_CALLS (regenerate with update_matrix_doc, see the doc)."""
+    from .conftest import REPO
+
+    document = (REPO / "docs" / "conformance.md").read_text(encoding="utf-8")
+    assert preflight.with_matrix(document) == document
+
+
+def test_the_matrix_has_a_sentence_per_feature_and_a_row_per_call():
+    text = preflight.matrix_markdown()
+    assert [line.split("`")[1] for line in text.splitlines() if line.startswith("- `")] == [
+        f.removesuffix(".feature") for f in sorted(preflight.FEATURE_CALLS)]
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    assert len(rows) == len({call for calls in preflight.FEATURE_CALLS.values() for call in calls}
+                            | preflight.EVERY_SCENARIO)
+    assert "| `GET /_harness/workspaces/{id}/cohorts/mixpanel/{id}/match_log` |  |  |  | x |" in text

@@ -4,7 +4,8 @@ from xml.sax.saxutils import quoteattr
 
 import pytest
 
-from harness.conformance.report import (NOT_RUN, PASSED, RULE_FAILED, RULE_NO_SCENARIO, RULE_NOT_RUN, RULE_PARTIAL,
+from harness.conformance.report import (NOT_APPLICABLE, NOT_RUN, PASSED, RULE_FAILED, RULE_NO_SCENARIO,
+                                        RULE_NOT_APPLICABLE, RULE_NOT_RUN, RULE_PARTIAL,
                                         RULE_PASSED, SKIPPED, UNDEFINED, render_html, render_markdown, scenario_key,
                                         spec_key, summarize, terminal_table, write_summary)
 from harness.conformance.rules import ScenarioSpec
@@ -104,3 +105,87 @@ def test_write_summary_writes_both_files(report_dir):
     write_summary(summarize(SPECS, report_dir), report_dir)
     assert (report_dir / "summary.md").read_text().startswith("# Conformance report")
     assert (report_dir / "summary.html").read_text().startswith("<!doctype html>")
+
+
+# -- applicability: a scenario that sent no request to the one target judged by URL ---------------
+def calls(braze, mixpanel):
+    return (("braze_calls", str(braze)), ("mixpanel_calls", str(mixpanel)))
+
+
+APPLICABILITY_SPECS = [spec("Braze only", 3, "HOUSE-2"), spec("Mixpanel only", 9, "MIXPANEL-import", "HOUSE-5"),
+                       spec("both", 15, "HOUSE-5"), spec("Mixpanel only, failed", 21, "HOUSE-10")]
+
+
+@pytest.fixture()
+def applicability_dir(tmp_path):
+    cases = [junit_case("test_a", spec_key(APPLICABILITY_SPECS[0]), props=calls(7, 0)),
+             junit_case("test_b", spec_key(APPLICABILITY_SPECS[1]), props=calls(0, 5)),
+             junit_case("test_c", spec_key(APPLICABILITY_SPECS[2]), props=calls(2, 3)),
+             junit_case("test_d", spec_key(APPLICABILITY_SPECS[3]), '<failure message="x">y</failure>', calls(0, 4))]
+    (tmp_path / "junit.xml").write_text('<testsuites><testsuite name="pytest">' + "".join(cases)
+                                        + "</testsuite></testsuites>", encoding="utf-8")
+    return tmp_path
+
+
+@pytest.mark.parametrize("judged, statuses, rows", [
+    ((), [PASSED, PASSED, PASSED, "failed"], {"HOUSE-2": RULE_PASSED, "MIXPANEL-import": RULE_PASSED}),
+    (("braze", "mixpanel"), [PASSED, PASSED, PASSED, "failed"], {"MIXPANEL-import": RULE_PASSED}),
+    (("braze",), [PASSED, NOT_APPLICABLE, PASSED, "failed"],
+     {"HOUSE-2": RULE_PASSED, "MIXPANEL-import": RULE_NOT_APPLICABLE, "HOUSE-5": RULE_PASSED, "HOUSE-10": RULE_FAILED}),
+    (("mixpanel",), [NOT_APPLICABLE, PASSED, PASSED, "failed"],
+     {"HOUSE-2": RULE_NOT_APPLICABLE, "MIXPANEL-import": RULE_PASSED}),
+])
+def test_a_scenario_that_never_reached_the_judged_target_is_not_applicable_to_it(applicability_dir, judged,
+                                                                                   statuses, rows):
+    summary = summarize(APPLICABILITY_SPECS, applicability_dir, judged=judged)
+    assert [s.status for s in summary.scenarios] == statuses
+    found = {row.rule: row.status for row in summary.rows}
+    assert {rule: found[rule] for rule in rows} == rows
+
+
+def test_not_applicable_is_shown_apart_and_is_no_pass(applicability_dir):
+    summary = summarize(APPLICABILITY_SPECS[:2], applicability_dir, judged=("mixpanel",))
+    assert summary.ok  # the one scenario that reached the Mixpanel target passed
+    assert summary.headline() == ("PASSED: 1 passed, 0 failed, 0 undefined, 0 skipped, 1 not applicable to the "
+                                  "mixpanel target, 0 not run (of 2 scenarios)")
+    heading = "Not applicable to the mixpanel target (no step sent it a request; 1 scenarios)"
+    assert f"## {heading}\n\n- Braze only (demo.feature:3) [HOUSE-2]" in render_markdown(summary)
+    assert f"{heading}: Braze only (demo.feature:3)" in terminal_table(summary)
+    assert "<h2>" + heading in render_html(summary)
+    document = summary.to_dict()
+    assert document["judged"] == ["mixpanel"] and document["counts"][NOT_APPLICABLE] == 1
+    assert [r["result"] for r in document["rules"] if r["rule"] == "HOUSE-2"] == [RULE_NOT_APPLICABLE]
+    only_braze = summarize(APPLICABILITY_SPECS[:1], applicability_dir, judged=("mixpanel",))
+    assert not only_braze.ok  # nothing reached the judged target: no verdict of PASS
+
+
+# -- identical failures, grouped ------------------------------------------------------------------
+GROUP_SPECS = [spec(f"scenario {n}", 3 + 6 * n, "HOUSE-7") for n in range(4)]
+
+
+def failing_case(n, step, observed):
+    return junit_case(f"test_{n}", spec_key(GROUP_SPECS[n]), '<failure message="x">y</failure>',
+                      (("failed_step", step), ("expected", "201"), ("observed", observed)))
+
+
+def test_failures_of_the_same_step_pattern_and_observation_are_shown_once(tmp_path):
+    missing = "POST /_harness/workspaces/{} answered 404: no such endpoint ({})"
+    cases = [failing_case(0, "Given a Braze workspace with a Mixpanel data import key",
+                          missing.format("conformance-1a2b3c4d5e", "2026-01-01T00:00:00Z")),
+             failing_case(1, 'When the cohort "Pro users" is exported', "3 members"),
+             failing_case(2, "Given a Braze workspace with a Mixpanel data import key",
+                          missing.format("conformance-9f8e7d6c5b", "2026-01-01T00:15:00Z")),
+             failing_case(3, 'When the cohort "Trial users" is exported', "4 members")]
+    (tmp_path / "junit.xml").write_text('<testsuites><testsuite name="pytest">' + "".join(cases)
+                                        + "</testsuite></testsuites>", encoding="utf-8")
+    summary = summarize(GROUP_SPECS, tmp_path)
+    assert [[s.name for s in group] for group in summary.failure_groups()] == [
+        ["scenario 0", "scenario 2"], ["scenario 1"], ["scenario 3"]]  # 3 vs 4 members: two failures
+    table = terminal_table(summary)
+    assert "FAILED the same way in 2 scenarios:\n  - scenario 0 (demo.feature:3) [HOUSE-7]\n" \
+           "  - scenario 2 (demo.feature:15) [HOUSE-7]\n  step:     Given a Braze workspace" in table
+    assert table.count("no such endpoint") == 1
+    markdown = render_markdown(summary)
+    assert "### The same failure in 2 scenarios" in markdown and markdown.count("no such endpoint") == 1
+    assert "### scenario 1" in markdown and "### scenario 3" in markdown
+    assert [len(g["scenarios"]) for g in summary.to_dict()["failure_groups"]] == [2, 1, 1]
