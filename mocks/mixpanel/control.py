@@ -2,6 +2,7 @@
 the mock-only bulk loaders and the rate limits. Errors are ``{"error": message}``."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -151,6 +152,23 @@ def control_blueprint(limits: Limits) -> Blueprint:
         members = sorted(project.cohort_members(cohort.cohort_id, at))
         return json_reply({"cohort_id": cohort.cohort_id, "evaluated_at": to_iso(at), "count": len(members),
                            "members": members})
+
+    # -- saved reports the Query API reads (funnels, annotations) --------------------------------
+    @bp.post("/projects/<pid>/funnels")
+    def create_funnel(pid: str) -> Response:
+        project = project_of(pid)
+        body = validated("funnel_create")
+        return json_reply(project.create_funnel(body["name"], body["steps"], body.get("window_days", 30)).to_dict(), 201)
+
+    @bp.post("/projects/<pid>/annotations")
+    def add_annotation(pid: str) -> Response:
+        project = project_of(pid)
+        body = validated("annotation_create")
+        try:
+            datetime.strptime(body["date"], "%Y-%m-%d %H:%M:%S")
+        except ValueError:
+            raise control_error(400, f"invalid body at $.date: {body['date']!r} is not a real date and time") from None
+        return json_reply(project.add_annotation(body["date"], body["description"]).to_dict(), 201)
 
     # -- limits --------------------------------------------------------------------------------
     @bp.get("/limits")

@@ -10,7 +10,7 @@ import json
 import re
 import zlib
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, ContextManager, Iterator
 
 from flask import Blueprint, Response, request
@@ -22,12 +22,15 @@ from mocks.common.numbers import id_or_text, parse_decimal, parse_in_range
 from .engage import EngageSessions, ProfileQuery, select_profiles
 from .expressions import ExpressionError, Predicate, parse_where
 from .limits import ConcurrencyGate, Limits, export_second_message, query_limit_message
+from .reports import UNITS, Funnel, funnel_report, revenue_report
 from .store import CohortNotFound, MixpanelStore, Project, to_ms
 from .errors import BadBody, BodyTooLarge
 from .wire import authenticated_project, form_fields, is_form, read_body
 
 QUERY_PREFIXES = {"/api/query": "query", "/api/2.0": "v2"}
 MAX_EXPORT_LIMIT = 100_000
+#: The longest range a funnel or revenue report covers (the mock's bound on the work of one query).
+MAX_REPORT_DAYS = 3660
 BODY_NOT_PARAMETERS = "request body must be form fields or a JSON object of parameters"
 
 
@@ -86,6 +89,60 @@ def query_blueprint(limits: Limits, sessions: EngageSessions) -> Blueprint:
             counts = property_counts(e["properties"] for e in events)
             top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
             return json_reply({key: {"count": count} for key, count in top})
+
+    # -- saved reports: funnels, revenue, annotations (mocks/mixpanel/reports.py) -------------------
+    @bp.route("/api/2.0/funnels/list", methods=["GET", "POST"])
+    def funnels_list() -> Response:
+        """``[{"funnel_id", "name"}]``: the project's saved funnels."""
+        project = _project()
+        _params()
+        with _query_slot(project, limits, gate):
+            return json_reply([{"funnel_id": f.funnel_id, "name": f.name} for f in list(project.funnels.values())])
+
+    @bp.route("/api/2.0/funnels", methods=["GET", "POST"])
+    def funnels() -> Response:
+        project = _project()
+        params = _params()
+        funnel_id = parse_decimal(params.get("funnel_id") or "")
+        if funnel_id is None:
+            raise query_error(400, "funnel_id is a required parameter (an integer)")
+        funnel = project.funnels.get(funnel_id)
+        if funnel is None:
+            raise query_error(400, f"no funnel {funnel_id} in project {project.project_id}")
+        now = mock_context().clock.now()
+        first, last, unit = _report_range(params, now)
+        window = _bounded_int(params.get("length"), "length", funnel.window_days, 1, 366)
+        funnel = Funnel(funnel.funnel_id, funnel.name, funnel.steps, window)
+        start = to_ms(datetime.combine(first, datetime.min.time(), timezone.utc))
+        end = to_ms(datetime.combine(last + timedelta(days=window + 1), datetime.min.time(), timezone.utc)) - 1
+        with _query_slot(project, limits, gate):
+            events = project.step_events(list(funnel.steps), start, end, now)
+            return json_reply(funnel_report(funnel, events, first, last, unit))
+
+    @bp.route("/api/2.0/engage/revenue", methods=["GET", "POST"])
+    def revenue() -> Response:
+        project = _project()
+        params = _params()
+        now = mock_context().clock.now()
+        first, last, unit = _report_range(params, now)
+        with _query_slot(project, limits, gate):
+            profiles = [project.profile_properties(i) for i in project.profile_ids()]
+            return json_reply({**revenue_report(profiles, first, last, unit, now),
+                               "session_id": sessions.open(project.project_id, [])})
+
+    @bp.route("/api/app/projects/<pid>/annotations", methods=["GET"])
+    def annotations(pid: str) -> Response:
+        """``{"results": [{"id", "project_id", "date", "description"}]}``, optionally between
+        ``from_date`` and ``to_date`` (the dates annotated, inclusive)."""
+        project = authenticated_project(current_store(MixpanelStore), allow_token=False, path_project_id=pid)
+        if project is None:
+            raise query_error(401, "Invalid credentials")
+        params = request.args.to_dict()
+        first = _date(params, "from_date").date() if params.get("from_date") else None
+        last = _date(params, "to_date").date() if params.get("to_date") else None
+        found = [a.to_dict() for a in list(project.annotations)
+                 if (first is None or a.date[:10] >= first.isoformat()) and (last is None or a.date[:10] <= last.isoformat())]
+        return json_reply({"results": found})
 
     @bp.get("/api/2.0/export")
     def export() -> Response:
@@ -359,6 +416,21 @@ def _export_params(params: dict[str, str], now: datetime) -> tuple[int, int, lis
             raise query_error(400, f"limit must be an integer between 1 and {MAX_EXPORT_LIMIT}")
     in_ms = params.get("time_in_ms", "").strip().lower() in ("true", "1")
     return to_ms(start), to_ms(end + timedelta(days=1)) - 1, names, where, limit, in_ms
+
+
+def _report_range(params: dict[str, str], now: datetime) -> tuple[date, date, str]:
+    """``from_date``, ``to_date`` (not after today, the mock clock's UTC day) and ``unit`` of a report."""
+    first, last = _date(params, "from_date").date(), _date(params, "to_date").date()
+    if last < first:
+        raise query_error(400, "to_date must not be before from_date")
+    if last > now.astimezone(timezone.utc).date():
+        raise query_error(400, "to_date cannot be later than today")
+    if (last - first).days > MAX_REPORT_DAYS:
+        raise query_error(400, f"the range from from_date to to_date is at most {MAX_REPORT_DAYS} days")
+    unit = params.get("unit") or "day"
+    if unit not in UNITS:
+        raise query_error(400, f"unit must be one of {', '.join(UNITS)}")
+    return first, last, unit
 
 
 def _date(params: dict[str, str], name: str) -> datetime:

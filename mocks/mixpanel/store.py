@@ -30,6 +30,7 @@ from .events import EventLog
 from .identity import IdRegistry
 from .ingest import (CleanEvent, Failure, IdentityMerge, clean_import_event, clean_track_event, encode_extras,
                      plain_import_event, retention_cutoff_ms)
+from .reports import Annotation, Funnel
 from .profiles import GroupUpdate, ProfileStore, ProfileUpdate, apply_operation, last_seen_text
 
 _CACHE_SIZE = 32
@@ -93,6 +94,8 @@ class Project:
         #: Group profiles (``/groups``) by (group_key, group_id); not in state dumps yet.
         self.groups: dict[tuple[str, str], dict[str, Any]] = {}
         self.cohorts: dict[int, Cohort] = {}
+        self.funnels: dict[int, Funnel] = {}
+        self.annotations: list[Annotation] = []
         self.removed_at_ingest = 0
         self.rejected = 0
         self.duplicates = 0
@@ -345,6 +348,25 @@ class Project:
                     "identities_merged": len(self.registry.merges),
                     "cohorts": len(self.cohorts)}
 
+    # -- saved reports (funnels, annotations) ----------------------------------------------------
+    def create_funnel(self, name: str, steps: list[str], window_days: int = 30) -> Funnel:
+        with self.lock:
+            funnel = Funnel(max(self.funnels, default=0) + 1, name, tuple(steps), window_days)
+            self.funnels[funnel.funnel_id] = funnel
+            return funnel
+
+    def add_annotation(self, when: str, description: str) -> Annotation:
+        with self.lock:
+            annotation = Annotation(max((a.annotation_id for a in self.annotations), default=0) + 1,
+                                    self.project_id, when, description)
+            self.annotations.append(annotation)
+            return annotation
+
+    def step_events(self, names: list[str], start_ms: int, end_ms: int, now: datetime) -> list[tuple[str, str, float]]:
+        """(distinct_id, event, seconds) of the named events in the window, as queries see them."""
+        return [(e["properties"]["distinct_id"], e["event"], e["properties"]["time"] / 1000)
+                for e in self.export(start_ms, end_ms, names, now, time_in_ms=True)]
+
     # -- state ---------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         with self.lock:
@@ -361,6 +383,8 @@ class Project:
                 "cohorts": [{"cohort_id": c.cohort_id, "name": c.name, "description": c.description,
                              "definition": c.definition, "created_at": to_iso(c.created_at),
                              "is_visible": c.is_visible, "revision": c.revision} for c in self.cohorts.values()],
+                "funnels": [f.to_dict() for f in self.funnels.values()],
+                "annotations": [a.to_dict() for a in self.annotations],
             }
 
     def load_data(self, data: dict[str, Any]) -> None:
@@ -376,6 +400,8 @@ class Project:
                             item["definition"], parse_instant(item["created_at"]), bool(item.get("is_visible", True)),
                             int(item.get("revision", 0)), compile_definition(item["definition"], self.registry))
             self.cohorts[cohort.cohort_id] = cohort
+        self.funnels = {f.funnel_id: f for f in (Funnel.from_dict(item) for item in data.get("funnels", []))}
+        self.annotations = [Annotation.from_dict(item) for item in data.get("annotations", [])]
         counters = data.get("counters", {})
         self.removed_at_ingest = int(counters.get("removed_at_ingest", 0))
         self.rejected = int(counters.get("rejected", 0))

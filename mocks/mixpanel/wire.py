@@ -114,11 +114,12 @@ def as_list(data: Any) -> list[Any]:
 
 
 # -- credentials ---------------------------------------------------------------------------------
-def authenticated_project(store: MixpanelStore, allow_token: bool) -> Project | None:
+def authenticated_project(store: MixpanelStore, allow_token: bool, path_project_id: str | None = None) -> Project | None:
     """The project the request's Basic credentials open, or None.
 
-    A service account of the project named by ``project_id``, or the project secret as the username
-    (``/import`` also takes the project token there); with both, they must name the same project."""
+    A service account of the project named by ``project_id`` (the query's, or ``path_project_id`` for
+    the app API's ``/api/app/projects/{id}/...``), or the project secret as the username (``/import``
+    also takes the project token there); with both, they must name the same project."""
     try:
         credentials = request.authorization
     except ValueError:  # werkzeug's base64 decoding of a payload that is not ASCII: no credentials
@@ -126,7 +127,7 @@ def authenticated_project(store: MixpanelStore, allow_token: bool) -> Project | 
     if credentials is None or credentials.type != "basic":
         return None
     username, password = credentials.username or "", credentials.password or ""
-    project_id = request.args.get("project_id")
+    project_id = path_project_id if path_project_id is not None else request.args.get("project_id")
     project_number = parse_decimal(project_id)
     if project_id is not None and project_number is None:
         return None
