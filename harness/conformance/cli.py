@@ -30,10 +30,16 @@ from .report_files import REPORT_FILES
 @click.option("--json", "as_json", is_flag=True,
               help="Print the verdict, targets, rules and scenarios as one JSON document on stdout "
                    "(pytest's progress goes to stderr).")
+@click.option("--data-import-key", help="With --braze-url: the receiver's data import key; its workspace and key "
+                                        "are not created through its control plane (the partner-API scenarios).")
+@click.option("--partner-api-key", help="With --data-import-key: the partner API key the receiver issued to Mixpanel.")
+@click.option("--workspace-id", help="With --data-import-key: the receiver's workspace id (cohort observation paths).")
+@click.option("--rest-api-key", help="With --data-import-key: a REST API key of that workspace (/users/track).")
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 def conform(braze_url: str | None, mixpanel_url: str | None, markexpr: str | None, keyword: str | None,
             report_dir: Path, verbose: bool, features: tuple[Path, ...], with_shipped: bool, as_json: bool,
-            pytest_args: tuple[str, ...]) -> None:
+            data_import_key: str | None, partner_api_key: str | None, workspace_id: str | None,
+            rest_api_key: str | None, pytest_args: tuple[str, ...]) -> None:
     """Run the Gherkin conformance suite and write a report; exit 0 only if every selected scenario passed.
 
     Without URLs both mocks run embedded. Give --braze-url to judge a Braze-compatible receiver, or
@@ -48,9 +54,10 @@ def conform(braze_url: str | None, mixpanel_url: str | None, markexpr: str | Non
     """
     from .runner import ConformanceRun, run_conformance  # imports pytest: only this command pays for it
 
+    credentials = _credentials(braze_url, data_import_key, partner_api_key, workspace_id, rest_api_key)
     _check_reachable(braze_url, mixpanel_url)
     run = ConformanceRun(report_dir, braze_url, mixpanel_url, markexpr, keyword, verbose, list(pytest_args),
-                         list(features), with_shipped)
+                         list(features), with_shipped, credentials)
     with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
         exit_code, summary = run_conformance(run)
     _stop_on_preflight(exit_code, report_dir)
@@ -72,6 +79,21 @@ def conform(braze_url: str | None, mixpanel_url: str | None, markexpr: str | Non
         raise InputError(f"no selected scenario reaches the {summary.single_judged} target: every one is "
                          "not applicable to it (select scenarios of its rules)")
     exit_with_verdict(exit_code == 0 and summary.ok)
+
+
+def _credentials(braze_url: str | None, data_import_key: str | None, partner_api_key: str | None,
+                 workspace_id: str | None, rest_api_key: str | None) -> dict[str, str]:
+    """The receiver's credentials as pytest options; a key without its partner key or URL is exit 2."""
+    given = {option: value for option, value in (("--data-import-key", data_import_key),
+                                                 ("--partner-api-key", partner_api_key),
+                                                 ("--workspace-id", workspace_id), ("--rest-api-key", rest_api_key))
+             if value}
+    if given and not (data_import_key and partner_api_key):
+        raise InputError("--data-import-key and --partner-api-key go together (--workspace-id and --rest-api-key "
+                         "are optional with them)")
+    if given and not braze_url:
+        raise InputError("--data-import-key judges a Braze receiver: give its --braze-url too")
+    return given
 
 
 def _stop_on_preflight(exit_code: int, report_dir: Path) -> None:

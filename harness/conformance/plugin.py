@@ -20,7 +20,7 @@ from harness.clients import Targets
 from .checks import describe
 from .report import scenario_key
 from .rules import all_tags, collect_scenarios, selected_feature_files
-from .scenario_state import ScenarioState
+from .scenario_state import GivenCredentials, ScenarioState
 
 pytest_plugins = ["harness.conformance.steps_braze", "harness.conformance.steps_mixpanel",
                   "harness.conformance.steps_sync"]
@@ -39,6 +39,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="Braze target (its vendor API and /_harness control plane); default: the embedded mock")
     group.addoption("--mixpanel-url", default=None,
                     help="Mixpanel target (its vendor API and /_harness control plane); default: the embedded mock")
+    group.addoption("--data-import-key", default=None,
+                    help="the Braze receiver's data import key: its workspace is not created through /_harness")
+    group.addoption("--partner-api-key", default=None, help="the partner API key the Braze receiver issued to Mixpanel")
+    group.addoption("--workspace-id", default=None,
+                    help="with --data-import-key: the receiver's workspace id (its cohort observation paths)")
+    group.addoption("--rest-api-key", default=None,
+                    help="with --data-import-key: a REST API key of that workspace (for /users/track)")
     group.addoption("--journal-entries", type=int, default=8,
                     help="how many of each target's last requests a failure report shows (default 8)")
 
@@ -108,10 +115,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     features = Counter(Path(template.feature.filename).name for item in session.items
                        if (template := _scenario_template(item)) is not None)
     missing = {}
+    minimal = given_credentials(session.config) is not None
     for service in (preflight.BRAZE, preflight.MIXPANEL):
         url = session.config.getoption(f"{service}_url")
         if url and features:
-            found = preflight.missing_calls(url, service, features)
+            found = preflight.missing_calls(url, service, features, minimal=minimal)
             if found:
                 missing[f"{service} target {url}"] = found
     if missing:
@@ -120,6 +128,15 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         if xmlpath:
             Path(xmlpath).with_name(PREFLIGHT_FILE).write_text(text + "\n", encoding="utf-8")
         pytest.exit(text, returncode=PREFLIGHT_EXIT)
+
+
+def given_credentials(config: pytest.Config) -> GivenCredentials | None:
+    """The Braze receiver's credentials from the command line, when a data import key was given."""
+    key = config.getoption("data_import_key")
+    if not key:
+        return None
+    return GivenCredentials(key, config.getoption("partner_api_key") or "", config.getoption("workspace_id"),
+                            config.getoption("rest_api_key"))
 
 
 def _scenario_template(item: pytest.Item) -> Any:
@@ -188,10 +205,12 @@ def scenario_state(conformance_targets: Targets, request: pytest.FixtureRequest)
     It also counts the requests the scenario's steps send to each target (not the journal clearing
     here, the clock calls, the failure report's journal reads or the cleanup): the report calls a
     scenario that sent none to the one target judged by URL "not applicable" to it (docs/conformance.md)."""
-    conformance_targets.braze.clear_journal()
+    credentials = given_credentials(request.config)
+    if credentials is None:  # a receiver judged through its credentials alone may keep no journal
+        conformance_targets.braze.clear_journal()
     conformance_targets.mixpanel.clear_journal()
     counter = request.node.stash[COUNTER_KEY] = CallCounter(conformance_targets)
-    fresh_state = ScenarioState(conformance_targets)
+    fresh_state = ScenarioState(conformance_targets, credentials)
     try:
         yield fresh_state
     finally:

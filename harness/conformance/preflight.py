@@ -90,6 +90,18 @@ FEATURE_CALLS: dict[str, frozenset[Call]] = {
 }
 
 
+#: With the receiver's credentials on the command line (``--data-import-key`` ...), nothing of its
+#: control plane is created: what the partner-API scenarios need is its vendor API and the minimal
+#: observation surface, the cohort listing (names) and members. The other features still need theirs.
+MINIMAL_FEATURE_CALLS: dict[str, frozenset[Call]] = {
+    "partner_api.feature": _calls(_B, "POST /partners/mixpanel/cohorts", "POST /partners/mixpanel/cohorts/users",
+                                  "POST /users/track", "GET /_harness/workspaces/{id}/cohorts",
+                                  "GET /_harness/workspaces/{id}/cohorts/mixpanel/{id}/members"),
+}
+#: The Braze calls of every scenario that given credentials replace (workspace, key, partners, journal).
+GIVEN_BY_CREDENTIALS = frozenset(c for c in EVERY_SCENARIO if c.service == BRAZE)
+
+
 @dataclass(frozen=True)
 class MissingCall:
     call: Call
@@ -97,11 +109,14 @@ class MissingCall:
     answer: str
 
 
-def needed_calls(features: Iterable[str], service: str) -> dict[Call, list[str]]:
-    """The calls of ``service`` that the given feature files need, each with the features needing it."""
+def needed_calls(features: Iterable[str], service: str, minimal: bool = False) -> dict[Call, list[str]]:
+    """The calls of ``service`` that the given feature files need, each with the features needing it;
+    ``minimal``: the Braze receiver's credentials were given (MINIMAL_FEATURE_CALLS)."""
     needed: dict[Call, list[str]] = {}
+    every = EVERY_SCENARIO - GIVEN_BY_CREDENTIALS if minimal else EVERY_SCENARIO
     for feature in sorted(set(features)):
-        for call in EVERY_SCENARIO | FEATURE_CALLS.get(feature, frozenset()):
+        calls = (MINIMAL_FEATURE_CALLS if minimal else {}).get(feature) or FEATURE_CALLS.get(feature, frozenset())
+        for call in every | calls:
             if call.service == service:
                 needed.setdefault(call, []).append(feature)
     return needed
@@ -128,11 +143,11 @@ def probe(base_url: str, call: Call, session: requests.Session, timeout: float =
     return is_missing(response.status_code, body), str(response.status_code)
 
 
-def missing_calls(base_url: str, service: str, features: Iterable[str]) -> list[MissingCall]:
+def missing_calls(base_url: str, service: str, features: Iterable[str], minimal: bool = False) -> list[MissingCall]:
     """Every call the features need that the target at ``base_url`` does not offer."""
     found = []
     with requests.Session() as session:
-        for call, needing in sorted(needed_calls(features, service).items()):
+        for call, needing in sorted(needed_calls(features, service, minimal).items()):
             missing, answer = probe(base_url, call, session)
             if missing:
                 found.append(MissingCall(call, tuple(needing), answer))

@@ -41,6 +41,9 @@ class ConformanceRun:
     #: the user's feature files or directories (``--features``); empty: the shipped features
     features: list[Path] = field(default_factory=list)
     with_shipped: bool = False
+    #: the Braze receiver's credentials (``--data-import-key``, ``--partner-api-key``, ``--workspace-id``,
+    #: ``--rest-api-key``): option name -> value
+    credentials: dict[str, str] = field(default_factory=dict)
 
     def judged(self) -> list[str]:
         """The services given by URL (the others are embedded mocks)."""
@@ -62,6 +65,8 @@ class ConformanceRun:
                               ("-m", self.markexpr), ("-k", self.keyword)):
             if value:
                 args += [option, value]
+        for option, value in sorted(self.credentials.items()):
+            args += [option, value]
         return args + list(self.extra_args)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -69,11 +70,24 @@ def identifiers_in(changes: Any) -> list[tuple[str, str, bool]]:
     return found
 
 
+@dataclass(frozen=True)
+class GivenCredentials:
+    """A Braze receiver's credentials given on the command line (``conform --data-import-key ...``)
+    instead of created through its control plane: the minimal observation surface (docs/conformance.md).
+    The workspace id and REST API key are needed only by the steps that create users or observe cohorts."""
+
+    data_import_key: str
+    partner_api_key: str
+    workspace_id: str | None = None
+    rest_api_key: str | None = None
+
+
 class ScenarioState:
     """One scenario: its tenant ids, the labels it gave users, cohorts and exports, and cleanup."""
 
-    def __init__(self, targets: Targets):
+    def __init__(self, targets: Targets, credentials: GivenCredentials | None = None):
         self.targets = targets
+        self.credentials = credentials
         self.braze = targets.braze
         self.mixpanel = targets.mixpanel
         self.run_id = uuid.uuid4().hex[:10]
@@ -98,9 +112,22 @@ class ScenarioState:
     def _workspace(self) -> Workspace:
         """The scenario's Braze workspace, created on first use."""
         if self.workspace is None:
+            if self.credentials is not None:
+                return self._given_workspace(self.credentials)
             self.workspace = self.braze.create_workspace(f"conformance-{self.run_id}")
         return self.workspace
 
+    @staticmethod
+    def _given_workspace(credentials: GivenCredentials) -> Workspace:
+        if not (credentials.workspace_id and credentials.rest_api_key):
+            raise LookupError("this step needs the receiver's workspace: give --workspace-id and --rest-api-key "
+                              "with --data-import-key")
+        return Workspace(reply={}, workspace_id=credentials.workspace_id, rest_api_key=credentials.rest_api_key)
+
+    def partner_cohort(self, cohort: str) -> str:
+        """The cohort id a partner step sends for the feature's ``cohort``: itself in a fresh workspace;
+        with given credentials (one workspace shared by every scenario and run) made the scenario's own."""
+        return cohort if self.credentials is None else f"{cohort}-{self.run_id}"
     def _project(self) -> Project:
         """The scenario's Mixpanel project, created on first use."""
         return self.project if self.project is not None else self.new_project()
@@ -122,6 +149,10 @@ class ScenarioState:
         return self.project
 
     def generate_import_key(self) -> DataImportKey:
+        if self.credentials is not None:  # given, not generated: the REST endpoint is the receiver's URL
+            key = DataImportKey(reply={}, key=self.credentials.data_import_key, rest_endpoint=self.braze.base_url)
+            self.import_keys.append(key)
+            return key
         key = self.braze.create_data_import_key(self.ws, PARTNER)
         self.import_keys.append(key)
         return key
@@ -133,6 +164,8 @@ class ScenarioState:
         return self.import_keys[number - 1] if number else self.import_keys[-1]
 
     def partner_api_key(self) -> str:
+        if self.credentials is not None:
+            return self.credentials.partner_api_key
         return self.braze.partner_api_key(PARTNER)
 
     def connect(self, key: DataImportKey | None = None, **options: Any) -> Any:
@@ -151,7 +184,14 @@ class ScenarioState:
     # -- Braze users -----------------------------------------------------------------------------
     def create_braze_users(self, rows: list[dict[str, str]]) -> None:
         """Identified users by external_id (/users/track), alias-only users (/users/alias/new),
-        anonymous users by device (the SDK control call); an alias on an identified user is added to it."""
+        anonymous users by device (the SDK control call); an alias on an identified user is added to it.
+        With given credentials, only users by external_id (``/users/track``), labelled by it."""
+        if self.credentials is not None:
+            for row in rows:
+                if row.get("device_id") or row.get("alias_name") or not row.get("external_id"):
+                    raise LookupError(f"with --data-import-key, Braze users are created by external_id only: {row}")
+                self.braze.users_track(self.rest_api_key, attributes=[{"external_id": row["external_id"]}])
+            return
         for row in rows:
             external_id, device_id = row.get("external_id", ""), row.get("device_id", "")
             alias = {"alias_label": row.get("alias_label", ""), "alias_name": row.get("alias_name", "")}

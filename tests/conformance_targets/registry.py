@@ -711,3 +711,24 @@ INCOMPLETE: dict[str, tuple[str, str]] = {
 def incomplete_app(name: str) -> Any:
     service, pattern = INCOMPLETE[name]
     return _WithoutPaths(BrokenTarget(name, service, "", frozenset(), no_patch).build(), pattern)
+
+
+#: A Braze receiver that offers only its vendor API and the minimal observation surface of the
+#: partner-API scenarios (docs/conformance.md): no workspace, key, partner, journal or clock call.
+MINIMAL_RECEIVER = "braze-minimal-receiver"
+MINIMAL_SURFACE = (r"^(?!/partners/mixpanel/cohorts(/users)?$|/users/track$|/_harness/health$"
+                   r"|/_harness/workspaces/[^/]+/cohorts(/mixpanel/[^/]+/(members|match_log))?$)")
+
+
+def minimal_receiver() -> tuple[Any, dict[str, str]]:
+    """The app and the credentials it was set up with (through its control plane, before it is hidden)."""
+    from mocks.braze import create_app
+
+    app = create_app()
+    client = app.test_client()
+    workspace = client.post("/_harness/workspaces", json={"name": "vendor"}).get_json()
+    key = client.post(f"/_harness/workspaces/{workspace['workspace_id']}/data_import_keys", json={}).get_json()
+    partners = {p["name"]: p["partner_api_key"] for p in client.get("/_harness/partners").get_json()["partners"]}
+    credentials = {"workspace_id": workspace["workspace_id"], "rest_api_key": workspace["rest_api_key"],
+                   "data_import_key": key["key"], "partner_api_key": partners["mixpanel"]}
+    return _WithoutPaths(app, MINIMAL_SURFACE), credentials
