@@ -10,7 +10,8 @@ one terminal would), Python blocks get the same environment: the variables of ``
 A block fails on a non-zero exit (shell blocks run with ``set -e -o pipefail``; every ``curl`` must
 carry ``--fail-with-body`` or check ``%{http_code}``, so a 4xx cannot pass silently). A block that
 cannot run as such carries ``<!-- example: skip (reason) -->`` on the line before its fence; each skip
-is reported with its reason (``pytest -rs``), and ``test_skips_are_few`` keeps them so.
+is reported with its reason (``pytest -rs``), and ``test_skips_are_few`` keeps them so. A block whose
+first line is ``# file: PATH`` shows a file the reader writes: it is written there for the next blocks.
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SHELL = {"sh", "bash", "shell", "console"}
 RUNNABLE = SHELL | {"python"}
 FENCE = re.compile(r"^```\s*([\w+-]*)\s*$")
+FILE = re.compile(r"^#\s*file:\s*(?P<path>\S+)\s*$")  # a block that shows a file the user writes
 SKIP = re.compile(r"^<!--\s*example:\s*skip\s*\((?P<reason>[^)]+)\)\s*-->\s*$")
 BLOCK_TIMEOUT = 90  # seconds; the slowest block (a conformance run) takes a few
 MOST_SKIPS = 12
@@ -46,6 +48,7 @@ class Example:
     language: str
     code: str
     skip: str | None
+    path: str | None = None  # a `# file: PATH` block: written there, for the blocks after it
 
     @property
     def name(self) -> str:
@@ -64,11 +67,13 @@ def examples_of(document: Path) -> list[Example]:
         end = next((j for j in range(index + 1, len(lines)) if lines[j].strip() == "```"), None)
         assert end is not None, f"{document.name}:{index + 1}: a fence that never closes"
         language = opening.group(1).lower()
-        if language in RUNNABLE:
+        code = "\n".join(lines[index + 1:end]) + "\n"
+        file = FILE.match(code.splitlines()[0]) if index + 1 < end else None
+        if language in RUNNABLE or file:
             before = next((lines[j] for j in range(index - 1, -1, -1) if lines[j].strip()), "")
             marker = SKIP.match(before.strip())
-            found.append(Example(document, index + 1, language, "\n".join(lines[index + 1:end]) + "\n",
-                                 marker.group("reason") if marker else None))
+            found.append(Example(document, index + 1, language, code, marker.group("reason") if marker else None,
+                                 file.group("path") if file else None))
         index = end + 1
     return found
 
@@ -130,6 +135,11 @@ class Terminal:
         self.variables.write_text("")
 
     def run(self, example: Example) -> subprocess.CompletedProcess:
+        if example.path:
+            target = self.folder / example.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(example.code)
+            return subprocess.CompletedProcess([], 0, "", "")
         if example.language == "python":
             script = self.folder / f".example-{example.line}.py"
             script.write_text(example.code)
@@ -186,7 +196,7 @@ def silent_curls(example: Example) -> list[str]:
 def test_example_runs_as_written(example: Example, served: Served, terminals: Terminals) -> None:
     if example.skip:
         pytest.skip(f"{example.name} marked in the doc: {example.skip}")
-    if example.language in SHELL:
+    if example.language in SHELL and not example.path:
         silent = silent_curls(example)
         assert not silent, f"{example.name}: curl without --fail-with-body (a 4xx would pass): {silent[0]}"
     result = terminal_for(example, served, terminals).run(example)
@@ -205,10 +215,12 @@ def test_the_extractor_finds_marked_and_unmarked_blocks(tmp_path: Path) -> None:
     """The extractor itself: languages, line numbers, the marker only when right before a fence."""
     doc = tmp_path / "x.md"
     doc.write_text("# t\n\n```sh\necho one\n```\n\n<!-- example: skip (installs things) -->\n```python\n"
-                   "print(2)\n```\n\n```json\n{}\n```\n\n```console\n$ echo three\nthree\n```\n")
+                   "print(2)\n```\n\n```json\n{}\n```\n\n```console\n$ echo three\nthree\n```\n"
+                   "\n```gherkin\n# file: qa/x.feature\nFeature: x\n```\n")
     found = examples_of(doc)
     assert [(e.line, e.language, e.skip) for e in found] == [(3, "sh", None), (8, "python", "installs things"),
-                                                             (16, "console", None)]
+                                                             (16, "console", None), (21, "gherkin", None)]
+    assert found[3].path == "qa/x.feature" and found[0].path is None
     assert found[0].code == "echo one\n"
     quiet = Example(doc, 1, "sh", "curl -s $X/a\ncurl -sS --fail-with-body $X/b | jq .\n", None)
     assert silent_curls(quiet) == ["curl -s $X/a"]
