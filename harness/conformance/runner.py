@@ -73,7 +73,7 @@ class ConformanceRun:
 
     def user_step_modules(self) -> list[ModuleType]:
         """Each user conftest imported afresh as a plugin of this run: its steps and fixtures join the
-        shipped ones (and share the scenario's ``world``). One that does not import is the user's
+        shipped ones (and share the scenario's ``scenario_state``). One that does not import is the user's
         mistake: exit 2, the file and the error."""
         modules = []
         for index, path in enumerate(self.user_conftests()):

@@ -1,6 +1,6 @@
 """The custom-step recipe of docs/testing.md, taken from the doc itself: its ``qa/conftest.py`` and
 ``qa/plans.feature`` run through ``cohort-harness conform --features`` (issue 13 item 2). The step is
-loaded, shares the scenario's ``world``, appears in the report, and can fail with its own message."""
+loaded, shares the scenario's ``scenario_state``, appears in the report, and can fail with its own message."""
 from __future__ import annotations
 
 import subprocess
