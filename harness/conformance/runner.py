@@ -6,6 +6,7 @@ and whatever pytest.ini or conftest.py the current directory holds.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 import tempfile
@@ -13,9 +14,12 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 import pytest
+
+from harness.errors import InputError
 
 from .report_files import CUCUMBER_FILE, JUNIT_FILE
 
@@ -25,6 +29,8 @@ if TYPE_CHECKING:
 PACKAGE_DIR = Path(__file__).resolve().parent
 SUITE_FILE = PACKAGE_DIR / "suite.py"
 PLUGIN = "harness.conformance.plugin"
+#: The file beside a user's feature files that holds their own steps (``conform --features``).
+USER_CONFTEST = "conftest.py"
 
 
 @dataclass
@@ -54,6 +60,36 @@ class ConformanceRun:
 
         shipped = shipped_feature_files() if self.with_shipped or not self.features else []
         return feature_files(shipped + self.features)
+
+    def user_conftests(self) -> list[Path]:
+        """The ``conftest.py`` beside each of the user's feature files (their own steps), in order."""
+        if not self.features:
+            return []
+        from .rules import feature_files
+
+        found: list[Path] = []
+        for file in feature_files(self.features):
+            conftest = (file.parent / USER_CONFTEST).resolve()
+            if conftest.is_file() and conftest not in found:
+                found.append(conftest)
+        return found
+
+    def user_step_modules(self) -> list[ModuleType]:
+        """Each user conftest imported afresh as a plugin of this run: its steps and fixtures join the
+        shipped ones (and share the scenario's ``scenario_state``). One that does not import is the user's
+        mistake: exit 2, the file and the error."""
+        modules = []
+        for index, path in enumerate(self.user_conftests()):
+            name = f"cohort_harness_user_conftest_{index}"
+            spec = importlib.util.spec_from_file_location(name, path)
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            try:
+                spec.loader.exec_module(module)
+            except Exception as exc:  # noqa: BLE001 - whatever the user's file raises
+                raise InputError(f"{path}: cannot load your steps ({type(exc).__name__}: {exc})") from None
+            modules.append(module)
+        return modules
 
     def pytest_args(self, config_file: Path) -> list[str]:
         # only the plugins the suite needs: whatever else is installed (faker's, xdist, ...) stays out
@@ -87,7 +123,7 @@ def run_conformance(run: ConformanceRun) -> tuple[int, "Summary"]:
         with tempfile.TemporaryDirectory(prefix="conform-") as tmp:
             config_file = Path(tmp) / "pytest.ini"
             config_file.write_text("[pytest]\naddopts =\njunit_family = xunit2\n", encoding="utf-8")
-            exit_code = int(pytest.main(run.pytest_args(config_file)))
+            exit_code = int(pytest.main(run.pytest_args(config_file), plugins=run.user_step_modules()))
     finally:
         if previous is None:
             os.environ.pop(FEATURES_ENV, None)
