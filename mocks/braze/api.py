@@ -22,7 +22,7 @@ from mocks.common.numbers import parse_decimal, parse_in_range
 from mocks.common.validation import InvalidBody, check_body, request_object
 
 from . import reports, user_requests
-from .store import BrazeStore, Segment, Target, Workspace
+from .store import BrazeStore, RestApiKey, Segment, Target, Workspace
 
 BRAZE = "mocks.braze"
 MAX_COHORT_IDENTIFIERS = 1000
@@ -161,17 +161,19 @@ def partner_blueprint() -> Blueprint:
 RestView = Callable[[Workspace], tuple[dict[str, Any], int]]
 
 
-def _authenticate(permission: str) -> Workspace:
+def _authenticate() -> tuple[Workspace, RestApiKey]:
     header = request.headers.get("Authorization", "")
     scheme, _, key = header.partition(" ")
     key = key.strip() if scheme.lower() == "bearer" else ""
     found = _store().resolve_rest_key(key) if key else None
     if found is None:
         raise braze_error(401, INVALID_API_KEY.format(key=key))
-    workspace, api_key = found
+    return found
+
+
+def _authorize(api_key: RestApiKey, permission: str) -> None:
     if not api_key.allows(permission):
         raise braze_error(403, MISSING_PERMISSION.format(permission=permission))
-    return workspace
 
 
 def _rest_endpoint(bp: Blueprint, rule: str, permission: str, bucket: str,
@@ -182,9 +184,10 @@ def _rest_endpoint(bp: Blueprint, rule: str, permission: str, bucket: str,
         @functools.wraps(view)
         def handler() -> Response:
             with _store().lock:
-                workspace = _authenticate(permission)
-                headers = _rate_limit(bucket, workspace)
+                workspace, api_key = _authenticate()
+                headers = _rate_limit(bucket, workspace)  # a 403 names its workspace: it counts and has headers
                 with _replies_with(headers):
+                    _authorize(api_key, permission)
                     body, status = view(workspace)
             return json_reply(body, status, headers)
 

@@ -196,6 +196,14 @@ class PartnerCohort:
         return cohort
 
 
+def _split_user_ids(user_ids: list[Any] | None) -> tuple[list[str], list[dict[str, str]]]:
+    """``user_ids`` holds external_id strings and, as the partner page's field table allows, alias objects."""
+    if not user_ids or all(type(value) is str for value in user_ids):
+        return user_ids or [], []
+    return ([value for value in user_ids if isinstance(value, str)],
+            [value for value in user_ids if not isinstance(value, str)])
+
+
 class CohortBook:
     """The partner cohorts of one workspace, and the locks the control plane may put on them."""
 
@@ -241,8 +249,9 @@ class CohortBook:
         summary = ChangeSummary()
         for change in changes:
             operation = REMOVE if change.get("should_remove") is True else ADD
-            for kind, values in ((KIND_EXTERNAL_ID, change.get("user_ids")), (KIND_DEVICE_ID, change.get("device_ids")),
-                                 (KIND_ALIAS, change.get("aliases"))):
+            external_ids, inline_aliases = _split_user_ids(change.get("user_ids"))
+            for kind, values in ((KIND_EXTERNAL_ID, external_ids), (KIND_ALIAS, inline_aliases),
+                                 (KIND_DEVICE_ID, change.get("device_ids")), (KIND_ALIAS, change.get("aliases"))):
                 if values:
                     cohort.apply(operation, match_identifiers(self.directory, kind, values), now, summary)
         cohort.updated_at = now

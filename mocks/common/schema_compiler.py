@@ -270,7 +270,10 @@ class _Compiler:
         if low is None and high is None and items is None and not prefix:
             return None
         item_check = self.compile(items) if items is not None else None
-        only_strings = items == {"type": "string"}
+        # An all-strings array passes in C when every string is valid: items that are strings, or an anyOf
+        # with a plain string branch (the partner users call's user_ids: strings or alias objects).
+        only_strings = items == {"type": "string"} or (isinstance(items, dict) and set(items) == {"anyOf"}
+                                                       and {"type": "string"} in items["anyOf"])
         first = len(prefix)  # `items` applies after the `prefixItems` (Draft 2020-12)
 
         def check(value: Any, path: tuple) -> SchemaFailure | None:

@@ -275,3 +275,26 @@ def test_a_locked_cohort_answers_423_until_unlocked(braze):
     assert braze.control("DELETE", lock_path).json()["locked"] is False
     braze.add("c1", user_ids=["alice"])
     assert braze.members("c1") == ["alice"]
+
+
+# -- alias objects inside user_ids (the partner page's field table; reference, corrections) ---------------
+def test_user_ids_may_hold_alias_objects_beside_external_ids(braze):
+    braze.seed({"external_id": "ext"}, {"aliases": [{"alias_name": "m1", "alias_label": "mixpanel_id"}]})
+    reply = braze.cohort_users("c1", [{"user_ids": ["ext", {"alias_name": "m1", "alias_label": "mixpanel_id"},
+                                                    {"alias_name": "m9", "alias_label": "mixpanel_id"}]}])
+    expect(reply, 201, "success")
+    assert len(braze.members("c1")) == 2
+    assert sorted(braze.outcomes("c1")) == [("ext", "external_id", "matched"), ("mixpanel_id:m1", "alias", "matched"),
+                                            ("mixpanel_id:m9", "alias", "unknown_user")]
+    braze.remove("c1", user_ids=[{"alias_name": "m1", "alias_label": "mixpanel_id"}], aliases=[])
+    assert braze.members("c1") == ["ext"]
+
+
+@pytest.mark.parametrize("user_ids", [[{"alias_name": "m1"}], [["ext"]], [{"alias_name": 1, "alias_label": "x"}], [5]])
+def test_user_ids_items_are_strings_or_alias_objects(braze, user_ids):
+    expect(braze.cohort_users("c1", [{"user_ids": user_ids}]), 400, CHANGES_MESSAGE)
+
+
+def test_alias_objects_in_user_ids_count_toward_the_1000(braze):
+    expect(braze.cohort_users("c1", [{"user_ids": ["x"] * 500 + aliases(500)}]), 201, "success")
+    expect(braze.cohort_users("c1", [{"user_ids": ["x"] * 500 + aliases(501)}]), 400, SIZE_MESSAGE)

@@ -43,6 +43,7 @@ def test_a_key_without_the_permission_is_403(braze, path, permission, method):
     key = braze.ws_post("/rest_api_keys", {"permissions": others})["rest_api_key"]
     reply = braze.rest(path, {}, key=key, method=method)
     expect(reply, 403, {"message": f"This API key does not have the permission '{permission}'"})
+    assert {"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"} <= set(reply.headers.keys())
 
 
 def test_a_key_only_sees_its_own_workspace(server, http):
