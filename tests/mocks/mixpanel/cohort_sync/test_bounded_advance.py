@@ -16,18 +16,23 @@ def control(base, method, path, body=None):
     return reply
 
 
+def one_export(braze, mp, interval):
+    """A workspace, a project with one cohort and connection, and a dynamic export every ``interval``."""
+    ws = control(braze, "POST", "/workspaces", {"name": "w"}).json()["workspace_id"]
+    key = control(braze, "POST", f"/workspaces/{ws}/data_import_keys", {"partner": "mixpanel"}).json()
+    pid = control(mp, "POST", "/projects", {"name": "p"}).json()["project_id"]
+    cohort = control(mp, "POST", f"/projects/{pid}/cohorts",
+                     {"name": "C", "definition": {"property": "plan", "equals": "pro"}}).json()["cohort_id"]
+    conn = control(mp, "POST", f"/projects/{pid}/connections",
+                   {"data_import_key": key["key"], "rest_endpoint": key["rest_endpoint"]}).json()["connection_id"]
+    return pid, control(mp, "POST", f"/projects/{pid}/exports", {"cohort_id": cohort, "connection_id": conn,
+                                                                 "mode": "dynamic", "interval": interval}).json()
+
+
 def test_an_hour_over_a_one_second_export_answers_counts_and_the_first_and_last_syncs():
     clock = Clock()
     with ServerThread(create_braze_app(clock=clock)) as braze, ServerThread(create_mixpanel_app(clock=clock)) as mp:
-        ws = control(braze.url, "POST", "/workspaces", {"name": "w"}).json()["workspace_id"]
-        key = control(braze.url, "POST", f"/workspaces/{ws}/data_import_keys", {"partner": "mixpanel"}).json()
-        pid = control(mp.url, "POST", "/projects", {"name": "p"}).json()["project_id"]
-        cohort = control(mp.url, "POST", f"/projects/{pid}/cohorts",
-                         {"name": "C", "definition": {"property": "plan", "equals": "pro"}}).json()["cohort_id"]
-        conn = control(mp.url, "POST", f"/projects/{pid}/connections",
-                       {"data_import_key": key["key"], "rest_endpoint": key["rest_endpoint"]}).json()["connection_id"]
-        export = control(mp.url, "POST", f"/projects/{pid}/exports", {"cohort_id": cohort, "connection_id": conn,
-                                                                       "mode": "dynamic", "interval": "1s"}).json()
+        pid, export = one_export(braze.url, mp.url, "1s")
         reply = control(mp.url, "POST", "/clock", {"advance": "1h"})
     body = reply.json()
     assert len(reply.content) < 20_000
@@ -82,15 +87,7 @@ def test_a_move_that_would_run_more_syncs_than_the_bound_is_refused_before_it_st
     so every later advance hung too. Refused at once, nothing run, the clock where it was."""
     clock = Clock()
     with ServerThread(create_braze_app(clock=clock)) as braze, ServerThread(create_mixpanel_app(clock=clock)) as mp:
-        ws = control(braze.url, "POST", "/workspaces", {"name": "w"}).json()["workspace_id"]
-        key = control(braze.url, "POST", f"/workspaces/{ws}/data_import_keys", {"partner": "mixpanel"}).json()
-        pid = control(mp.url, "POST", "/projects", {"name": "p"}).json()["project_id"]
-        cohort = control(mp.url, "POST", f"/projects/{pid}/cohorts",
-                         {"name": "C", "definition": {"property": "plan", "equals": "pro"}}).json()["cohort_id"]
-        conn = control(mp.url, "POST", f"/projects/{pid}/connections",
-                       {"data_import_key": key["key"], "rest_endpoint": key["rest_endpoint"]}).json()["connection_id"]
-        control(mp.url, "POST", f"/projects/{pid}/exports", {"cohort_id": cohort, "connection_id": conn,
-                                                             "mode": "dynamic", "interval": "15m"})
+        one_export(braze.url, mp.url, "15m")
         for body, to, runs in (({"advance": "36500d"}, "2125-12-08T00:00:00Z", 3504000),
                                ({"set": "2126-01-01T00:00:00Z"}, "2126-01-01T00:00:00Z", 3506304)):
             reply = requests.post(f"{mp.url}/_harness/clock", json=body, timeout=10)
