@@ -22,7 +22,7 @@ from mocks.common.numbers import parse_decimal
 
 from .errors import (BrazeUnreachable, CredentialsRefused, DynamicExportLimit, ExportStateConflict,
                      InvalidConnection, UnknownItem)
-from .model import (ACTIVE, DYNAMIC, FINISHED, PAUSED, STOPPED, BrazeConnection, CohortExport, CohortInfo, Member,
+from .model import (ACTIVE, DYNAMIC, FINISHED, ONE_TIME, PAUSED, STOPPED, BrazeConnection, CohortExport, CohortInfo, Member,
                    CohortProject, CohortSnapshot, SyncRecord)
 from .partner_client import BrazePartnerClient, BrazeRefused, BrazeUnavailable
 from .runner import COLLECTOR_PAUSE, CohortSync, PartnerClient, SyncSettings
@@ -201,6 +201,16 @@ class CohortExportRegistry:
         with self._lock:
             return min((e.next_sync_at for e in self._exports.values()
                         if e.status == ACTIVE and e.next_sync_at is not None), default=None)
+
+    def runs_until(self, until: datetime) -> int:
+        """How many syncs the schedule holds up to ``until`` (a one-time export syncs once)."""
+        with self._lock:
+            slots = [(e.mode, e.next_sync_at, e.interval) for e in self._exports.values() if e.status == ACTIVE]
+        runs = 0
+        for mode, first, interval in slots:
+            if first is not None and first <= until:
+                runs += 1 if mode == ONE_TIME else (until - first) // interval + 1
+        return runs
 
     def run_due(self, at: datetime) -> list[dict[str, Any]]:
         """Run every export due at or before ``at``, each at its own scheduled instant."""

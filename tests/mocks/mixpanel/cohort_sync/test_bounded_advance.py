@@ -16,18 +16,23 @@ def control(base, method, path, body=None):
     return reply
 
 
+def one_export(braze, mp, interval):
+    """A workspace, a project with one cohort and connection, and a dynamic export every ``interval``."""
+    ws = control(braze, "POST", "/workspaces", {"name": "w"}).json()["workspace_id"]
+    key = control(braze, "POST", f"/workspaces/{ws}/data_import_keys", {"partner": "mixpanel"}).json()
+    pid = control(mp, "POST", "/projects", {"name": "p"}).json()["project_id"]
+    cohort = control(mp, "POST", f"/projects/{pid}/cohorts",
+                     {"name": "C", "definition": {"property": "plan", "equals": "pro"}}).json()["cohort_id"]
+    conn = control(mp, "POST", f"/projects/{pid}/connections",
+                   {"data_import_key": key["key"], "rest_endpoint": key["rest_endpoint"]}).json()["connection_id"]
+    return pid, control(mp, "POST", f"/projects/{pid}/exports", {"cohort_id": cohort, "connection_id": conn,
+                                                                 "mode": "dynamic", "interval": interval}).json()
+
+
 def test_an_hour_over_a_one_second_export_answers_counts_and_the_first_and_last_syncs():
     clock = Clock()
     with ServerThread(create_braze_app(clock=clock)) as braze, ServerThread(create_mixpanel_app(clock=clock)) as mp:
-        ws = control(braze.url, "POST", "/workspaces", {"name": "w"}).json()["workspace_id"]
-        key = control(braze.url, "POST", f"/workspaces/{ws}/data_import_keys", {"partner": "mixpanel"}).json()
-        pid = control(mp.url, "POST", "/projects", {"name": "p"}).json()["project_id"]
-        cohort = control(mp.url, "POST", f"/projects/{pid}/cohorts",
-                         {"name": "C", "definition": {"property": "plan", "equals": "pro"}}).json()["cohort_id"]
-        conn = control(mp.url, "POST", f"/projects/{pid}/connections",
-                       {"data_import_key": key["key"], "rest_endpoint": key["rest_endpoint"]}).json()["connection_id"]
-        export = control(mp.url, "POST", f"/projects/{pid}/exports", {"cohort_id": cohort, "connection_id": conn,
-                                                                       "mode": "dynamic", "interval": "1s"}).json()
+        pid, export = one_export(braze.url, mp.url, "1s")
         reply = control(mp.url, "POST", "/clock", {"advance": "1h"})
     body = reply.json()
     assert len(reply.content) < 20_000
@@ -75,3 +80,20 @@ def test_a_small_advance_still_lists_every_sync():
     clock.add_scheduler(EverySecond())
     body = clock.advance_summarised("3s").to_dict()
     assert body["fired_count"] == 3 and not body["fired_truncated"] and len(body["fired"]) == 3
+
+
+def test_a_move_that_would_run_more_syncs_than_the_bound_is_refused_before_it_starts():
+    """Found by tests/fuzz: 100 years over a 15-minute export (3.5 million syncs) held the clock for minutes,
+    so every later advance hung too. Refused at once, nothing run, the clock where it was."""
+    clock = Clock()
+    with ServerThread(create_braze_app(clock=clock)) as braze, ServerThread(create_mixpanel_app(clock=clock)) as mp:
+        one_export(braze.url, mp.url, "15m")
+        for body, to, runs in (({"advance": "36500d"}, "2125-12-08T00:00:00Z", 3504000),
+                               ({"set": "2126-01-01T00:00:00Z"}, "2126-01-01T00:00:00Z", 3506304)):
+            reply = requests.post(f"{mp.url}/_harness/clock", json=body, timeout=10)
+            assert (reply.status_code, reply.json()) == (400, {"error": (
+                f"moving the clock from 2026-01-01T00:00:00Z to {to} would run {runs} scheduled syncs, more than "
+                "100000 in one move: move the clock in smaller steps")})
+        assert requests.get(f"{mp.url}/_harness/clock", timeout=10).json()["now"] == "2026-01-01T00:00:00Z"
+        reply = control(mp.url, "POST", "/clock", {"advance": "100d"})  # 9,600 syncs: within the bound
+        assert reply.json()["fired_count"] == 9_600
