@@ -171,14 +171,19 @@ class BarsReporter(Reporter):
 
 
 class ConsoleReporter(BarsReporter):
-    """Prints each step and each checkpoint as it happens, and the bars; quiet with ``--json``."""
+    """Prints each step and each checkpoint as it happens, and the bars; ``silent`` (``--json``) prints
+    neither, ``bars=False`` (``--quiet``) keeps the steps and drops the bars."""
+
+    def __init__(self, silent: bool = False, bars: bool = True):
+        super().__init__(quiet=silent or not bars)
+        self.silent = silent
 
     def step(self, title: str, detail: str = "") -> None:
-        if not self.quiet:
+        if not self.silent:
             click.echo(f"{click.style('==>', fg='cyan')} {title}" + (f": {detail}" if detail else ""))
 
     def checkpoint(self, index: int, observed: dict[str, Any]) -> None:
-        if self.quiet:
+        if self.silent:
             return
         unmatched = ", ".join(f"{n} {reason}" for reason, n in sorted(observed["unmatched"].items())) or "none"
         results = ", ".join(r or "?" for r in observed["results"]) or "no sync due"
@@ -202,7 +207,8 @@ def checkpoint_problems(world: dict[str, Any], observed: list[dict[str, Any]]) -
 @click.argument("world", required=False)
 @target_options(None, None)
 @json_option
-def run(world: str | None, braze_url: str | None, mixpanel_url: str | None, as_json: bool) -> None:
+@quiet_option
+def run(world: str | None, braze_url: str | None, mixpanel_url: str | None, as_json: bool, quiet: bool) -> None:
     """Run the whole import flow of a WORLD (a file, or a bundled world's name; default: the demo).
 
     \b
@@ -227,7 +233,7 @@ def run(world: str | None, braze_url: str | None, mixpanel_url: str | None, as_j
         raise click.UsageError("give both --braze-url and --mixpanel-url, or neither (embedded mocks)")
     expected = data.get("expected") or expected_outcome(data)
     targets = connect(braze_url, mixpanel_url or "") if braze_url else None
-    reporter = ConsoleReporter(quiet=as_json)
+    reporter = ConsoleReporter(silent=as_json, bars=not quiet)
     reporter.step(f"World {data['name']}", f"{source}; {data['flow']['mode'].replace('_', '-')} export, "
                                            f"{len(data['flow'].get('steps', []))} step(s)")
     if targets is not None:

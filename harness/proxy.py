@@ -12,6 +12,7 @@ every leaf key stay in that folder (mode 0600) and are never sent or printed, on
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import http.client
 import ipaddress
 import os
@@ -29,6 +30,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from mocks.common.server import PortInUseError
 
 MIXPANEL_HOSTS = frozenset({"api.mixpanel.com", "api-eu.mixpanel.com", "data.mixpanel.com", "data-eu.mixpanel.com"})
 #: Hosts that serve Mixpanel's APIs only under ``/api`` (the rest of them is the web app).
@@ -262,7 +265,12 @@ class ProxyServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
 
     def __init__(self, upstreams: Upstreams, ca: LocalCA, port: int = 0, front_host: str | None = None):
         self.upstreams, self.ca, self.front_host = upstreams, ca, front_host
-        super().__init__(("127.0.0.1", port), _Handler)
+        try:
+            super().__init__(("127.0.0.1", port), _Handler)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:  # the user's choice of port: exit 2, like serve's
+                raise PortInUseError(errno.EADDRINUSE, f"port {port} on 127.0.0.1 is already in use") from None
+            raise
         self._thread: threading.Thread | None = None
 
     @property

@@ -154,6 +154,15 @@ def test_serve_on_a_port_in_use(cli):
                        f"port {port} on 127.0.0.1 is already in use")
 
 
+def test_proxy_on_a_port_in_use_is_a_usage_error_not_an_internal_one(cli, recorder):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        one_line_error(cli("proxy", "--port", str(port), "--braze-url", recorder.url, "--mixpanel-url", recorder.url),
+                       2, f"port {port} on 127.0.0.1 is already in use")
+
+
 def test_a_target_refusing_a_call_is_exit_4_with_its_message(cli, recorder):
     recorder.reply("POST", "/_harness/clock", {"now": "2026-01-01T00:00:00Z", "fired": []})
     recorder.reply("POST", "/_harness/workspaces", {"error": "workspace quota reached"}, 403)

@@ -56,3 +56,13 @@ def test_bars_are_silent_with_quiet_and_off_a_terminal(tmp_path):
     assert piped.returncode == 0 and piped.stderr == "" and piped.stdout.startswith("PASS"), piped.stderr
     piped = subprocess.run([*CLI, "generate", *SMALL], capture_output=True, text=True, timeout=120)
     assert piped.returncode == 0 and piped.stderr == "" and piped.stdout.startswith("{")
+
+
+def test_run_draws_bars_on_a_terminal_and_quiet_keeps_only_its_steps(tmp_path):
+    path = str(tmp_path / "world.json")
+    assert on_a_terminal("generate", *SMALL, "-o", path, "-q")[0].returncode == 0
+    ran, terminal = on_a_terminal("run", path)
+    assert ran.returncode == 0 and "    Braze users  [####" in terminal, terminal
+    ran, terminal = on_a_terminal("run", path, "--quiet")
+    assert ran.returncode == 0 and terminal == "", terminal
+    assert "==> 4. Segment and campaign" in ran.stdout and ran.stdout.splitlines()[-1].startswith("PASS")
