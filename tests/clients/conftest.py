@@ -85,3 +85,11 @@ def braze_mock() -> Iterator[tuple[str, dict[str, Any]]]:
     with ServerThread(create_app(clock=wall_clock())) as server:
         workspace = requests.post(server.url + "/_harness/workspaces", json={"name": "clients"}).json()
         yield server.url, workspace
+
+
+def without_recent_last_seen(profile: dict[str, Any]) -> dict[str, Any]:
+    """The profile without ``$last_seen``, after checking it is the client's own ``$time`` (the wall
+    clock: both official clients stamp each people call with it)."""
+    seen = datetime.strptime(profile.pop("$last_seen"), "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+    assert abs((datetime.now(timezone.utc) - seen).total_seconds()) < 600, seen
+    return profile

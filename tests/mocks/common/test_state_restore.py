@@ -61,7 +61,7 @@ def test_an_add_that_would_overflow_leaves_the_property_and_the_state_stays_json
         reply = mixpanel.post("/engage", data={"verbose": "1", "data": json.dumps(update)})
         assert reply.json == {"error": None, "status": 1}
     state = json.loads(mixpanel.get("/_harness/state").data, parse_constant=_refuse)
-    assert state["store"]["projects"][0]["profiles"] == {"a": {"n": 1.7e308}}
+    assert state["store"]["projects"][0]["profiles"] == {"a": {"n": 1.7e308, "$last_seen": "2026-01-01T00:00:00"}}
 
 
 def _refuse(constant):
