@@ -150,8 +150,18 @@ class Target:
     """Both mocks running, with tenants that :meth:`repair` makes again after a route that breaks them."""
 
     def __init__(self) -> None:
-        os.environ["COHORT_HARNESS_RATE_LIMITS"] = "off"  # a 429 would stop the requests short of validation
-        self.embedded = EmbeddedMocks().start()
+        # a 429 would stop the requests short of validation; the switch is read when the apps are built,
+        # and put back at once so the rest of a test session keeps its rate limits
+        before = os.environ.get("COHORT_HARNESS_RATE_LIMITS")
+        os.environ["COHORT_HARNESS_RATE_LIMITS"] = "off"
+        try:
+            self.embedded = EmbeddedMocks()
+        finally:
+            if before is None:
+                del os.environ["COHORT_HARNESS_RATE_LIMITS"]
+            else:
+                os.environ["COHORT_HARNESS_RATE_LIMITS"] = before
+        self.embedded.start()
         self.urls = {"braze": self.embedded.braze_url, "mixpanel": self.embedded.mixpanel_url}
         self.t = Tenants()
         self.provision()
