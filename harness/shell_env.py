@@ -66,15 +66,16 @@ def _serve_tenant(tenants: list[dict[str, Any]], url: str, kind: str) -> dict[st
                         "started (restart serve, or restore a saved state)")
 
 
-def _health_within(targets: Targets, seconds: float) -> None:
-    """Both targets' health, asked again every 0.1 s until ``seconds`` have passed (then the last
-    TargetUnreachable goes up: exit 3)."""
+def environment_within(targets: Targets, seconds: float) -> dict[str, str]:
+    """``serve_environment``, asked again every 0.1 s until ``seconds`` have passed while a target does
+    not answer or does not yet hold serve's tenants: ``serve &`` listens a moment before it has made its
+    workspace, key and project. Past the deadline the last error goes up (exit 3 or 4)."""
     deadline = time.monotonic() + seconds
     while True:
         try:
             targets.health()
-            return
-        except TargetUnreachable:
+            return serve_environment(targets)
+        except (TargetUnreachable, TargetRefused):
             if time.monotonic() >= deadline:
                 raise
             time.sleep(0.1)
@@ -91,7 +92,7 @@ def exports(variables: dict[str, str]) -> str:
 @click.option("--mixpanel-url", type=TargetURL(), default=SERVE_MIXPANEL_URL, show_default=True,
               envvar="MIXPANEL_URL", show_envvar=True, help="Base URL of a running Mixpanel target.")
 @click.option("--wait", type=click.FloatRange(0, 600), default=0, show_default=True, metavar="SECONDS",
-              help="Wait up to this long for the targets to answer (a `serve &` just started).")
+              help="Wait up to this long for the targets to answer and hold serve's tenants (a `serve &` just started).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")
 def env(braze_url: str, mixpanel_url: str, wait: float, as_json: bool) -> None:
     """Print shell exports of a running `serve`: both URLs, its workspace, keys and Mixpanel project.
@@ -112,8 +113,7 @@ def env(braze_url: str, mixpanel_url: str, wait: float, as_json: bool) -> None:
     """
     targets = Targets.at(braze_url, mixpanel_url)
     try:
-        _health_within(targets, wait)
-        variables = serve_environment(targets)
+        variables = environment_within(targets, wait)
     finally:
         targets.close()
     if as_json:

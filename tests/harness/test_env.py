@@ -133,3 +133,26 @@ def test_wait_lets_env_follow_a_serve_just_started_in_the_background():
     result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert f"export BRAZE_URL=http://127.0.0.1:{braze_port}" in result.stdout.splitlines()
+
+
+def test_wait_covers_the_moment_between_serve_listening_and_its_tenants_existing():
+    """`serve &` listens before it has made its workspace, key and project: `env --wait` keeps asking
+    until they exist (the race CI met), where without --wait the same state is refused at once."""
+    import threading
+
+    from harness.embedded import EmbeddedMocks
+
+    mocks = EmbeddedMocks().start()
+    try:
+        targets = mocks.targets()
+        with pytest.raises(shell_env.TargetRefused, match="lists no workspace"):
+            shell_env.environment_within(targets, 0)
+        found: dict[str, str] = {}
+        waiting = threading.Thread(target=lambda: found.update(shell_env.environment_within(targets, 60)))
+        waiting.start()
+        ready = harness_cli._ready_workspace(mocks.targets())
+        waiting.join(timeout=60)
+        assert found["BRAZE_WORKSPACE_ID"] == ready["workspace_id"]
+        assert found["MIXPANEL_PROJECT_ID"] == str(ready["project_id"])
+    finally:
+        mocks.stop()
