@@ -36,7 +36,8 @@ def test_bench_small_run_reports_every_figure_with_its_baseline():
     assert throughput["requests_per_second"] > 0 and throughput["baseline_requests_per_second"] > 0
     peaks = [*figures["peak_rss_mb_by_side"].values(), figures["evaluation"]["peak_rss_mb"]]
     assert figures["peak_rss_mb"] == round(max(peaks), 1)
-    assert {v["figure"] for v in figures["targets"]} == {"export", "churn_sync", "evaluation", "peak_rss_mb"}
+    assert {v["figure"] for v in figures["targets"]} == {"export", "export_floor", "churn_sync", "evaluation",
+                                                          "first_evaluation", "export_memory", "peak_rss_mb"}
     table = format_table(figures)
     assert "export of 2,500 members" in table and "x" in table.splitlines()[2]
     assert "export within 2x its baseline" in table.splitlines()[2]
@@ -98,15 +99,25 @@ MEASURED = {"export": {"members": 10, "seconds": 2.3, "baseline_seconds": 1.0, "
                        "members_per_second": 4, "floor_seconds": 0.5, "floor_ratio": 4.6},
             "evaluation": {"profiles": 5, "events": 9, "seconds": 0.4, "first_seconds": 5.5, "runs": [5.5, 0.4, 0.4],
                            "peak_rss_mb": 100.0},
-            "churn_sync": {"seconds": 1.5, "runs": [1.4, 1.5, 2.5], "added": 1, "removed": 1},
+            "churn_sync": {"seconds": 0.9, "runs": [0.8, 0.9, 2.5], "added": 1, "removed": 1},
+            "export_peak_rss_mb_by_side": {"braze": 3000.0, "mixpanel": 3200.0},
             "peak_rss_mb": 100.0}
 
 
 def test_each_measured_figure_gets_a_verdict_against_its_target():
     found = {v["figure"]: (v["value"], v["met"]) for v in verdicts(MEASURED)}
-    assert found == {"export": (2.3, False), "churn_sync": (1.5, True), "evaluation": (5.5, False),
+    assert found == {"export": (2.3, False), "export_floor": (4.6, False), "churn_sync": (0.9, True),
+                     "evaluation": (5.5, False), "first_evaluation": (5.5, False), "export_memory": (6200.0, False),
                      "peak_rss_mb": (100.0, True)}
-    assert verdicts({"export": {**MEASURED["export"], "ratio": 2.0}})[0]["met"] is True
+    assert verdicts({"export": {**MEASURED["export"], "ratio": 2.0, "floor_ratio": 2.0}})[0]["met"] is True
+    assert [v["met"] for v in verdicts({"churn_sync": {"seconds": 1.0},
+                                        "export_peak_rss_mb_by_side": {"braze": 3000.0, "mixpanel": 3144.0}})] \
+        == [True, True]
+
+
+def test_a_vendors_receiver_has_no_memory_figure_so_no_memory_verdict():
+    """With --braze-url the Braze side's memory is unknown: no sum, no verdict (never half a figure)."""
+    assert verdicts({"export_peak_rss_mb_by_side": {"braze": None, "mixpanel": 3000.0}}) == []
 
 
 @pytest.mark.parametrize("check, exit_code", [(False, 0), (True, 1)])
@@ -117,7 +128,9 @@ def test_check_turns_a_missed_target_into_exit_status_1(monkeypatch, check, exit
     assert "MISSED: export within 2x its baseline" in result.output
     if check:
         assert result.output.strip().splitlines()[-1] == (
-            "Error: missed 2 target(s): export within 2x its baseline; every evaluation within 5 s")
+            "Error: missed 5 target(s): export within 2x its baseline; export within 2x its floor; every "
+            "evaluation within 5 s; first evaluation after a load under 1 s; export: both sides' peak memory "
+            "together within 6,144 MiB")
 
 
 def test_braze_url_measures_a_vendors_receiver():
