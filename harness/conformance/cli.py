@@ -123,7 +123,8 @@ def _check_reachable(braze_url: str | None, mixpanel_url: str | None) -> None:
 
 @click.command("steps")
 @click.option("--features", "features", multiple=True, type=click.Path(exists=True, path_type=Path),
-              help="Take the examples from these feature files or directories (default: the shipped features).")
+              help="Take the examples from these feature files or directories (default: the shipped features), "
+                   "and list the steps of the conftest.py beside them too (what `conform --features` loads).")
 def steps(features: tuple[Path, ...]) -> None:
     """List every step pattern the conformance suite understands, with a step that uses it and where.
 
@@ -131,9 +132,10 @@ def steps(features: tuple[Path, ...]) -> None:
     Examples:
       cohort-harness steps
       cohort-harness steps | grep -i cohort
+      cohort-harness steps --features qa/          # your own steps (qa/conftest.py) are listed last
     """
     from .catalogue import catalogue  # imports pytest-bdd: only this command pays for it
 
     for entry in catalogue(list(features) or None):
-        click.echo(entry.pattern)
+        click.echo(entry.pattern + (f"    [yours: {entry.defined_in}]" if entry.defined_in else ""))
         click.echo(f"    e.g. {entry.example}  ({entry.used_in})" if entry.example else "    (no feature uses it yet)")

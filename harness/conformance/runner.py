@@ -31,6 +31,8 @@ SUITE_FILE = PACKAGE_DIR / "suite.py"
 PLUGIN = "harness.conformance.plugin"
 #: The file beside a user's feature files that holds their own steps (``conform --features``).
 USER_CONFTEST = "conftest.py"
+#: The module name each of them is imported under (a number follows).
+USER_STEPS_MODULE = "cohort_harness_user_conftest_"
 
 
 @dataclass
@@ -61,35 +63,9 @@ class ConformanceRun:
         shipped = shipped_feature_files() if self.with_shipped or not self.features else []
         return feature_files(shipped + self.features)
 
-    def user_conftests(self) -> list[Path]:
-        """The ``conftest.py`` beside each of the user's feature files (their own steps), in order."""
-        if not self.features:
-            return []
-        from .rules import feature_files
-
-        found: list[Path] = []
-        for file in feature_files(self.features):
-            conftest = (file.parent / USER_CONFTEST).resolve()
-            if conftest.is_file() and conftest not in found:
-                found.append(conftest)
-        return found
-
     def user_step_modules(self) -> list[ModuleType]:
-        """Each user conftest imported afresh as a plugin of this run: its steps and fixtures join the
-        shipped ones (and share the scenario's ``scenario_state``). One that does not import is the user's
-        mistake: exit 2, the file and the error."""
-        modules = []
-        for index, path in enumerate(self.user_conftests()):
-            name = f"cohort_harness_user_conftest_{index}"
-            spec = importlib.util.spec_from_file_location(name, path)
-            assert spec is not None and spec.loader is not None
-            module = importlib.util.module_from_spec(spec)
-            try:
-                spec.loader.exec_module(module)
-            except Exception as exc:  # noqa: BLE001 - whatever the user's file raises
-                raise InputError(f"{path}: cannot load your steps ({type(exc).__name__}: {exc})") from None
-            modules.append(module)
-        return modules
+        """The user's own steps, from the conftest.py beside their features (:func:`load_user_steps`)."""
+        return load_user_steps(self.features)
 
     def pytest_args(self, config_file: Path) -> list[str]:
         # only the plugins the suite needs: whatever else is installed (faker's, xdist, ...) stays out
@@ -151,3 +127,33 @@ def _forget_suite_module() -> None:
     for name, module in list(sys.modules.items()):
         if Path(getattr(module, "__file__", None) or "").resolve() == SUITE_FILE:
             del sys.modules[name]
+
+
+def user_conftests(features: list[Path]) -> list[Path]:
+    """The ``conftest.py`` beside each of the user's feature files (their own steps), in order."""
+    from .rules import feature_files
+
+    found: list[Path] = []
+    for file in feature_files(features):
+        conftest = (file.parent / USER_CONFTEST).resolve()
+        if conftest.is_file() and conftest not in found:
+            found.append(conftest)
+    return found
+
+
+def load_user_steps(features: list[Path]) -> list[ModuleType]:
+    """Each user conftest imported afresh as a plugin of this run: its steps and fixtures join the
+    shipped ones (and share the scenario's ``scenario_state``). One that does not import is the user's
+    mistake: exit 2, the file and the error. ``conform`` and ``steps`` load them the same way."""
+    modules = []
+    for index, path in enumerate(user_conftests(features)):
+        name = f"{USER_STEPS_MODULE}{index}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:  # noqa: BLE001 - whatever the user's file raises
+            raise InputError(f"{path}: cannot load your steps ({type(exc).__name__}: {exc})") from None
+        modules.append(module)
+    return modules
