@@ -362,10 +362,13 @@ class Project:
             self.annotations.append(annotation)
             return annotation
 
-    def step_events(self, names: list[str], start_ms: int, end_ms: int, now: datetime) -> list[tuple[str, str, float]]:
-        """(distinct_id, event, seconds) of the named events in the window, as queries see them."""
+    def step_events(self, names: list[str], start_ms: int, end_ms: int, now: datetime,
+                    where: Callable[[dict[str, Any]], bool] | None = None) -> list[tuple[str, str, float]]:
+        """(distinct_id, event, seconds) of the named events in the window, as queries see them;
+        ``where`` (a compiled segmentation expression) keeps only the events whose properties pass."""
         return [(e["properties"]["distinct_id"], e["event"], e["properties"]["time"] / 1000)
-                for e in self.export(start_ms, end_ms, names, now, time_in_ms=True)]
+                for e in self.export(start_ms, end_ms, names, now, time_in_ms=True)
+                if where is None or where(e["properties"])]
 
     # -- state ---------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
