@@ -91,7 +91,7 @@ class Project:
         self.registry = IdRegistry()
         self.events = EventLog()
         self.profiles = ProfileStore()
-        #: Group profiles (``/groups``) by (group_key, group_id); not in state dumps yet.
+        #: Group profiles (``/groups``) by (group_key, group_id); dumped as ``{"<key>": {"<id>": {...}}}``.
         self.groups: dict[tuple[str, str], dict[str, Any]] = {}
         self.cohorts: dict[int, Cohort] = {}
         self.funnels: dict[int, Funnel] = {}
@@ -383,6 +383,7 @@ class Project:
                             events.insert_id(row), events.properties(row)] for row in events.all_rows()],
                 "merges": dict(self.registry.merges),
                 "profiles": {ids[user]: props for user, props in self.profiles.by_user.items()},
+                "groups": self._groups_dump(),
                 "cohorts": [{"cohort_id": c.cohort_id, "name": c.name, "description": c.description,
                              "definition": c.definition, "created_at": to_iso(c.created_at),
                              "is_visible": c.is_visible, "revision": c.revision} for c in self.cohorts.values()],
@@ -390,8 +391,34 @@ class Project:
                 "annotations": [a.to_dict() for a in self.annotations],
             }
 
+    def _groups_dump(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Group profiles nested by group key then group id (JSON has no tuple keys)."""
+        nested: dict[str, dict[str, dict[str, Any]]] = {}
+        for (group_key, group_id), props in self.groups.items():
+            nested.setdefault(group_key, {})[group_id] = props
+        return nested
+
+    @staticmethod
+    def _groups_from_dump(data: Any) -> dict[tuple[str, str], dict[str, Any]]:
+        """The ``groups`` of a dump, checked whole before anything is kept: every level a JSON object,
+        keys and ids non-empty as ``/groups`` requires (a wrong type is a ValueError: a 400)."""
+        if not isinstance(data, dict):
+            raise ValueError("'groups' must be a JSON object of group keys")
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for group_key, by_id in data.items():
+            if not group_key or not isinstance(by_id, dict):
+                raise ValueError(f"groups[{group_key!r}] must be a non-empty group key holding a JSON object of group ids")
+            for group_id, props in by_id.items():
+                if not group_id or not isinstance(props, dict):
+                    raise ValueError(f"groups[{group_key!r}][{group_id!r}] must be a non-empty group id holding "
+                                     "a JSON object of properties")
+                found[(group_key, group_id)] = dict(props)
+        return found
+
     def load_data(self, data: dict[str, Any]) -> None:
-        """Restore events, identities, profiles, cohorts and counters from :meth:`to_dict`."""
+        """Restore events, identities, profiles, group profiles, cohorts and counters from :meth:`to_dict`
+        (a dump without ``groups``, from before they were dumped, has none)."""
+        self.groups = self._groups_from_dump(data.get("groups", {}))
         for name, time_ms, distinct_id, insert_id, extras in data.get("events", []):
             self.events.add(name, int(time_ms), self.registry.number(distinct_id), insert_id, encode_extras(extras))
         for device_id, user_id in data.get("merges", {}).items():
