@@ -31,6 +31,7 @@ from .identity import IdRegistry
 from .ingest import (CleanEvent, Failure, IdentityMerge, clean_import_event, clean_track_event, encode_extras,
                      plain_import_event, retention_cutoff_ms)
 from .reports import Annotation, Funnel
+from .retention import VENDOR_DEFAULT, RetentionSetting, effective_days
 from .profiles import GroupUpdate, ProfileStore, ProfileUpdate, apply_operation, last_seen_text
 
 _CACHE_SIZE = 32
@@ -80,13 +81,14 @@ class ProjectAt:
 
 class Project:
     def __init__(self, project_id: int, name: str, token: str, api_secret: str, service_account: dict[str, str],
-                 retention_days: int | None, created_at: datetime, new_cohort_id: Callable[[], int]):
+                 retention: RetentionSetting, created_at: datetime, new_cohort_id: Callable[[], int]):
         self.project_id = project_id
         self.name = name
         self.token = token
         self.api_secret = api_secret
         self.service_account = service_account
-        self.retention_days = retention_days
+        #: Days, None (no rolling window) or VENDOR_DEFAULT (by ``created_at``: see retention.py).
+        self.retention: RetentionSetting = retention
         self.created_at = created_at
         self.registry = IdRegistry()
         self.events = EventLog()
@@ -106,16 +108,25 @@ class Project:
 
     # -- description ---------------------------------------------------------------------------
     def describe(self) -> dict[str, Any]:
+        """``retention_days`` is the window in force (the vendor default's days too), and
+        ``retention_default`` says whether it follows the creation date (nobody set it)."""
         return {"project_id": self.project_id, "name": self.name, "token": self.token,
                 "api_secret": self.api_secret, "service_account": dict(self.service_account),
-                "retention_days": self.retention_days, "created_at": to_iso(self.created_at)}
+                "retention_days": self.retention_days, "retention_default": self.retention is VENDOR_DEFAULT,
+                "created_at": to_iso(self.created_at)}
+
+    @property
+    def retention_days(self) -> int | None:
+        """The rolling retention in days (None: none, only the 2010 floor)."""
+        return effective_days(self.retention, self.created_at)
 
     def cutoff_ms(self, at_ms: int) -> int:
         return retention_cutoff_ms(at_ms, self.retention_days)
 
     def set_retention(self, days: int | None) -> None:
+        """An explicit setting, which wins over the vendor default from then on."""
         with self.lock:
-            self.retention_days = days
+            self.retention = days
             self.version += 1
 
     # -- events --------------------------------------------------------------------------------
@@ -438,6 +449,20 @@ class Project:
         self.duplicates = int(counters.get("duplicates", 0))
 
 
+def _retention_of_dump(item: dict[str, Any]) -> RetentionSetting:
+    """A dumped project's retention: the vendor default when ``retention_default`` is true, else its
+    ``retention_days`` (a dump from before the default existed has no flag: its days, or None, stand)."""
+    flag = item.get("retention_default", False)
+    if not isinstance(flag, bool):
+        raise ValueError(f"project {item.get('project_id')}: retention_default must be true or false")
+    if flag:
+        return VENDOR_DEFAULT
+    days = item.get("retention_days")
+    if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days < 1):
+        raise ValueError(f"project {item.get('project_id')}: retention_days must be a positive integer or null")
+    return days
+
+
 def _insert_id_of(raw: Any) -> str:
     props = raw.get("properties") if isinstance(raw, dict) else None
     value = props.get("$insert_id") if isinstance(props, dict) else None
@@ -471,8 +496,9 @@ class MixpanelStore:
         self._components[name] = component
 
     # -- projects ------------------------------------------------------------------------------
-    def create_project(self, name: str, retention_days: int | None = None, token: str | None = None,
-                       api_secret: str | None = None) -> Project:
+    def create_project(self, name: str, retention_days: RetentionSetting = VENDOR_DEFAULT, token: str | None = None,
+                       api_secret: str | None = None, created_at: datetime | None = None) -> Project:
+        """A new project; ``created_at`` (default: the clock's now) decides the vendor's retention default."""
         with self.lock:
             taken = {p.token for p in self.projects.values()} | {p.api_secret for p in self.projects.values()}
             if token in taken or api_secret in taken or (token is not None and token == api_secret):
@@ -481,7 +507,7 @@ class MixpanelStore:
             account = {"username": f"mock-sa-{project_id}.{secrets.token_hex(3)}.mp-service-account",
                        "secret": secrets.token_hex(16)}
             project = Project(project_id, name, token or secrets.token_hex(16), api_secret or secrets.token_hex(16),
-                              account, retention_days, self.clock.now(), self._new_cohort_id)
+                              account, retention_days, created_at or self.clock.now(), self._new_cohort_id)
             self.projects[project_id] = project
             return project
 
@@ -556,7 +582,7 @@ class MixpanelStore:
         self._init_state()
         for item in data.get("projects", []):
             project = Project(int(item["project_id"]), item["name"], item["token"], item["api_secret"],
-                              dict(item["service_account"]), item.get("retention_days"),
+                              dict(item["service_account"]), _retention_of_dump(item),
                               parse_instant(item["created_at"]), self._new_cohort_id)
             try:
                 project.load_data(item)
