@@ -367,7 +367,7 @@ def _negate(value: Any) -> Any:
 
 def _rounding(function: Callable[[float], int]) -> Callable[[Any], Any]:
     """``floor()`` / ``round()`` / ``ceil()`` of a number (a datetime gives plain seconds), else undefined."""
-    return lambda v: function(v) if is_number(v) else _MISSING
+    return lambda v: function(v) if is_number(v) and math.isfinite(v) else _MISSING
 
 
 #: Segmentation typecasts and tests: ``datetime(1796074377)`` (Airbyte's incremental export),

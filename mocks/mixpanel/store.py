@@ -112,13 +112,18 @@ class Project:
         ``retention_default`` says whether it follows the creation date (nobody set it)."""
         return {"project_id": self.project_id, "name": self.name, "token": self.token,
                 "api_secret": self.api_secret, "service_account": dict(self.service_account),
-                "retention_days": self.retention_days, "retention_default": self.retention is VENDOR_DEFAULT,
+                "retention_days": self.retention_days, "retention_default": self.retention_default,
                 "created_at": to_iso(self.created_at)}
 
     @property
     def retention_days(self) -> int | None:
         """The rolling retention in days (None: none, only the 2010 floor)."""
         return effective_days(self.retention, self.created_at)
+
+    @property
+    def retention_default(self) -> bool:
+        """Whether the retention follows the creation date (nobody set one)."""
+        return self.retention is VENDOR_DEFAULT
 
     def cutoff_ms(self, at_ms: int) -> int:
         return retention_cutoff_ms(at_ms, self.retention_days)

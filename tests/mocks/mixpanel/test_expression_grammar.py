@@ -77,6 +77,11 @@ def test_grammar(text, expected):
     assert parse_where(text)(ROW) is expected
 
 
+def test_a_non_finite_property_is_no_number_to_round():
+    assert parse_where('undefined(floor(properties["x"]))')({"x": float("nan")}) is True
+    assert parse_where('undefined(round(properties["x"]))')({"x": float("inf")}) is True
+
+
 def test_concatenation_is_bounded():
     half = "x" * (MAX_CONCAT_CHARS // 2)
     row = {"h": half}
