@@ -19,11 +19,19 @@ class MixpanelClient(HttpClient):
     service = "mixpanel"
 
     # -- projects and cohorts --------------------------------------------------------------------
-    def create_project(self, name: str, retention_days: int | None = None) -> Project:
-        """``.project_id``, ``.token``, ``.api_secret``, ``.service_account`` (``{"username", "secret"}``)."""
+    def create_project(self, name: str, retention_days: int | None = None, *, vendor_retention: bool = False,
+                       created_at: str | None = None) -> Project:
+        """``.project_id``, ``.token``, ``.api_secret``, ``.service_account`` (``{"username", "secret"}``).
+
+        ``retention_days`` is always sent, ``null`` when None (no rolling window, only the 2010 floor):
+        features and worlds judge the seed's 2010 rule with events years old, which the vendor's default
+        (2 or 5 years by creation date) would drop. ``vendor_retention=True`` sends none, so the target
+        applies that default; ``created_at`` (ISO-8601) dates the project."""
         body: dict[str, Any] = {"name": name}
-        if retention_days is not None:
+        if not vendor_retention:
             body["retention_days"] = retention_days
+        if created_at is not None:
+            body["created_at"] = created_at
         return self.create(Project, "/projects", json=body)
 
     def list_projects(self) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from mocks.common.validation import InvalidBody, valid_body
 from .cohorts import Cohort
 from .errors import CohortNotFound, CredentialsTaken, DefinitionError, MixpanelError, ProjectNotFound
 from .limits import Limits
+from .retention import VENDOR_DEFAULT
 from .store import MixpanelStore, Project
 
 #: The control plane's status for each refusal of the store's rules (the one place they get one).
@@ -43,6 +44,16 @@ def cohort_of(project: Project, cid: str) -> Cohort:
     return project.cohort(id_or_text(cid))  # type: ignore[arg-type]
 
 
+def _instant_field(body: dict[str, Any], name: str) -> datetime | None:
+    """An optional ISO-8601 instant of a control body; a bad one is a 400 naming the field."""
+    if name not in body:
+        return None
+    try:
+        return parse_instant(body[name])
+    except ClockError as exc:
+        raise control_error(400, f"invalid body at $.{name}: {exc}") from None
+
+
 def _refusal_reply(error: MixpanelError) -> Response:
     """A refusal of the store's rules raised by a control view, with its status from :data:`STATUS`."""
     return json_reply({"error": error.message}, STATUS[type(error)])
@@ -56,8 +67,12 @@ def control_blueprint(limits: Limits) -> Blueprint:
     @bp.post("/projects")
     def create_project() -> Response:
         body = validated("project_create")
-        project = store().create_project(body["name"], body.get("retention_days"), body.get("token"),
-                                         body.get("api_secret"))
+        now = mock_context().clock.now()
+        created_at = _instant_field(body, "created_at") or now
+        if created_at > now:
+            raise control_error(400, f"created_at cannot be later than the mock clock's now ({to_iso(now)})")
+        project = store().create_project(body["name"], body.get("retention_days", VENDOR_DEFAULT), body.get("token"),
+                                         body.get("api_secret"), created_at)
         return json_reply(project.describe(), 201)
 
     @bp.get("/projects")

@@ -112,11 +112,14 @@ def query_blueprint(limits: Limits, sessions: EngageSessions) -> Blueprint:
         now = mock_context().clock.now()
         first, last, unit = _report_range(params, now)
         window = _bounded_int(params.get("length"), "length", funnel.window_days, 1, 366)
+        where = _where(params)
+        if params.get("on"):  # refused, not ignored: a segmented funnel would answer other figures
+            raise query_error(400, "on is not supported by this mock; filter with where")
         funnel = Funnel(funnel.funnel_id, funnel.name, funnel.steps, window)
         start = to_ms(datetime.combine(first, datetime.min.time(), timezone.utc))
         end = to_ms(datetime.combine(last + timedelta(days=window + 1), datetime.min.time(), timezone.utc)) - 1
         with _query_slot(project, limits, gate):
-            events = project.step_events(list(funnel.steps), start, end, now)
+            events = project.step_events(list(funnel.steps), start, end, now, where)
             return json_reply(funnel_report(funnel, events, first, last, unit))
 
     @bp.route("/api/2.0/engage/revenue", methods=["GET", "POST"])

@@ -31,6 +31,7 @@ from .identity import IdRegistry
 from .ingest import (CleanEvent, Failure, IdentityMerge, clean_import_event, clean_track_event, encode_extras,
                      plain_import_event, retention_cutoff_ms)
 from .reports import Annotation, Funnel
+from .retention import VENDOR_DEFAULT, RetentionSetting, effective_days
 from .profiles import GroupUpdate, ProfileStore, ProfileUpdate, apply_operation, last_seen_text
 
 _CACHE_SIZE = 32
@@ -80,18 +81,19 @@ class ProjectAt:
 
 class Project:
     def __init__(self, project_id: int, name: str, token: str, api_secret: str, service_account: dict[str, str],
-                 retention_days: int | None, created_at: datetime, new_cohort_id: Callable[[], int]):
+                 retention: RetentionSetting, created_at: datetime, new_cohort_id: Callable[[], int]):
         self.project_id = project_id
         self.name = name
         self.token = token
         self.api_secret = api_secret
         self.service_account = service_account
-        self.retention_days = retention_days
+        #: Days, None (no rolling window) or VENDOR_DEFAULT (by ``created_at``: see retention.py).
+        self.retention: RetentionSetting = retention
         self.created_at = created_at
         self.registry = IdRegistry()
         self.events = EventLog()
         self.profiles = ProfileStore()
-        #: Group profiles (``/groups``) by (group_key, group_id); not in state dumps yet.
+        #: Group profiles (``/groups``) by (group_key, group_id); dumped as ``{"<key>": {"<id>": {...}}}``.
         self.groups: dict[tuple[str, str], dict[str, Any]] = {}
         self.cohorts: dict[int, Cohort] = {}
         self.funnels: dict[int, Funnel] = {}
@@ -106,16 +108,30 @@ class Project:
 
     # -- description ---------------------------------------------------------------------------
     def describe(self) -> dict[str, Any]:
+        """``retention_days`` is the window in force (the vendor default's days too), and
+        ``retention_default`` says whether it follows the creation date (nobody set it)."""
         return {"project_id": self.project_id, "name": self.name, "token": self.token,
                 "api_secret": self.api_secret, "service_account": dict(self.service_account),
-                "retention_days": self.retention_days, "created_at": to_iso(self.created_at)}
+                "retention_days": self.retention_days, "retention_default": self.retention_default,
+                "created_at": to_iso(self.created_at)}
+
+    @property
+    def retention_days(self) -> int | None:
+        """The rolling retention in days (None: none, only the 2010 floor)."""
+        return effective_days(self.retention, self.created_at)
+
+    @property
+    def retention_default(self) -> bool:
+        """Whether the retention follows the creation date (nobody set one)."""
+        return self.retention is VENDOR_DEFAULT
 
     def cutoff_ms(self, at_ms: int) -> int:
         return retention_cutoff_ms(at_ms, self.retention_days)
 
     def set_retention(self, days: int | None) -> None:
+        """An explicit setting, which wins over the vendor default from then on."""
         with self.lock:
-            self.retention_days = days
+            self.retention = days
             self.version += 1
 
     # -- events --------------------------------------------------------------------------------
@@ -362,10 +378,13 @@ class Project:
             self.annotations.append(annotation)
             return annotation
 
-    def step_events(self, names: list[str], start_ms: int, end_ms: int, now: datetime) -> list[tuple[str, str, float]]:
-        """(distinct_id, event, seconds) of the named events in the window, as queries see them."""
+    def step_events(self, names: list[str], start_ms: int, end_ms: int, now: datetime,
+                    where: Callable[[dict[str, Any]], bool] | None = None) -> list[tuple[str, str, float]]:
+        """(distinct_id, event, seconds) of the named events in the window, as queries see them;
+        ``where`` (a compiled segmentation expression) keeps only the events whose properties pass."""
         return [(e["properties"]["distinct_id"], e["event"], e["properties"]["time"] / 1000)
-                for e in self.export(start_ms, end_ms, names, now, time_in_ms=True)]
+                for e in self.export(start_ms, end_ms, names, now, time_in_ms=True)
+                if where is None or where(e["properties"])]
 
     # -- state ---------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -380,6 +399,7 @@ class Project:
                             events.insert_id(row), events.properties(row)] for row in events.all_rows()],
                 "merges": dict(self.registry.merges),
                 "profiles": {ids[user]: props for user, props in self.profiles.by_user.items()},
+                "groups": self._groups_dump(),
                 "cohorts": [{"cohort_id": c.cohort_id, "name": c.name, "description": c.description,
                              "definition": c.definition, "created_at": to_iso(c.created_at),
                              "is_visible": c.is_visible, "revision": c.revision} for c in self.cohorts.values()],
@@ -387,8 +407,34 @@ class Project:
                 "annotations": [a.to_dict() for a in self.annotations],
             }
 
+    def _groups_dump(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Group profiles nested by group key then group id (JSON has no tuple keys)."""
+        nested: dict[str, dict[str, dict[str, Any]]] = {}
+        for (group_key, group_id), props in self.groups.items():
+            nested.setdefault(group_key, {})[group_id] = props
+        return nested
+
+    @staticmethod
+    def _groups_from_dump(data: Any) -> dict[tuple[str, str], dict[str, Any]]:
+        """The ``groups`` of a dump, checked whole before anything is kept: every level a JSON object,
+        keys and ids non-empty as ``/groups`` requires (a wrong type is a ValueError: a 400)."""
+        if not isinstance(data, dict):
+            raise ValueError("'groups' must be a JSON object of group keys")
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for group_key, by_id in data.items():
+            if not group_key or not isinstance(by_id, dict):
+                raise ValueError(f"groups[{group_key!r}] must be a non-empty group key holding a JSON object of group ids")
+            for group_id, props in by_id.items():
+                if not group_id or not isinstance(props, dict):
+                    raise ValueError(f"groups[{group_key!r}][{group_id!r}] must be a non-empty group id holding "
+                                     "a JSON object of properties")
+                found[(group_key, group_id)] = dict(props)
+        return found
+
     def load_data(self, data: dict[str, Any]) -> None:
-        """Restore events, identities, profiles, cohorts and counters from :meth:`to_dict`."""
+        """Restore events, identities, profiles, group profiles, cohorts and counters from :meth:`to_dict`
+        (a dump without ``groups``, from before they were dumped, has none)."""
+        self.groups = self._groups_from_dump(data.get("groups", {}))
         for name, time_ms, distinct_id, insert_id, extras in data.get("events", []):
             self.events.add(name, int(time_ms), self.registry.number(distinct_id), insert_id, encode_extras(extras))
         for device_id, user_id in data.get("merges", {}).items():
@@ -406,6 +452,20 @@ class Project:
         self.removed_at_ingest = int(counters.get("removed_at_ingest", 0))
         self.rejected = int(counters.get("rejected", 0))
         self.duplicates = int(counters.get("duplicates", 0))
+
+
+def _retention_of_dump(item: dict[str, Any]) -> RetentionSetting:
+    """A dumped project's retention: the vendor default when ``retention_default`` is true, else its
+    ``retention_days`` (a dump from before the default existed has no flag: its days, or None, stand)."""
+    flag = item.get("retention_default", False)
+    if not isinstance(flag, bool):
+        raise ValueError(f"project {item.get('project_id')}: retention_default must be true or false")
+    if flag:
+        return VENDOR_DEFAULT
+    days = item.get("retention_days")
+    if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days < 1):
+        raise ValueError(f"project {item.get('project_id')}: retention_days must be a positive integer or null")
+    return days
 
 
 def _insert_id_of(raw: Any) -> str:
@@ -441,8 +501,9 @@ class MixpanelStore:
         self._components[name] = component
 
     # -- projects ------------------------------------------------------------------------------
-    def create_project(self, name: str, retention_days: int | None = None, token: str | None = None,
-                       api_secret: str | None = None) -> Project:
+    def create_project(self, name: str, retention_days: RetentionSetting = VENDOR_DEFAULT, token: str | None = None,
+                       api_secret: str | None = None, created_at: datetime | None = None) -> Project:
+        """A new project; ``created_at`` (default: the clock's now) decides the vendor's retention default."""
         with self.lock:
             taken = {p.token for p in self.projects.values()} | {p.api_secret for p in self.projects.values()}
             if token in taken or api_secret in taken or (token is not None and token == api_secret):
@@ -451,7 +512,7 @@ class MixpanelStore:
             account = {"username": f"mock-sa-{project_id}.{secrets.token_hex(3)}.mp-service-account",
                        "secret": secrets.token_hex(16)}
             project = Project(project_id, name, token or secrets.token_hex(16), api_secret or secrets.token_hex(16),
-                              account, retention_days, self.clock.now(), self._new_cohort_id)
+                              account, retention_days, created_at or self.clock.now(), self._new_cohort_id)
             self.projects[project_id] = project
             return project
 
@@ -526,7 +587,7 @@ class MixpanelStore:
         self._init_state()
         for item in data.get("projects", []):
             project = Project(int(item["project_id"]), item["name"], item["token"], item["api_secret"],
-                              dict(item["service_account"]), item.get("retention_days"),
+                              dict(item["service_account"]), _retention_of_dump(item),
                               parse_instant(item["created_at"]), self._new_cohort_id)
             try:
                 project.load_data(item)

@@ -107,6 +107,16 @@ def test_mixpanel_ingestion_query_and_export_calls(embedded):
     assert sorted(e["properties"]["time"] for e in exported) == [1262304000, 1767225000]
 
 
+def test_mixpanel_projects_keep_everything_since_2010_unless_the_vendor_default_is_asked(embedded):
+    mp = embedded.targets().mixpanel
+    plain = mp.create_project("plain")
+    vendor = mp.create_project("vendor", vendor_retention=True, created_at="2025-01-01T00:00:00Z")
+    described = {p["project_id"]: p for p in mp.list_projects()}
+    assert (described[plain.project_id]["retention_days"], described[plain.project_id]["retention_default"]) == (None, False)
+    assert (described[vendor.project_id]["retention_days"], described[vendor.project_id]["retention_default"]) == (1825, True)
+    assert described[vendor.project_id]["created_at"] == "2025-01-01T00:00:00Z"
+
+
 def test_mixpanel_errors_carry_the_vendor_text(embedded):
     mp = embedded.targets().mixpanel
     project = mp.create_project("errors")

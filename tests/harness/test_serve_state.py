@@ -101,3 +101,22 @@ def test_a_write_that_fails_half_way_leaves_the_previous_file_whole(tmp_path, mo
     with pytest.raises(OSError):
         write_atomically(target, "new")
     assert target.read_text() == "previous" and [p.name for p in tmp_path.iterdir()] == ["state.json"]
+
+
+def test_group_profiles_and_the_retention_setting_come_back_through_the_state_file_path():
+    """What ``serve --state-file`` does at startup (``EmbeddedMocks.restore``) with a dump of ``dump``."""
+    with EmbeddedMocks() as mocks:
+        mp = mocks.targets().mixpanel
+        project = mp.create_project("groups", vendor_retention=True, created_at="2025-01-01T00:00:00Z")
+        data = json.dumps([{"$token": project.token, "$group_key": "company", "$group_id": "acme",
+                            "$set": {"tier": "gold"}}])
+        assert requests.post(f"{mocks.mixpanel_url}/groups", data={"data": data, "verbose": "1"},
+                             timeout=10).json() == {"error": None, "status": 1}
+        state, _ = mocks.dump()
+    with EmbeddedMocks() as mocks:
+        mocks.restore(state)
+        reply = requests.get(f"{mocks.mixpanel_url}/api/query/engage", timeout=10, auth=(project.api_secret, ""),
+                             params={"data_group_id": "company"})
+        assert reply.json()["results"] == [{"$distinct_id": "acme", "$properties": {"tier": "gold"}}]
+        described = mocks.targets().mixpanel.list_projects()[0]
+        assert (described["retention_days"], described["retention_default"]) == (1825, True)

@@ -8,8 +8,10 @@ def test_create_and_describe_projects(api):
     reply = api.post("/_harness/projects", json={"name": "Shop", "retention_days": 30, "token": "tok-12345678"})
     assert reply.status_code == 201
     project = reply.json
-    assert set(project) == {"project_id", "name", "token", "api_secret", "service_account", "retention_days", "created_at"}
-    assert (project["token"], project["retention_days"], project["created_at"]) == ("tok-12345678", 30, "2026-01-01T00:00:00Z")
+    assert set(project) == {"project_id", "name", "token", "api_secret", "service_account", "retention_days",
+                            "retention_default", "created_at"}
+    assert (project["token"], project["retention_days"], project["retention_default"], project["created_at"]) == (
+        "tok-12345678", 30, False, "2026-01-01T00:00:00Z")
     assert set(project["service_account"]) == {"username", "secret"}
     assert api.get(f"/_harness/projects/{project['project_id']}").json == project
     assert api.get("/_harness/projects").json == {"projects": [project]}

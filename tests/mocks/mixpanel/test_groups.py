@@ -48,3 +48,46 @@ def test_user_filters_are_refused_with_data_group_id(api, proj):
     reply = read(api, proj, filter_by_cohort='{"id": 1}')
     assert (reply.status_code, reply.json["error"]) == (400, "filter_by_cohort cannot be combined with data_group_id "
                                                             "in this mock")
+
+
+def test_group_profiles_survive_a_state_dump_and_load(api, proj):
+    groups(api, proj, {"$group_key": "company", "$group_id": "acme", "$set": {"tier": "gold", "seats": 12}},
+           {"$group_key": "company", "$group_id": "zed", "$set": {"tier": "free"}},
+           {"$group_key": "team", "$group_id": "ops", "$union": {"tags": ["on-call"]}})
+    dump = api.get("/_harness/state").json
+    assert dump["store"]["projects"][0]["groups"] == {
+        "company": {"acme": {"tier": "gold", "seats": 12}, "zed": {"tier": "free"}},
+        "team": {"ops": {"tags": ["on-call"]}}}
+    assert api.post("/_harness/reset").status_code in (200, 204)
+    assert api.put("/_harness/state", json=dump).status_code == 200
+    body = read(api, proj).json
+    assert body["results"] == [{"$distinct_id": "acme", "$properties": {"tier": "gold", "seats": 12}},
+                               {"$distinct_id": "zed", "$properties": {"tier": "free"}}]
+    assert read(api, proj, "team").json["results"] == [{"$distinct_id": "ops", "$properties": {"tags": ["on-call"]}}]
+    assert api.get("/_harness/state").json["store"] == dump["store"]
+
+
+def test_a_dump_from_before_groups_loads_with_none(api, proj):
+    dump = api.get("/_harness/state").json
+    del dump["store"]["projects"][0]["groups"]
+    assert api.put("/_harness/state", json=dump).status_code == 200
+    assert read(api, proj).json["results"] == []
+
+
+@pytest.mark.parametrize("value, error", [
+    ([], "'groups' must be a JSON object of group keys"),
+    ({"company": []}, "groups['company'] must be a non-empty group key holding a JSON object of group ids"),
+    ({"": {}}, "groups[''] must be a non-empty group key holding a JSON object of group ids"),
+    ({"company": {"acme": "gold"}},
+     "groups['company']['acme'] must be a non-empty group id holding a JSON object of properties"),
+    ({"company": {"": {}}}, "groups['company'][''] must be a non-empty group id holding a JSON object of properties"),
+])
+def test_a_bad_groups_dump_is_a_400_and_loads_nothing(api, proj, value, error):
+    groups(api, proj, {"$group_key": "company", "$group_id": "acme", "$set": {"tier": "gold"}})
+    before = api.get("/_harness/state").json
+    dump = json.loads(json.dumps(before))
+    dump["store"]["projects"][0]["groups"] = value
+    dump["store"]["projects"][0]["name"] = "changed"
+    reply = api.put("/_harness/state", json=dump)
+    assert (reply.status_code, reply.json) == (400, {"error": f"invalid state: {error}"})
+    assert api.get("/_harness/state").json["store"] == before["store"]

@@ -252,3 +252,12 @@ def test_a_10000_member_cohort_is_paged_and_fast(dashboards: Dashboards) -> None
     started = time.perf_counter()
     assert "Page 1 of 201" in dashboards.page(f"/projects/{dashboards.pid}/profiles")
     assert time.perf_counter() - started < 1.0
+
+
+def test_the_overview_says_where_the_retention_comes_from(api):
+    default = api.post("/_harness/projects", json={"name": "D", "created_at": "2024-03-01T00:00:00Z"}).json
+    page = api.get(f"/_harness/ui/projects/{default['project_id']}").get_data(as_text=True)
+    assert "1825 days (Mixpanel's default for a project created 2024-03-01)" in page
+    kept = api.post("/_harness/projects", json={"name": "K", "retention_days": None}).json
+    page = api.get(f"/_harness/ui/projects/{kept['project_id']}").get_data(as_text=True)
+    assert "unlimited (events since 2010)" in page and "default for a project" not in page
