@@ -11,6 +11,13 @@ Two indexes answer the questions cohorts and exports ask:
 * per user, the rows of that user, so a duplicate (event, time, distinct_id, $insert_id) is found by
   looking at that user's few events instead of a set of every key ever seen.
 
+Duplicates: the latest ingested copy is the one queries use, the raw export returns every copy
+(Mixpanel's reference, corrections section). Every copy is stored; when a later copy arrives the
+earlier row is marked *superseded* (a set of row numbers, plus a count per name index). Query scans
+skip marked rows; while a name has none (the common case) they keep their plain slices, so the mark
+costs nothing on a world without duplicates. A superseded row has the same name, time and user as
+the row that replaced it, so time windows and per-user spans are the same with or without it.
+
 Appends go to a pending tail that is merged into the sorted arrays on the next read, so a bulk load
 of millions of out-of-order events costs one sort, not one insert each.
 """
@@ -37,6 +44,8 @@ class NameIndex:
     def __init__(self) -> None:
         self.times, self.users, self.rows = array("q"), array("i"), array("i")
         self._late_times, self._late_users, self._late_rows = array("q"), array("i"), array("i")
+        #: How many of this name's rows a later duplicate superseded: 0 lets scans take plain slices.
+        self.superseded = 0
 
     def add(self, time_ms: int, user: int, row: int) -> None:
         if not self._late_times and (not self.times or time_ms >= self.times[-1]):
@@ -101,12 +110,20 @@ class EventLog:
         self.extras: list[bytes | None] = []
         self.by_name: dict[int, NameIndex] = {}
         self._user_rows: dict[int, array] = {}
-        self._user_keys: dict[int, set[tuple[int, int, bytes]]] = {}
+        #: Heavy users: each event key -> the row of its latest (live) copy.
+        self._user_keys: dict[int, dict[tuple[int, int, bytes], int]] = {}
+        #: Rows a later copy of the same event replaced: kept for the raw export, skipped by queries.
+        self.superseded: set[int] = set()
         self._first_time, self._last_time = array("q"), array("q")
         self._small_blobs: dict[bytes, bytes] = {}
 
     def __len__(self) -> int:
+        """Every stored copy, superseded ones included (see :meth:`live_count`)."""
         return len(self.time_col)
+
+    def live_count(self) -> int:
+        """The events queries see: one per duplicate key."""
+        return len(self.time_col) - len(self.superseded)
 
     # -- writing -----------------------------------------------------------------------------
     def name_id(self, name: str) -> int:
@@ -118,13 +135,18 @@ class EventLog:
         return found
 
     def add(self, name: str, time_ms: int, user: int, insert_id: str, extras: bytes | None) -> bool:
-        """Store one event (``extras``: its other properties as compact JSON); False, and nothing
-        stored, when it duplicates a stored one."""
+        """Store one event (``extras``: its other properties as compact JSON). Always stored; False
+        when it duplicates a stored one, whose row it then supersedes (the latest copy wins)."""
         name_id = self.name_id(name)
         slot = _slot(insert_id)
-        if insert_id and self._is_duplicate(name_id, time_ms, user, slot):
-            return False
         row = len(self.time_col)
+        fresh = True
+        if insert_id:
+            previous = self._live_copy(name_id, time_ms, user, slot)
+            if previous is not None:
+                self.superseded.add(previous)
+                self.by_name[name_id].superseded += 1
+                fresh = False
         self.name_col.append(name_id)
         self.time_col.append(time_ms)
         self.user_col.append(user)
@@ -133,7 +155,7 @@ class EventLog:
         self.by_name[name_id].add(time_ms, user, row)
         self._index_user(user, row, (name_id, time_ms, slot))
         self._track_span(user, time_ms)
-        return True
+        return fresh
 
     def _shared(self, blob: bytes | None) -> bytes | None:
         """Small property blobs repeat a lot (``{"plan":"pro"}``): keep one copy of each, up to a bound."""
@@ -153,15 +175,21 @@ class EventLog:
         self._first_time[user] = min(self._first_time[user], time_ms)
         self._last_time[user] = max(self._last_time[user], time_ms)
 
-    def _is_duplicate(self, name_id: int, time_ms: int, user: int, slot: bytes) -> bool:
+    def _live_copy(self, name_id: int, time_ms: int, user: int, slot: bytes) -> int | None:
+        """The row of the live copy of this event key, if one is stored. Scanning newest first, the
+        first match is the live one (every older match was superseded by it)."""
         keys = self._user_keys.get(user)
         if keys is not None:
-            return (name_id, time_ms, slot) in keys
-        for row in self._user_rows.get(user, ()):
-            if (self.time_col[row] == time_ms and self.name_col[row] == name_id
-                    and self.insert_ids[row * INSERT_ID_SLOT:(row + 1) * INSERT_ID_SLOT] == slot):
-                return True
-        return False
+            return keys.get((name_id, time_ms, slot))
+        rows = self._user_rows.get(user)
+        if rows is None:
+            return None
+        time_col, name_col, insert_ids = self.time_col, self.name_col, self.insert_ids
+        for row in reversed(rows):
+            if (time_col[row] == time_ms and name_col[row] == name_id
+                    and insert_ids[row * INSERT_ID_SLOT:(row + 1) * INSERT_ID_SLOT] == slot):
+                return row
+        return None
 
     def _index_user(self, user: int, row: int, key: tuple[int, int, bytes]) -> None:
         rows = self._user_rows.get(user)
@@ -170,9 +198,10 @@ class EventLog:
         rows.append(row)
         keys = self._user_keys.get(user)
         if keys is not None:
-            keys.add(key)
+            keys[key] = row
         elif len(rows) > _SCAN_LIMIT:
-            self._user_keys[user] = {self._key(r) for r in rows}
+            # in storage order, so a later copy's row overwrites an earlier one's: the live copy stays
+            self._user_keys[user] = {self._key(r): r for r in rows}
 
     def _key(self, row: int) -> tuple[int, int, bytes]:
         return self.name_col[row], self.time_col[row], bytes(self.insert_ids[row * INSERT_ID_SLOT:(row + 1) * INSERT_ID_SLOT])
@@ -191,11 +220,29 @@ class EventLog:
         return None if found is None else self.by_name[found]
 
     def count_between(self, start_ms: int, end_ms: int) -> int:
+        """Live events timed in the window (superseded copies left out, as queries see them)."""
         total = 0
         for index in self.by_name.values():
             lo, hi = index.window(start_ms, end_ms)
             total += hi - lo
-        return total
+        time_col = self.time_col
+        return total - sum(1 for row in self.superseded if start_ms <= time_col[row] <= end_ms)
+
+    def users_between(self, index: NameIndex, lo: int, hi: int) -> Any:
+        """The users of positions ``lo:hi`` of a name index, one per live event: the plain slice
+        while the name has no superseded row, else the slice without them."""
+        if not index.superseded:
+            return index.users[lo:hi]
+        gone = self.superseded
+        return [user for user, row in zip(index.users[lo:hi], index.rows[lo:hi]) if row not in gone]
+
+    def live_between(self, index: NameIndex, lo: int, hi: int) -> Iterator[tuple[int, int]]:
+        """(user, row) of the live events at positions ``lo:hi`` of a name index."""
+        pairs = zip(index.users[lo:hi], index.rows[lo:hi])
+        if not index.superseded:
+            return pairs
+        gone = self.superseded
+        return ((user, row) for user, row in pairs if row not in gone)
 
     def users_active(self, start_ms: int, end_ms: int) -> list[int]:
         """Users whose first event is not after ``end_ms`` and whose last is not before ``start_ms``
@@ -203,23 +250,32 @@ class EventLog:
         first, last = self._first_time, self._last_time
         return [user for user in range(len(first)) if last[user] >= start_ms and first[user] <= end_ms]
 
-    def rows_in_order(self, names: Iterable[str] | None, start_ms: int, end_ms: int) -> Iterator[int]:
-        """Rows of the window in time order (ties in storage order), optionally of some names only."""
+    def rows_in_order(self, names: Iterable[str] | None, start_ms: int, end_ms: int,
+                      every_copy: bool = False) -> Iterator[int]:
+        """Rows of the window in time order (ties in storage order), optionally of some names only;
+        superseded copies only with ``every_copy`` (the raw export)."""
         wanted = self.by_name.values() if names is None else [i for i in map(self.index, names) if i]
         streams = []
         for index in wanted:
             lo, hi = index.window(start_ms, end_ms)
             if hi > lo:
                 streams.append(zip(index.times[lo:hi], index.rows[lo:hi]))
+        gone = set() if every_copy else self.superseded
         for _, row in heapq.merge(*streams):
-            yield row
+            if row not in gone:
+                yield row
 
     def all_rows(self) -> range:
+        """Every stored copy in ingestion order (state dumps keep them all)."""
         return range(len(self.time_col))
 
-    def rows_of(self, user: int) -> array:
-        """The rows stored under one user int, in storage order (a profile page lists them)."""
-        return self._user_rows.get(user, array("i"))
+    def is_live(self, row: int) -> bool:
+        return row not in self.superseded
+
+    def rows_of(self, user: int) -> list[int]:
+        """The live rows stored under one user int, in storage order (a profile page lists them)."""
+        gone = self.superseded
+        return [row for row in self._user_rows.get(user, ()) if row not in gone]
 
 
 def _slot(insert_id: str) -> bytes:

@@ -47,6 +47,7 @@ class IngestReport:
 
     imported: int = 0
     removed: int = 0
+    #: Events that repeat a stored one's key: stored too, and the earlier copy is superseded.
     duplicates: int = 0
     failures: list[tuple[int, str, Failure]] = field(default_factory=list)
 
@@ -169,12 +170,14 @@ class Project:
             self.profiles.merge(device, self.registry.canonical(device))
 
     def export(self, start_ms: int, end_ms: int, names: list[str] | None, now: datetime,
-               time_in_ms: bool = False) -> Iterator[dict[str, Any]]:
+               time_in_ms: bool = False, every_copy: bool = False) -> Iterator[dict[str, Any]]:
         """Stored events of the window in time order, under canonical ids; expired ones left out.
+        Queries see the latest copy of a duplicate only; ``every_copy`` (the raw ``/api/2.0/export``,
+        which Mixpanel does not deduplicate) gives every copy in ingestion order among equal times.
         Rows are read under the lock one at a time, so a long export does not block ingestion."""
         with self.lock:
             start_ms = max(start_ms, self.cutoff_ms(to_ms(now)))
-            rows = list(self.events.rows_in_order(names, start_ms, end_ms))
+            rows = list(self.events.rows_in_order(names, start_ms, end_ms, every_copy))
         for row in rows:
             with self.lock:
                 yield self._export_event(row, time_in_ms)
@@ -258,7 +261,8 @@ class Project:
             return sorted(device for device, user in self.registry.merges.items() if user == canonical)
 
     def user_events(self, distinct_id: str, now: datetime) -> list[dict[str, Any]]:
-        """Every stored event of a user and of the devices merged into it, newest first; ``expired``
+        """Every live event of a user and of the devices merged into it (the latest copy of a
+        duplicate), newest first; ``expired``
         marks those retention has removed by ``now`` (they no longer count anywhere)."""
         with self.lock:
             canonical = self.registry.canonical_id(distinct_id)
@@ -340,7 +344,7 @@ class Project:
         with self.lock:
             now_ms = to_ms(now)
             expired = self.events.count_between(0, self.cutoff_ms(now_ms) - 1)
-            return {"events_stored": len(self.events) - expired,
+            return {"events_stored": self.events.live_count() - expired,
                     "events_removed_by_retention": self.removed_at_ingest + expired,
                     "events_rejected": self.rejected,
                     "events_deduplicated": self.duplicates,
@@ -388,7 +392,9 @@ class Project:
             }
 
     def load_data(self, data: dict[str, Any]) -> None:
-        """Restore events, identities, profiles, cohorts and counters from :meth:`to_dict`."""
+        """Restore events, identities, profiles, cohorts and counters from :meth:`to_dict`. Every
+        copy of a duplicate is in the dump in ingestion order, so adding them again supersedes the
+        same rows."""
         for name, time_ms, distinct_id, insert_id, extras in data.get("events", []):
             self.events.add(name, int(time_ms), self.registry.number(distinct_id), insert_id, encode_extras(extras))
         for device_id, user_id in data.get("merges", {}).items():
