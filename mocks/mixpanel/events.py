@@ -27,10 +27,11 @@ import heapq
 import json
 from array import array
 from bisect import bisect_left, bisect_right
+from itertools import groupby, islice
+from operator import le
 from typing import Any, Iterable, Iterator
 
 INSERT_ID_SLOT = 36
-_EMPTY_SLOT = bytes(INSERT_ID_SLOT)
 #: A user with more events than this gets a set of its event keys instead of a linear scan.
 _SCAN_LIMIT = 64
 _SHARED_BLOB_BYTES, _SHARED_BLOBS = 48, 100_000
@@ -47,15 +48,19 @@ class NameIndex:
         #: How many of this name's rows a later duplicate superseded: 0 lets scans take plain slices.
         self.superseded = 0
 
-    def add(self, time_ms: int, user: int, row: int) -> None:
-        if not self._late_times and (not self.times or time_ms >= self.times[-1]):
-            self.times.append(time_ms)
-            self.users.append(user)
-            self.rows.append(row)
+    def extend(self, times: list[int], users: list[int], rows: Iterable[int]) -> None:
+        """Append a batch of this name's events (rows ascending). In time order after the sorted
+        arrays they join those at once, else they wait with the late ones: after :meth:`settle`
+        the arrays are the same as after :meth:`add` of each."""
+        if (not self._late_times and (not self.times or times[0] >= self.times[-1])
+                and all(map(le, times, islice(times, 1, None)))):
+            self.times.extend(times)
+            self.users.extend(users)
+            self.rows.extend(rows)
         else:
-            self._late_times.append(time_ms)
-            self._late_users.append(user)
-            self._late_rows.append(row)
+            self._late_times.extend(times)
+            self._late_users.extend(users)
+            self._late_rows.extend(rows)
 
     def settle(self) -> None:
         """Merge the pending appends into the sorted arrays. Sorting is stable on time alone, and
@@ -137,25 +142,85 @@ class EventLog:
     def add(self, name: str, time_ms: int, user: int, insert_id: str, extras: bytes | None) -> bool:
         """Store one event (``extras``: its other properties as compact JSON). Always stored; False
         when it duplicates a stored one, whose row it then supersedes (the latest copy wins)."""
-        name_id = self.name_id(name)
-        slot = _slot(insert_id)
-        row = len(self.time_col)
-        fresh = True
-        if insert_id:
-            previous = self._live_copy(name_id, time_ms, user, slot)
-            if previous is not None:
-                self.superseded.add(previous)
-                self.by_name[name_id].superseded += 1
-                fresh = False
-        self.name_col.append(name_id)
-        self.time_col.append(time_ms)
-        self.user_col.append(user)
-        self.insert_ids += slot
-        self.extras.append(self._shared(extras))
-        self.by_name[name_id].add(time_ms, user, row)
-        self._index_user(user, row, (name_id, time_ms, slot))
-        self._track_span(user, time_ms)
-        return fresh
+        return not self.add_batch([name], [time_ms], [user], [insert_id], [extras])
+
+    def add_batch(self, names: list[str], times: list[int], users: list[int], insert_ids: list[str],
+                  extras: list[bytes | None]) -> int:
+        """Store a run of events at once, with the same outcome as :meth:`add` of each in order;
+        returns how many were duplicates (of a stored event or of one earlier in the run). The
+        columns are extended once; what stays per event is the per-user work: the duplicate lookup in
+        the user's few rows, the user's row list and time span."""
+        count = len(times)
+        if not count:
+            return 0
+        for name in dict.fromkeys(names):  # new names get their ids in order of first appearance
+            self.name_id(name)
+        ids = list(map(self._name_ids.__getitem__, names))
+        base = len(self.time_col)
+        self.name_col.extend(ids)
+        self.time_col.extend(times)
+        self.user_col.extend(users)
+        slots = b"".join([i.encode().ljust(INSERT_ID_SLOT, b"\0") for i in insert_ids])
+        if len(slots) != INSERT_ID_SLOT * count:  # the import rules never let one through; a state dump might
+            raise ValueError("an $insert_id is longer than 36 bytes")
+        self.insert_ids += slots
+        self.extras.extend(map(self._shared, extras) if any(extras) else extras)
+        self._index_names(ids, times, users, base)
+        top = max(users) + 1
+        if top > len(self._first_time):
+            self._first_time.extend([_NEVER_FIRST] * (top - len(self._first_time)))
+            self._last_time.extend([_NEVER_LAST] * (top - len(self._last_time)))
+        return self._index_users(ids, times, users, insert_ids, base)
+
+    def _index_names(self, ids: list[int], times: list[int], users: list[int], base: int) -> None:
+        """Each name's rows of the batch, in row order, to its index in one extend."""
+        if ids.count(ids[0]) == len(ids):
+            self.by_name[ids[0]].extend(times, users, range(base, base + len(ids)))
+            return
+        for name_id, group in groupby(sorted(range(len(ids)), key=ids.__getitem__), key=ids.__getitem__):
+            positions = list(group)
+            self.by_name[name_id].extend(list(map(times.__getitem__, positions)),
+                                         list(map(users.__getitem__, positions)), map(base.__add__, positions))
+
+    def _index_users(self, ids: list[int], times: list[int], users: list[int], insert_ids: list[str],
+                     base: int) -> int:
+        """The per-user part of :meth:`add_batch`, one loop: rows, heavy users' key maps, spans and
+        duplicates (a later copy supersedes the live one, as in :meth:`add`)."""
+        user_rows, user_keys, superseded, by_name = self._user_rows, self._user_keys, self.superseded, self.by_name
+        time_col, name_col, slots = self.time_col, self.name_col, self.insert_ids
+        first, last = self._first_time, self._last_time
+        duplicates = 0
+        for row, user, time_ms, name_id, insert_id in zip(range(base, base + len(ids)), users, times, ids, insert_ids):
+            rows = user_rows.get(user)
+            if rows is None:
+                user_rows[user] = array("i", (row,))
+            else:
+                keys = user_keys.get(user)
+                previous = None
+                if keys is not None:
+                    key = (name_id, time_ms, bytes(slots[row * INSERT_ID_SLOT:(row + 1) * INSERT_ID_SLOT]))
+                    if insert_id:
+                        previous = keys.get(key)
+                    keys[key] = row
+                elif insert_id:
+                    for older in reversed(rows):
+                        if (time_col[older] == time_ms and name_col[older] == name_id
+                                and slots[older * INSERT_ID_SLOT:(older + 1) * INSERT_ID_SLOT]
+                                == slots[row * INSERT_ID_SLOT:(row + 1) * INSERT_ID_SLOT]):
+                            previous = older
+                            break
+                if previous is not None:
+                    superseded.add(previous)
+                    by_name[name_id].superseded += 1
+                    duplicates += 1
+                rows.append(row)
+                if keys is None and len(rows) > _SCAN_LIMIT:
+                    user_keys[user] = {self._key(r): r for r in rows}
+            if time_ms < first[user]:
+                first[user] = time_ms
+            if time_ms > last[user]:
+                last[user] = time_ms
+        return duplicates
 
     def _shared(self, blob: bytes | None) -> bytes | None:
         """Small property blobs repeat a lot (``{"plan":"pro"}``): keep one copy of each, up to a bound."""
@@ -165,43 +230,6 @@ class EventLog:
         if found is None and len(self._small_blobs) < _SHARED_BLOBS:
             found = self._small_blobs[blob] = blob
         return found or blob
-
-    def _track_span(self, user: int, time_ms: int) -> None:
-        """First and last event time per user: who the project knows at an instant, without a scan."""
-        if user >= len(self._first_time):
-            missing = user + 1 - len(self._first_time)
-            self._first_time.extend([_NEVER_FIRST] * missing)
-            self._last_time.extend([_NEVER_LAST] * missing)
-        self._first_time[user] = min(self._first_time[user], time_ms)
-        self._last_time[user] = max(self._last_time[user], time_ms)
-
-    def _live_copy(self, name_id: int, time_ms: int, user: int, slot: bytes) -> int | None:
-        """The row of the live copy of this event key, if one is stored. Scanning newest first, the
-        first match is the live one (every older match was superseded by it)."""
-        keys = self._user_keys.get(user)
-        if keys is not None:
-            return keys.get((name_id, time_ms, slot))
-        rows = self._user_rows.get(user)
-        if rows is None:
-            return None
-        time_col, name_col, insert_ids = self.time_col, self.name_col, self.insert_ids
-        for row in reversed(rows):
-            if (time_col[row] == time_ms and name_col[row] == name_id
-                    and insert_ids[row * INSERT_ID_SLOT:(row + 1) * INSERT_ID_SLOT] == slot):
-                return row
-        return None
-
-    def _index_user(self, user: int, row: int, key: tuple[int, int, bytes]) -> None:
-        rows = self._user_rows.get(user)
-        if rows is None:
-            rows = self._user_rows[user] = array("i")
-        rows.append(row)
-        keys = self._user_keys.get(user)
-        if keys is not None:
-            keys[key] = row
-        elif len(rows) > _SCAN_LIMIT:
-            # in storage order, so a later copy's row overwrites an earlier one's: the live copy stays
-            self._user_keys[user] = {self._key(r): r for r in rows}
 
     def _key(self, row: int) -> tuple[int, int, bytes]:
         return self.name_col[row], self.time_col[row], bytes(self.insert_ids[row * INSERT_ID_SLOT:(row + 1) * INSERT_ID_SLOT])
@@ -277,9 +305,3 @@ class EventLog:
         gone = self.superseded
         return [row for row in self._user_rows.get(user, ()) if row not in gone]
 
-
-def _slot(insert_id: str) -> bytes:
-    if not insert_id:
-        return _EMPTY_SLOT
-    raw = insert_id.encode()
-    return raw + bytes(INSERT_ID_SLOT - len(raw))

@@ -28,12 +28,14 @@ from .cohorts import Cohort, compile_definition
 from .errors import CohortNotFound, CredentialsTaken, DefinitionError, ProjectNotFound
 from .events import EventLog
 from .identity import IdRegistry
-from .ingest import (CleanEvent, Failure, IdentityMerge, clean_import_event, clean_track_event, encode_extras,
-                     plain_import_event, retention_cutoff_ms)
+from .ingest import (CleanEvent, Failure, IdentityMerge, PlainRun, full_import_event, clean_track_event,
+                     encode_extras, plain_run, retention_cutoff_ms)
 from .reports import Annotation, Funnel
 from .profiles import GroupUpdate, ProfileStore, ProfileUpdate, apply_operation, last_seen_text
 
 _CACHE_SIZE = 32
+#: Events of a state dump stored per :meth:`EventLog.add_batch` call on load.
+_LOAD_CHUNK = 100_000
 
 
 #: Something attached to the store whose state is reset, dumped and loaded with it.
@@ -124,39 +126,51 @@ class Project:
                require_insert_id: bool = True) -> IngestReport:
         """Validate and store a batch (``source`` is ``import`` or ``track``); valid rows are kept
         even when others fail. Events timed before the retention cutoff are removed, not failed.
-        ``require_insert_id`` is false for an ``/import`` that did not say ``strict=1``."""
-        clean = (clean_track_event if source == "track"
-                 else partial(clean_import_event, require_insert_id=require_insert_id))
-        plain: Callable[[Any, int], CleanEvent | Failure | None] = (
-            (lambda raw, at_ms: None) if source == "track"
-            else partial(plain_import_event, require_insert_id=require_insert_id))
+        ``require_insert_id`` is false for an ``/import`` that did not say ``strict=1``.
+
+        An import batch goes by runs: :func:`plain_run` checks the plain events up to the first
+        other one and :meth:`EventLog.add_batch` stores the run at once; that other event goes
+        through the full rules alone (its refusal text, its identity merge), then the next run
+        starts. Events are stored, numbered and deduplicated in batch order either way."""
         now_ms = to_ms(now)
         cutoff = self.cutoff_ms(now_ms)
         report = IngestReport()
-        add, number = self.events.add, self.registry.number
+        clean = (clean_track_event if source == "track"
+                 else partial(full_import_event, require_insert_id=require_insert_id))
         with self.lock:
-            for index, raw in enumerate(events):
-                quick = plain(raw, now_ms)
-                if isinstance(quick, CleanEvent) and quick.time_ms >= cutoff:  # the common event, stored at once
-                    report.imported += 1
-                    report.duplicates += not add(quick.name, quick.time_ms, number(quick.distinct_id),
-                                                 quick.insert_id, quick.extras)
-                    continue
-                result = clean(raw, now_ms) if quick is None else quick
-                if isinstance(result, Failure):
-                    report.failures.append((index, _insert_id_of(raw), result))
-                elif isinstance(result, IdentityMerge):
-                    report.imported += 1
-                elif result.time_ms < cutoff:
-                    report.removed += 1
-                else:
-                    report.imported += 1
-                    report.duplicates += not self._store_event(result)
+            index, count = 0, len(events)
+            while index < count:
+                if source != "track":
+                    run, index = plain_run(events, index, now_ms, cutoff, require_insert_id)
+                    self._store_run(run, report)
+                    if index == count:
+                        break
+                self._ingest_one(index, events[index], clean(events[index], now_ms), cutoff, report)
+                index += 1
             self.rejected += len(report.failures)
             self.removed_at_ingest += report.removed
             self.duplicates += report.duplicates
             self.version += 1
         return report
+
+    def _store_run(self, run: PlainRun, report: IngestReport) -> None:
+        report.removed += run.removed
+        if run.times:
+            users = self.registry.numbers(run.distinct_ids)
+            report.imported += len(users)
+            report.duplicates += self.events.add_batch(run.names, run.times, users, run.insert_ids, run.extras)
+
+    def _ingest_one(self, index: int, raw: Any, result: CleanEvent | IdentityMerge | Failure, cutoff: int,
+                    report: IngestReport) -> None:
+        if isinstance(result, Failure):
+            report.failures.append((index, _insert_id_of(raw), result))
+        elif isinstance(result, IdentityMerge):
+            report.imported += 1
+        elif result.time_ms < cutoff:
+            report.removed += 1
+        else:
+            report.imported += 1
+            report.duplicates += not self._store_event(result)
 
     def _store_event(self, event: CleanEvent) -> bool:
         if event.merge:
@@ -395,8 +409,12 @@ class Project:
         """Restore events, identities, profiles, cohorts and counters from :meth:`to_dict`. Every
         copy of a duplicate is in the dump in ingestion order, so adding them again supersedes the
         same rows."""
-        for name, time_ms, distinct_id, insert_id, extras in data.get("events", []):
-            self.events.add(name, int(time_ms), self.registry.number(distinct_id), insert_id, encode_extras(extras))
+        rows = data.get("events", [])
+        for start in range(0, len(rows), _LOAD_CHUNK):  # in chunks: five columns of a chunk at a time in memory
+            chunk = rows[start:start + _LOAD_CHUNK]
+            self.events.add_batch([row[0] for row in chunk], [int(row[1]) for row in chunk],
+                                  self.registry.numbers([row[2] for row in chunk]), [row[3] for row in chunk],
+                                  [encode_extras(row[4]) for row in chunk])
         for device_id, user_id in data.get("merges", {}).items():
             self.registry.merge(device_id, user_id)
         for distinct_id, props in data.get("profiles", {}).items():
