@@ -40,7 +40,8 @@ class MixpanelModel:
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
     events: list[tuple[str, float, str, dict[str, Any]]] = field(default_factory=list)
     merged: dict[str, str] = field(default_factory=dict)  # "$device:<id>" -> user id
-    _seen: set[tuple[Any, ...]] = field(default_factory=set)
+    #: event key -> its position in ``events``: a later duplicate replaces the copy there (latest wins)
+    _seen: dict[tuple[Any, ...], int] = field(default_factory=dict)
 
     def import_events(self, events: Iterable[dict[str, Any]], now: float) -> None:
         for event in events:
@@ -52,10 +53,12 @@ class MixpanelModel:
             if seconds < RETENTION_CUTOFF:
                 continue  # removed during import (SEED-1.2)
             key = (event["event"], seconds, props["distinct_id"], props.get("$insert_id"))
+            stored = (event["event"], seconds, self._identify(props), props)
             if props.get("$insert_id") and key in self._seen:
+                self.events[self._seen[key]] = stored  # queries read the latest copy of a duplicate
                 continue
-            self._seen.add(key)
-            self.events.append((event["event"], seconds, self._identify(props), props))
+            self._seen[key] = len(self.events)
+            self.events.append(stored)
 
     def _identify(self, props: dict[str, Any]) -> str:
         """Simplified ID merge: ``$user_id`` wins, ``$device_id`` alone is ``$device:<id>``."""

@@ -155,10 +155,11 @@ class EventCondition:
         if start > end:
             return ()
         lo, hi = index.window(start, end)
-        if not self.where:
-            return index.users[lo:hi]
         events = view.events
-        return [user for user, row in zip(index.users[lo:hi], index.rows[lo:hi])
+        if not self.where:
+            return events.users_between(index, lo, hi)
+        # live copies only: the latest copy of a duplicate, with its properties, is the one tested
+        return [user for user, row in events.live_between(index, lo, hi)
                 if _all_hold(self.where, events.properties(row))]
 
 

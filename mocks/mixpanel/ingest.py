@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
@@ -197,32 +197,90 @@ def clean_merge_event(props: dict[str, Any]) -> IdentityMerge | Failure:
     return IdentityMerge((ids[0], ids[1]))
 
 
-def plain_import_event(raw: Any, now_ms: int, require_insert_id: bool) -> CleanEvent | Failure | None:
-    """The common event (an object with a name, an integer time, a plain string distinct_id and a
-    valid ``$insert_id``, no ID Merge keys) checked in one pass; None for anything else, which the
-    full rules below then judge (so every refusal keeps its exact wording). Same result as the full
-    rules for every event it accepts: about a third of the cost of a 200,000-event load."""
-    if type(raw) is not dict:
+@dataclass
+class PlainRun:
+    """The columns of a run of plain events that passed the one-pass check, in batch order, ready for
+    :meth:`~.events.EventLog.add_batch`; ``removed`` counts the plain events of the run that the
+    retention cutoff removed (not stored, as the full rules would have it)."""
+
+    names: list[str] = field(default_factory=list)
+    times: list[int] = field(default_factory=list)
+    distinct_ids: list[str] = field(default_factory=list)
+    insert_ids: list[str] = field(default_factory=list)
+    extras: list[bytes | None] = field(default_factory=list)
+    removed: int = 0
+
+
+def plain_run(events: list[Any], start: int, now_ms: int, cutoff_ms: int,
+              require_insert_id: bool) -> tuple[PlainRun, int]:
+    """Check ``events[start:]`` one after another while each is a plain event (an object with a name,
+    an integer time, a plain string distinct_id and a valid ``$insert_id``, no ID Merge keys, under
+    1 MB) and return their columns with the index of the first event that is not plain (or
+    ``len(events)``). That event goes to the full rules, which give every refusal its exact wording;
+    the run after it starts again here. One loop for the whole run, no call and no tuple per event:
+    the checks were a third of a 200,000-event load when they ran per event.
+
+    Same outcome as the full rules for every event it accepts (the agreement test); it may decline
+    a valid event (``"---"`` as ``$insert_id``), which the full rules then accept."""
+    run = PlainRun()
+    accepted: list[tuple[str, int, str, str, bytes | None]] = []
+    keep = accepted.append
+    ceiling, placeholders, columns, encode = now_ms + MAX_AHEAD_MS, PLACEHOLDER_IDS, COLUMN_PROPERTIES, _ENCODER.encode
+    good_names: set[str] = set()
+    for index in range(start, len(events)):
+        raw = events[index]
+        if type(raw) is not dict:
+            break
+        name, props = raw.get("event"), raw.get("properties")
+        if type(name) is not str or type(props) is not dict:
+            break
+        if name not in good_names:
+            if not name.strip() or name == MERGE_EVENT:
+                break
+            good_names.add(name)
+        time, distinct_id, insert_id = props.get("time"), props.get("distinct_id"), props.get("$insert_id")
+        if type(time) is not int or type(distinct_id) is not str:
+            break
+        time_ms = time if time >= SECONDS_MS_THRESHOLD else time * 1000
+        if time_ms < TIME_FLOOR_MS or time_ms > ceiling or (distinct_id and distinct_id.strip().lower() in placeholders):
+            break
+        if insert_id is None and "$insert_id" not in props and not require_insert_id:
+            insert_id, size = "", 2
+        # ASCII letters, digits and '-' only, so no whitespace: lower() alone finds a placeholder
+        elif (type(insert_id) is not str or not 0 < len(insert_id) <= MAX_INSERT_ID_BYTES or not insert_id.isascii()
+              or not insert_id.replace("-", "").isalnum() or insert_id.lower() in placeholders):
+            break
+        else:
+            size = 3
+        # time, distinct_id and $insert_id (when given) are there: more keys than those and a token
+        # means other properties, which may be ID Merge keys or too many
+        if len(props) == size or (len(props) == size + 1 and "token" in props):
+            blob = None
+        elif len(props) >= MAX_PROPERTIES or "$user_id" in props or "$device_id" in props:
+            break
+        else:
+            blob = encode({k: v for k, v in props.items() if k not in columns}).encode()
+            if len(blob) + len(name) + len(distinct_id) + 100 >= MAX_EVENT_BYTES:
+                break
+        if time_ms < cutoff_ms:
+            run.removed += 1
+            continue
+        keep((name, time_ms if time_ms < now_ms else now_ms, distinct_id, insert_id, blob))
+    else:
+        index = len(events)
+    if accepted:
+        names, times, distinct_ids, insert_ids, extras = zip(*accepted)
+        run.names, run.times, run.distinct_ids = list(names), list(times), list(distinct_ids)
+        run.insert_ids, run.extras = list(insert_ids), list(extras)
+    return run, index
+
+
+def plain_import_event(raw: Any, now_ms: int, require_insert_id: bool) -> CleanEvent | None:
+    """One event through :func:`plain_run`: the clean event when it is plain, else None."""
+    run, stop = plain_run([raw], 0, now_ms, TIME_FLOOR_MS, require_insert_id)
+    if not stop:
         return None
-    name, props = raw.get("event"), raw.get("properties")
-    if (type(name) is not str or type(props) is not dict or not name.strip() or name == MERGE_EVENT
-            or len(props) >= MAX_PROPERTIES or "$user_id" in props or "$device_id" in props):
-        return None
-    time, distinct_id = props.get("time"), props.get("distinct_id")
-    if type(time) is not int or type(distinct_id) is not str:
-        return None
-    time_ms = time if time >= SECONDS_MS_THRESHOLD else time * 1000
-    if time_ms < TIME_FLOOR_MS or time_ms > now_ms + MAX_AHEAD_MS:
-        return None
-    if distinct_id and distinct_id.strip().lower() in PLACEHOLDER_IDS:
-        return None
-    insert_id = props.get("$insert_id")
-    if insert_id is None and "$insert_id" not in props and not require_insert_id:
-        insert_id = ""
-    elif (type(insert_id) is not str or not 0 < len(insert_id) <= MAX_INSERT_ID_BYTES
-          or not _INSERT_ID.fullmatch(insert_id) or insert_id.strip().lower() in PLACEHOLDER_IDS):
-        return None
-    return _finish(raw, props, min(time_ms, now_ms), distinct_id, insert_id, None)
+    return CleanEvent(run.names[0], run.times[0], run.distinct_ids[0], run.insert_ids[0], run.extras[0])
 
 
 def clean_import_event(raw: Any, now_ms: int, require_insert_id: bool = True) -> CleanEvent | IdentityMerge | Failure:
@@ -232,10 +290,10 @@ def clean_import_event(raw: Any, now_ms: int, require_insert_id: bool = True) ->
     plain = plain_import_event(raw, now_ms, require_insert_id)
     if plain is not None:
         return plain
-    return _full_import_event(raw, now_ms, require_insert_id)
+    return full_import_event(raw, now_ms, require_insert_id)
 
 
-def _full_import_event(raw: Any, now_ms: int, require_insert_id: bool = True) -> CleanEvent | IdentityMerge | Failure:
+def full_import_event(raw: Any, now_ms: int, require_insert_id: bool = True) -> CleanEvent | IdentityMerge | Failure:
     """Every rule of :func:`clean_import_event`, one function each."""
     props, failure = _check_shape(raw)
     if failure:

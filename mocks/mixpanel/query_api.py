@@ -155,7 +155,8 @@ def query_blueprint(limits: Limits, sessions: EngageSessions) -> Blueprint:
         start_ms, end_ms, names, where, limit, in_ms = _export_params(params, now)
         key = f"export:{project.project_id}"
         _check_export_rate(project, limits, gate, key)
-        lines = _export_lines(project.export(start_ms, end_ms, names, now, in_ms), where, limit)
+        # the raw export is not deduplicated: every copy of a duplicate, in ingestion order
+        lines = _export_lines(project.export(start_ms, end_ms, names, now, in_ms, every_copy=True), where, limit)
         if not _accepts_gzip():
             return Response(_released(lines, gate, key), mimetype="text/plain")
         reply = Response(_gzipped(_released(lines, gate, key)), mimetype="text/plain")

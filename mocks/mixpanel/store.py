@@ -28,13 +28,15 @@ from .cohorts import Cohort, compile_definition
 from .errors import CohortNotFound, CredentialsTaken, DefinitionError, ProjectNotFound
 from .events import EventLog
 from .identity import IdRegistry
-from .ingest import (CleanEvent, Failure, IdentityMerge, clean_import_event, clean_track_event, encode_extras,
-                     plain_import_event, retention_cutoff_ms)
+from .ingest import (CleanEvent, Failure, IdentityMerge, PlainRun, full_import_event, clean_track_event,
+                     encode_extras, plain_run, retention_cutoff_ms)
 from .reports import Annotation, Funnel
 from .retention import VENDOR_DEFAULT, RetentionSetting, effective_days
 from .profiles import GroupUpdate, ProfileStore, ProfileUpdate, apply_operation, last_seen_text
 
 _CACHE_SIZE = 32
+#: Events of a state dump stored per :meth:`EventLog.add_batch` call on load.
+_LOAD_CHUNK = 100_000
 
 
 #: Something attached to the store whose state is reset, dumped and loaded with it.
@@ -48,6 +50,7 @@ class IngestReport:
 
     imported: int = 0
     removed: int = 0
+    #: Events that repeat a stored one's key: stored too, and the earlier copy is superseded.
     duplicates: int = 0
     failures: list[tuple[int, str, Failure]] = field(default_factory=list)
 
@@ -139,39 +142,51 @@ class Project:
                require_insert_id: bool = True) -> IngestReport:
         """Validate and store a batch (``source`` is ``import`` or ``track``); valid rows are kept
         even when others fail. Events timed before the retention cutoff are removed, not failed.
-        ``require_insert_id`` is false for an ``/import`` that did not say ``strict=1``."""
-        clean = (clean_track_event if source == "track"
-                 else partial(clean_import_event, require_insert_id=require_insert_id))
-        plain: Callable[[Any, int], CleanEvent | Failure | None] = (
-            (lambda raw, at_ms: None) if source == "track"
-            else partial(plain_import_event, require_insert_id=require_insert_id))
+        ``require_insert_id`` is false for an ``/import`` that did not say ``strict=1``.
+
+        An import batch goes by runs: :func:`plain_run` checks the plain events up to the first
+        other one and :meth:`EventLog.add_batch` stores the run at once; that other event goes
+        through the full rules alone (its refusal text, its identity merge), then the next run
+        starts. Events are stored, numbered and deduplicated in batch order either way."""
         now_ms = to_ms(now)
         cutoff = self.cutoff_ms(now_ms)
         report = IngestReport()
-        add, number = self.events.add, self.registry.number
+        clean = (clean_track_event if source == "track"
+                 else partial(full_import_event, require_insert_id=require_insert_id))
         with self.lock:
-            for index, raw in enumerate(events):
-                quick = plain(raw, now_ms)
-                if isinstance(quick, CleanEvent) and quick.time_ms >= cutoff:  # the common event, stored at once
-                    report.imported += 1
-                    report.duplicates += not add(quick.name, quick.time_ms, number(quick.distinct_id),
-                                                 quick.insert_id, quick.extras)
-                    continue
-                result = clean(raw, now_ms) if quick is None else quick
-                if isinstance(result, Failure):
-                    report.failures.append((index, _insert_id_of(raw), result))
-                elif isinstance(result, IdentityMerge):
-                    report.imported += 1
-                elif result.time_ms < cutoff:
-                    report.removed += 1
-                else:
-                    report.imported += 1
-                    report.duplicates += not self._store_event(result)
+            index, count = 0, len(events)
+            while index < count:
+                if source != "track":
+                    run, index = plain_run(events, index, now_ms, cutoff, require_insert_id)
+                    self._store_run(run, report)
+                    if index == count:
+                        break
+                self._ingest_one(index, events[index], clean(events[index], now_ms), cutoff, report)
+                index += 1
             self.rejected += len(report.failures)
             self.removed_at_ingest += report.removed
             self.duplicates += report.duplicates
             self.version += 1
         return report
+
+    def _store_run(self, run: PlainRun, report: IngestReport) -> None:
+        report.removed += run.removed
+        if run.times:
+            users = self.registry.numbers(run.distinct_ids)
+            report.imported += len(users)
+            report.duplicates += self.events.add_batch(run.names, run.times, users, run.insert_ids, run.extras)
+
+    def _ingest_one(self, index: int, raw: Any, result: CleanEvent | IdentityMerge | Failure, cutoff: int,
+                    report: IngestReport) -> None:
+        if isinstance(result, Failure):
+            report.failures.append((index, _insert_id_of(raw), result))
+        elif isinstance(result, IdentityMerge):
+            report.imported += 1
+        elif result.time_ms < cutoff:
+            report.removed += 1
+        else:
+            report.imported += 1
+            report.duplicates += not self._store_event(result)
 
     def _store_event(self, event: CleanEvent) -> bool:
         if event.merge:
@@ -185,12 +200,14 @@ class Project:
             self.profiles.merge(device, self.registry.canonical(device))
 
     def export(self, start_ms: int, end_ms: int, names: list[str] | None, now: datetime,
-               time_in_ms: bool = False) -> Iterator[dict[str, Any]]:
+               time_in_ms: bool = False, every_copy: bool = False) -> Iterator[dict[str, Any]]:
         """Stored events of the window in time order, under canonical ids; expired ones left out.
+        Queries see the latest copy of a duplicate only; ``every_copy`` (the raw ``/api/2.0/export``,
+        which Mixpanel does not deduplicate) gives every copy in ingestion order among equal times.
         Rows are read under the lock one at a time, so a long export does not block ingestion."""
         with self.lock:
             start_ms = max(start_ms, self.cutoff_ms(to_ms(now)))
-            rows = list(self.events.rows_in_order(names, start_ms, end_ms))
+            rows = list(self.events.rows_in_order(names, start_ms, end_ms, every_copy))
         for row in rows:
             with self.lock:
                 yield self._export_event(row, time_in_ms)
@@ -274,7 +291,8 @@ class Project:
             return sorted(device for device, user in self.registry.merges.items() if user == canonical)
 
     def user_events(self, distinct_id: str, now: datetime) -> list[dict[str, Any]]:
-        """Every stored event of a user and of the devices merged into it, newest first; ``expired``
+        """Every live event of a user and of the devices merged into it (the latest copy of a
+        duplicate), newest first; ``expired``
         marks those retention has removed by ``now`` (they no longer count anywhere)."""
         with self.lock:
             canonical = self.registry.canonical_id(distinct_id)
@@ -356,7 +374,7 @@ class Project:
         with self.lock:
             now_ms = to_ms(now)
             expired = self.events.count_between(0, self.cutoff_ms(now_ms) - 1)
-            return {"events_stored": len(self.events) - expired,
+            return {"events_stored": self.events.live_count() - expired,
                     "events_removed_by_retention": self.removed_at_ingest + expired,
                     "events_rejected": self.rejected,
                     "events_deduplicated": self.duplicates,
@@ -433,10 +451,15 @@ class Project:
 
     def load_data(self, data: dict[str, Any]) -> None:
         """Restore events, identities, profiles, group profiles, cohorts and counters from :meth:`to_dict`
-        (a dump without ``groups``, from before they were dumped, has none)."""
+        (a dump without ``groups``, from before they were dumped, has none). Every copy of a duplicate
+        is in the dump in ingestion order, so adding them again supersedes the same rows."""
         self.groups = self._groups_from_dump(data.get("groups", {}))
-        for name, time_ms, distinct_id, insert_id, extras in data.get("events", []):
-            self.events.add(name, int(time_ms), self.registry.number(distinct_id), insert_id, encode_extras(extras))
+        rows = data.get("events", [])
+        for start in range(0, len(rows), _LOAD_CHUNK):  # in chunks: five columns of a chunk at a time in memory
+            chunk = rows[start:start + _LOAD_CHUNK]
+            self.events.add_batch([row[0] for row in chunk], [int(row[1]) for row in chunk],
+                                  self.registry.numbers([row[2] for row in chunk]), [row[3] for row in chunk],
+                                  [encode_extras(row[4]) for row in chunk])
         for device_id, user_id in data.get("merges", {}).items():
             self.registry.merge(device_id, user_id)
         for distinct_id, props in data.get("profiles", {}).items():

@@ -101,6 +101,17 @@ def test_time_window_and_counts():
     assert model.members({"event": "Buy", "at_least": 3}, now) == {"u"}
 
 
+def test_the_latest_copy_of_a_duplicate_is_the_one_conditions_read():
+    model = MixpanelModel()
+    now = 1767225600.0
+    copy = {"time": now - 60, "distinct_id": "u", "$insert_id": "k1"}
+    model.import_events([{"event": "Buy", "properties": {**copy, "plan": "free"}},
+                         {"event": "Buy", "properties": {**copy, "plan": "pro"}}], now)
+    assert model.members({"event": "Buy", "where": {"plan": "pro"}}, now) == {"u"}
+    assert model.members({"event": "Buy", "where": {"plan": "free"}}, now) == set()
+    assert model.members({"event": "Buy", "at_least": 2}, now) == set()
+
+
 @pytest.mark.parametrize("node, profile, holds", [
     ({"property": "plan", "equals": "pro"}, {"plan": "pro"}, True),
     ({"property": "plan", "equals": "pro"}, {}, False),

@@ -12,7 +12,7 @@ def test_duplicates_are_the_same_event_time_user_and_insert_id():
     assert log.add("Buy", 1000, 2, "a", None)
     assert log.add("View", 1000, 1, "a", None)
     assert log.add("Buy", 1000, 1, "b", None)
-    assert len(log) == 5
+    assert (len(log), log.live_count(), log.superseded) == (6, 5, {0})
 
 
 def test_events_without_insert_id_are_never_duplicates():
@@ -25,8 +25,38 @@ def test_heavy_users_are_deduplicated_through_their_key_set():
     log = EventLog()
     for i in range(200):
         assert log.add("E", i, 7, f"i{i}", None)
-    assert not log.add("E", 3, 7, "i3", None)
+    assert not log.add("E", 3, 7, "i3", b'{"n":2}')
+    assert not log.add("E", 3, 7, "i3", b'{"n":3}')
     assert log.add("E", 3, 7, "other", None)
+    assert log.superseded == {3, 200}
+    live = [row for row in log.rows_in_order(["E"], 3, 3)]
+    assert [log.properties(r) for r in live] == [{"n": 3}, {}]
+    assert list(log.rows_in_order(["E"], 3, 3, every_copy=True)) == [3, 200, 201, 202]
+
+
+def test_the_latest_copy_is_live_and_every_copy_is_kept():
+    log = EventLog()
+    assert log.add("Buy", 1000, 1, "a", b'{"plan":"free"}')
+    assert log.add("Buy", 2000, 2, "b", None)
+    assert not log.add("Buy", 1000, 1, "a", b'{"plan":"pro"}')
+    index = log.index("Buy")
+    lo, hi = index.window(0, 5000)
+    assert list(log.rows_in_order(None, 0, 5000, every_copy=True)) == [0, 2, 1]
+    assert list(log.rows_in_order(None, 0, 5000)) == [2, 1]
+    assert list(log.users_between(index, lo, hi)) == [1, 2]
+    assert [(u, log.properties(r)) for u, r in log.live_between(index, lo, hi)] == [(1, {"plan": "pro"}), (2, {})]
+    assert (log.count_between(0, 1500), log.count_between(0, 5000), log.rows_of(1)) == (1, 2, [2])
+
+
+def test_a_user_turning_heavy_keeps_the_live_copy_in_its_key_map():
+    log = EventLog()
+    log.add("E", 1, 7, "k", b'{"v":1}')
+    log.add("E", 1, 7, "k", b'{"v":2}')
+    for i in range(100):
+        log.add("F", i, 7, f"f{i}", None)
+    assert not log.add("E", 1, 7, "k", b'{"v":3}')
+    assert log.superseded == {0, 1}
+    assert [log.properties(r) for r in log.rows_in_order(["E"], 0, 10)] == [{"v": 3}]
 
 
 def test_out_of_order_appends_are_read_in_time_order():

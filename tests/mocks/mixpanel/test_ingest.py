@@ -102,7 +102,7 @@ def test_the_one_pass_check_of_plain_events_agrees_with_the_full_rules():
     import itertools
     import random
 
-    from mocks.mixpanel.ingest import _full_import_event, plain_import_event
+    from mocks.mixpanel.ingest import full_import_event, plain_import_event
 
     now_ms = 1_767_225_600_000
     names = ["Buy", "", "  ", "$merge", 3, None]
@@ -122,7 +122,7 @@ def test_the_one_pass_check_of_plain_events_agrees_with_the_full_rules():
             plain = plain_import_event(raw, now_ms, required)
             if plain is not None:
                 accepted += 1
-                assert plain == _full_import_event(raw, now_ms, required), raw
+                assert plain == full_import_event(raw, now_ms, required), raw
     assert accepted >= 18  # every valid combination of the lists above
     assert plain_import_event([1], now_ms, True) is None
     assert plain_import_event({"event": "e", "properties": {str(i): i for i in range(255)}}, now_ms, True) is None
