@@ -243,7 +243,6 @@ def export_and_churn(options: BenchOptions) -> dict[str, Any]:
             results["churn_sync"] = _churn_sync(options, mixpanel, Targets(BrazeClient(braze.url), mixpanel),
                                                 pid, cohort_id, connection_id, churn_half)
         results["peak_rss_mb_by_side"] = {"braze": braze.peak_rss_mb(), "mixpanel": mixpanel_node.peak_rss_mb()}
-        results["export_peak_rss_mb_by_side"] = dict(results["peak_rss_mb_by_side"])
     return results
 
 

@@ -100,7 +100,7 @@ MEASURED = {"export": {"members": 10, "seconds": 2.3, "baseline_seconds": 1.0, "
             "evaluation": {"profiles": 5, "events": 9, "seconds": 0.4, "first_seconds": 5.5, "runs": [5.5, 0.4, 0.4],
                            "peak_rss_mb": 100.0},
             "churn_sync": {"seconds": 0.9, "runs": [0.8, 0.9, 2.5], "added": 1, "removed": 1},
-            "export_peak_rss_mb_by_side": {"braze": 3000.0, "mixpanel": 3200.0},
+            "peak_rss_mb_by_side": {"braze": 3000.0, "mixpanel": 3200.0},
             "peak_rss_mb": 100.0}
 
 
@@ -111,13 +111,13 @@ def test_each_measured_figure_gets_a_verdict_against_its_target():
                      "peak_rss_mb": (100.0, True)}
     assert verdicts({"export": {**MEASURED["export"], "ratio": 2.0, "floor_ratio": 2.0}})[0]["met"] is True
     assert [v["met"] for v in verdicts({"churn_sync": {"seconds": 1.0},
-                                        "export_peak_rss_mb_by_side": {"braze": 3000.0, "mixpanel": 3144.0}})] \
+                                        "peak_rss_mb_by_side": {"braze": 3000.0, "mixpanel": 3144.0}})] \
         == [True, True]
 
 
 def test_a_vendors_receiver_has_no_memory_figure_so_no_memory_verdict():
     """With --braze-url the Braze side's memory is unknown: no sum, no verdict (never half a figure)."""
-    assert verdicts({"export_peak_rss_mb_by_side": {"braze": None, "mixpanel": 3000.0}}) == []
+    assert verdicts({"peak_rss_mb_by_side": {"braze": None, "mixpanel": 3000.0}}) == []
 
 
 @pytest.mark.parametrize("check, exit_code", [(False, 0), (True, 1)])
